@@ -1,0 +1,30 @@
+// `convoy`: the command-line front end. Bad arguments print one clear line and exit 2.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "sim/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Convoy: massively parallel reinforcement-learning environments and learners"};
+  app.require_subcommand(1);
+  convoy::cli::add_envs_command(app);
+  convoy::cli::add_bench_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "convoy: error: %s (see convoy --help)\n", e.what());
+    return 2;
+  } catch (const convoy::Error& e) {
+    std::fprintf(stderr, "convoy: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "convoy: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,187 @@
+#include "sim/device.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "sim/error.h"
+
+#if CONVOY_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace convoy {
+
+namespace detail {
+[[noreturn]] void cuda_fail(int code, const char* call, const char* file, int line) {
+#if CONVOY_HAVE_CUDA
+  const char* what = cudaGetErrorString(static_cast<cudaError_t>(code));
+#else
+  const char* what = "unknown CUDA error";
+#endif
+  throw Error(std::string("CUDA error ") + std::to_string(code) + " (" + what + ") in " + call +
+              " at " + file + ":" + std::to_string(line));
+}
+}  // namespace detail
+
+namespace {
+
+struct CudaProbe {
+  int count = 0;
+  std::string reason;
+};
+
+// Probed once: the driver's answer does not change while the process runs.
+const CudaProbe& cuda_probe() {
+  static const CudaProbe probe = [] {
+    CudaProbe p;
+#if CONVOY_HAVE_CUDA
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+      // No driver, too old a driver, no GPU: all mean "CUDA is not usable here".
+      p.reason = std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(e);
+      cudaGetLastError();
+    } else if (n == 0) {
+      p.reason = "no CUDA GPU found";
+    } else {
+      p.count = n;
+    }
+#else
+    p.reason = "this convoy was built without CUDA (configure with -DCONVOY_CUDA=ON)";
+#endif
+    return p;
+  }();
+  return probe;
+}
+
+}  // namespace
+
+bool built_with_cuda() { return CONVOY_HAVE_CUDA != 0; }
+int cuda_device_count() { return cuda_probe().count; }
+std::string cuda_unavailable_reason() { return cuda_probe().reason; }
+
+Device Device::cuda(int index) {
+  const int n = cuda_device_count();
+  if (n == 0) {
+    throw Error("device 'cuda:" + std::to_string(index) +
+                "' is not usable: " + cuda_unavailable_reason() + "; use --device cpu");
+  }
+  if (index < 0 || index >= n) {
+    throw Error("device 'cuda:" + std::to_string(index) + "' does not exist; allowed: cuda:0" +
+                (n > 1 ? "..cuda:" + std::to_string(n - 1) : std::string()));
+  }
+  return Device(DeviceKind::kCuda, index);
+}
+
+Device Device::auto_select() { return cuda_device_count() > 0 ? cuda(0) : cpu(); }
+
+Device Device::parse(std::string_view name) {
+  if (name == "cpu") return cpu();
+  if (name == "auto") return auto_select();
+  if (name == "cuda") return cuda(0);
+  if (name.substr(0, 5) == "cuda:" && name.size() > 5) {
+    const std::string digits(name.substr(5));
+    char* end = nullptr;
+    const long k = std::strtol(digits.c_str(), &end, 10);
+    if (end && *end == '\0' && k >= 0 && k < 1024) return cuda(static_cast<int>(k));
+  }
+  throw Error("unknown device '" + std::string(name) + "'; allowed: cpu, cuda, cuda:K, auto");
+}
+
+std::string Device::str() const {
+  return is_cpu() ? std::string("cpu") : "cuda:" + std::to_string(index_);
+}
+
+void set_cpu_threads(int threads) {
+  static const int default_threads = omp_get_max_threads();
+  if (threads < 0) {
+    throw Error("threads " + std::to_string(threads) + " is invalid; allowed: 0 (default) or >= 1");
+  }
+  omp_set_num_threads(threads == 0 ? default_threads : threads);
+}
+
+int cpu_threads() { return omp_get_max_threads(); }
+
+void activate(const Device& device) {
+#if CONVOY_HAVE_CUDA
+  if (device.is_cuda()) CONVOY_CUDA_CHECK(cudaSetDevice(device.index()));
+#else
+  (void)device;
+#endif
+}
+
+void synchronize(const Device& device) {
+#if CONVOY_HAVE_CUDA
+  if (device.is_cuda()) {
+    activate(device);
+    CONVOY_CUDA_CHECK(cudaDeviceSynchronize());
+  }
+#else
+  (void)device;
+#endif
+}
+
+void* device_alloc(const Device& device, std::size_t bytes) {
+  if (bytes == 0) return nullptr;
+  if (device.is_cpu()) {
+    const std::size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+    return p;
+  }
+#if CONVOY_HAVE_CUDA
+  activate(device);
+  void* p = nullptr;
+  CONVOY_CUDA_CHECK(cudaMalloc(&p, bytes));
+  return p;
+#else
+  throw Error("device " + device.str() + " is not available in this build");
+#endif
+}
+
+void device_free(const Device& device, void* ptr) noexcept {
+  if (!ptr) return;
+  if (device.is_cpu()) {
+    std::free(ptr);
+    return;
+  }
+#if CONVOY_HAVE_CUDA
+  cudaSetDevice(device.index());
+  cudaFree(ptr);
+#endif
+}
+
+void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
+                std::size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#if CONVOY_HAVE_CUDA
+  // cudaMemcpyDefault works out the direction from unified addressing; the copy is
+  // synchronous with respect to the host, which is what every caller here wants.
+  activate(dst_device.is_cuda() ? dst_device : src_device);
+  CONVOY_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
+#else
+  throw Error("copy between " + src_device.str() + " and " + dst_device.str() +
+              " is not available in this build");
+#endif
+}
+
+void zero_bytes(const Device& device, void* ptr, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (device.is_cpu()) {
+    std::memset(ptr, 0, bytes);
+    return;
+  }
+#if CONVOY_HAVE_CUDA
+  activate(device);
+  CONVOY_CUDA_CHECK(cudaMemset(ptr, 0, bytes));
+#endif
+}
+
+}  // namespace convoy

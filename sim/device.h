@@ -1,0 +1,68 @@
+// Device names where buffers live and kernels run: the CPU (OpenMP threads) or CUDA GPU k.
+// One binary built with CUDA serves both at run time; a binary built without it only has the
+// CPU. "auto" picks cuda:0 when a GPU and driver are usable, else the CPU. Asking for CUDA
+// where none is usable is a convoy::Error that says why, never a crash.
+//
+// The raw memory functions below are the only place that knows how bytes move between
+// host and device; DeviceArray<T> (sim/array.h) wraps them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace convoy {
+
+enum class DeviceKind { kCpu, kCuda };
+
+class Device {
+ public:
+  Device() = default;
+  static Device cpu() { return Device(DeviceKind::kCpu, 0); }
+  // Throws convoy::Error when CUDA is not built in or GPU `index` is not usable.
+  static Device cuda(int index = 0);
+  // The best device here: cuda:0 when usable, else cpu.
+  static Device auto_select();
+  // Parses "cpu", "cuda", "cuda:K" or "auto"; anything else is a convoy::Error.
+  static Device parse(std::string_view name);
+
+  DeviceKind kind() const { return kind_; }
+  bool is_cpu() const { return kind_ == DeviceKind::kCpu; }
+  bool is_cuda() const { return kind_ == DeviceKind::kCuda; }
+  int index() const { return index_; }
+  std::string str() const;
+
+  bool operator==(const Device& o) const { return kind_ == o.kind_ && index_ == o.index_; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
+
+ private:
+  Device(DeviceKind kind, int index) : kind_(kind), index_(index) {}
+  DeviceKind kind_ = DeviceKind::kCpu;
+  int index_ = 0;
+};
+
+// True when this binary was compiled with CUDA support.
+bool built_with_cuda();
+// Number of usable CUDA GPUs; 0 without CUDA support, driver or GPU (never throws).
+int cuda_device_count();
+// Why no GPU is usable ("built without CUDA", the driver's message...); empty if one is.
+std::string cuda_unavailable_reason();
+
+// OpenMP threads used by the CPU backend. set_cpu_threads(0) restores the default.
+void set_cpu_threads(int threads);
+int cpu_threads();
+
+// Waits for all work queued on `device` (a no-op on the CPU).
+void synchronize(const Device& device);
+// Makes `device` current for the calling host thread (a no-op on the CPU).
+void activate(const Device& device);
+
+// Raw memory. CPU allocations are 64-byte aligned. Sizes are in bytes.
+void* device_alloc(const Device& device, std::size_t bytes);
+void device_free(const Device& device, void* ptr) noexcept;
+void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
+                std::size_t bytes);
+void zero_bytes(const Device& device, void* ptr, std::size_t bytes);
+
+}  // namespace convoy

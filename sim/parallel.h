@@ -1,0 +1,106 @@
+// for_each_index(device, n, f) runs f(i) for every i < n: a static-chunked OpenMP loop on
+// the CPU, a grid-stride kernel on CUDA. f must be a CONVOY_HD functor or lambda that only
+// touches device-resident data it captured by value. This is the only launch primitive the
+// engine needs; reductions, scans and sorts live in sim/algorithms.h.
+//
+// Files that call these with a CUDA device must be .cu (compiled by nvcc when CUDA is on).
+#pragma once
+
+#include <cstdint>
+
+#include "sim/device.h"
+#include "sim/error.h"
+#include "sim/hd.h"
+
+#if defined(__CUDACC__)
+#include <cuda_runtime.h>
+#endif
+
+namespace convoy {
+
+// Launch shape for the CUDA path. Kept as a named policy rather than magic numbers in calls.
+struct LaunchPolicy {
+  static constexpr int kBlockThreads = 256;
+  static constexpr std::int64_t kMaxBlocks = 65535L * 32;
+};
+
+#if defined(__CUDACC__)
+namespace detail {
+template <class F>
+__global__ void for_each_index_kernel(std::int64_t n, F f) {
+  const std::int64_t stride = static_cast<std::int64_t>(blockDim.x) * gridDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    f(i);
+  }
+}
+
+template <class F>
+__global__ void count_if_index_kernel(std::int64_t n, F pred, unsigned long long* count) {
+  const std::int64_t stride = static_cast<std::int64_t>(blockDim.x) * gridDim.x;
+  unsigned long long mine = 0;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    mine += pred(i) ? 1 : 0;
+  }
+  if (mine) atomicAdd(count, mine);
+}
+
+inline unsigned grid_for(std::int64_t n) {
+  std::int64_t blocks = (n + LaunchPolicy::kBlockThreads - 1) / LaunchPolicy::kBlockThreads;
+  if (blocks > LaunchPolicy::kMaxBlocks) blocks = LaunchPolicy::kMaxBlocks;
+  return static_cast<unsigned>(blocks);
+}
+}  // namespace detail
+#endif
+
+template <class F>
+void for_each_index(const Device& device, std::int64_t n, F f) {
+  if (n <= 0) return;
+  if (device.is_cuda()) {
+#if defined(__CUDACC__)
+    activate(device);
+    detail::for_each_index_kernel<<<detail::grid_for(n), LaunchPolicy::kBlockThreads>>>(n, f);
+    CONVOY_CUDA_CHECK(cudaGetLastError());
+    return;
+#else
+    throw Error("for_each_index on " + device.str() +
+                " from a file not compiled by nvcc (kernel files must be .cu)");
+#endif
+  }
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) f(i);
+}
+
+// Number of i < n with pred(i) true. Synchronous: the count is on the host when it returns.
+template <class F>
+std::int64_t count_if_index(const Device& device, std::int64_t n, F pred) {
+  if (n <= 0) return 0;
+  if (device.is_cuda()) {
+#if defined(__CUDACC__)
+    activate(device);
+    unsigned long long* d_count = nullptr;
+    CONVOY_CUDA_CHECK(cudaMalloc(&d_count, sizeof(unsigned long long)));
+    CONVOY_CUDA_CHECK(cudaMemset(d_count, 0, sizeof(unsigned long long)));
+    detail::count_if_index_kernel<<<detail::grid_for(n), LaunchPolicy::kBlockThreads>>>(n, pred,
+                                                                                        d_count);
+    unsigned long long h_count = 0;
+    const cudaError_t launch = cudaGetLastError();
+    const cudaError_t copy =
+        cudaMemcpy(&h_count, d_count, sizeof(unsigned long long), cudaMemcpyDeviceToHost);
+    cudaFree(d_count);
+    CONVOY_CUDA_CHECK(launch);
+    CONVOY_CUDA_CHECK(copy);
+    return static_cast<std::int64_t>(h_count);
+#else
+    throw Error("count_if_index on " + device.str() +
+                " from a file not compiled by nvcc (kernel files must be .cu)");
+#endif
+  }
+  std::int64_t count = 0;
+#pragma omp parallel for schedule(static) reduction(+ : count)
+  for (std::int64_t i = 0; i < n; ++i) count += pred(i) ? 1 : 0;
+  return count;
+}
+
+}  // namespace convoy

@@ -1,0 +1,105 @@
+#include "sim/vec_env.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "sim/error.h"
+
+namespace convoy {
+
+namespace {
+std::int64_t checked_num_envs(const std::string& name, std::int64_t n) {
+  if (n < 1 || n > VecEnv::kMaxEnvs) {
+    throw Error(name + ": num_envs " + std::to_string(n) + " is invalid; allowed: 1.." +
+                std::to_string(VecEnv::kMaxEnvs));
+  }
+  return n;
+}
+}  // namespace
+
+VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
+    : device_(device),
+      num_envs_(checked_num_envs(spec.name, num_envs)),
+      spec_(std::move(spec)),
+      obs_(device, num_envs_ * obs_dim()),
+      reward_(device, num_envs_),
+      terminated_(device, num_envs_),
+      truncated_(device, num_envs_),
+      final_obs_(device, num_envs_ * obs_dim()),
+      episode_return_(device, num_envs_),
+      episode_length_(device, num_envs_),
+      final_episode_return_(device, num_envs_),
+      final_episode_length_(device, num_envs_) {
+  // Buffers start zeroed so that nothing uninitialised is ever read back.
+  obs_.zero();
+  reward_.zero();
+  terminated_.zero();
+  truncated_.zero();
+  final_obs_.zero();
+  episode_return_.zero();
+  episode_length_.zero();
+  final_episode_return_.zero();
+  final_episode_length_.zero();
+}
+
+void VecEnv::check_reset(const char* what) const {
+  if (!was_reset_) throw Error(spec_.name + ": " + what + " called before reset()");
+}
+
+void VecEnv::step(const DeviceArray<std::int32_t>& actions) {
+  if (!discrete_actions()) {
+    throw Error(spec_.name + ": actions are int32 but the action space " +
+                spec_.action_space.str() + " takes float32");
+  }
+  if (actions.size() != num_envs_ * act_dim() || actions.device() != device_) {
+    throw Error(spec_.name + ": action array has " + std::to_string(actions.size()) +
+                " elements on " + actions.device().str() + "; expected " +
+                std::to_string(num_envs_ * act_dim()) + " on " + device_.str());
+  }
+  step_raw(actions.data());
+}
+
+void VecEnv::step(const DeviceArray<float>& actions) {
+  if (discrete_actions()) {
+    throw Error(spec_.name + ": actions are float32 but the action space " +
+                spec_.action_space.str() + " takes int32");
+  }
+  if (actions.size() != num_envs_ * act_dim() || actions.device() != device_) {
+    throw Error(spec_.name + ": action array has " + std::to_string(actions.size()) +
+                " elements on " + actions.device().str() + "; expected " +
+                std::to_string(num_envs_ * act_dim()) + " on " + device_.str());
+  }
+  step_raw(actions.data());
+}
+
+void VecEnv::throw_bad_action(const void* d_actions) const {
+  // Error path only: bring the actions to the host and name the first bad one.
+  const std::int64_t n = num_envs_ * act_dim();
+  const std::size_t elem = 4;  // int32 and float32 alike
+  std::vector<unsigned char> host(static_cast<std::size_t>(n) * elem);
+  copy_bytes(host.data(), Device::cpu(), d_actions, device_, host.size());
+  const Space& space = spec_.action_space;
+  for (std::int64_t k = 0; k < n; ++k) {
+    const std::int64_t env = k / act_dim(), comp = k % act_dim();
+    if (space.is_discrete()) {
+      const std::int32_t a = reinterpret_cast<const std::int32_t*>(host.data())[k];
+      if (a < 0 || a >= space.n) {
+        throw Error(spec_.name + ": action " + std::to_string(a) + " for env " +
+                    std::to_string(env) + " is outside " + space.str() +
+                    "; allowed: integers 0.." + std::to_string(space.n - 1));
+      }
+    } else {
+      const float a = reinterpret_cast<const float*>(host.data())[k];
+      if (!std::isfinite(a)) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%g", a);
+        throw Error(spec_.name + ": action[" + std::to_string(comp) + "] for env " +
+                    std::to_string(env) + " is " + buf + "; allowed: finite float32 values (" +
+                    space.str() + ", values outside the bounds are clipped)");
+      }
+    }
+  }
+  throw Error(spec_.name + ": invalid action (the device reported one but the host copy shows none)");
+}
+
+}  // namespace convoy

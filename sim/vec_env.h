@@ -1,0 +1,106 @@
+// VecEnv is the batched environment contract (DESIGN.md section 5): reset(seed) and
+// step(actions) over num_envs environments at once, with device-resident, batch-first
+// buffers and Gymnasium's SAME_STEP auto-reset: when an episode ends, the returned obs is
+// already the next episode's first and the last one is in final_obs (valid where
+// terminated or truncated is set), with the finished episode's return and length.
+//
+// This header is the host-side interface only (no kernels); the one implementation is the
+// BatchedEnv<E> template in sim/batched_env.h, instantiated per env in .cu files.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/array.h"
+#include "sim/config.h"
+#include "sim/device.h"
+#include "sim/spaces.h"
+
+namespace convoy {
+
+struct EnvSpec {
+  std::string name;             // "CartPole-v1"
+  std::string description;      // one line
+  Space observation_space;      // per env
+  Space action_space;           // per env
+  std::int64_t max_episode_steps = 0;  // truncation limit
+  double reward_threshold = std::numeric_limits<double>::quiet_NaN();  // NaN: none
+  int state_dim = 0;            // doubles exchanged by get_state / set_state
+  std::vector<ConfigKey> config_keys;
+};
+
+class VecEnv {
+ public:
+  static constexpr std::int64_t kMaxEnvs = std::int64_t(1) << 31;
+
+  VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec);
+  virtual ~VecEnv() = default;
+  VecEnv(const VecEnv&) = delete;
+  VecEnv& operator=(const VecEnv&) = delete;
+
+  const EnvSpec& spec() const { return spec_; }
+  const Device& device() const { return device_; }
+  std::int64_t num_envs() const { return num_envs_; }
+  std::int64_t obs_dim() const { return spec_.observation_space.flat_dim(); }
+  std::int64_t act_dim() const { return spec_.action_space.flat_dim(); }
+  bool discrete_actions() const { return spec_.action_space.is_discrete(); }
+
+  // Starts episode 0 of every env from seed; env i draws from Philox stream (seed, i).
+  virtual void reset(std::uint64_t seed) = 0;
+
+  // Steps every env. The array must be on this env's device and hold num_envs x act_dim
+  // elements of the action space's dtype (int32 for Discrete, float32 for Box). Invalid
+  // actions (NaN or infinite, a discrete index out of range) throw convoy::Error naming the
+  // first bad env and value, and leave every buffer and state as it was.
+  void step(const DeviceArray<std::int32_t>& actions);
+  void step(const DeviceArray<float>& actions);
+  // Same, from a raw device pointer of the right dtype (for bindings that share memory).
+  virtual void step_raw(const void* d_actions) = 0;
+
+  // Fills a device buffer of num_envs x act_dim actions drawn uniformly from the action
+  // space (Box bounds must be finite), from Philox stream (seed, env) at step `counter`.
+  virtual void sample_actions(std::uint64_t seed, std::uint64_t counter, void* d_actions) = 0;
+
+  // The full physical state of env i (spec().state_dim doubles) and its step count within
+  // the episode. set_state also zeroes that env's episode return and length. For tests that
+  // align Convoy with a reference implementation, and for debugging.
+  virtual std::vector<double> get_state(std::int64_t env) const = 0;
+  virtual void set_state(std::int64_t env, const std::vector<double>& state,
+                         std::int32_t elapsed_steps) = 0;
+
+  // Buffers, valid after reset() and updated by each step().
+  const DeviceArray<float>& obs() const { return obs_; }                  // (num_envs x obs_dim)
+  const DeviceArray<float>& reward() const { return reward_; }            // (num_envs)
+  const DeviceArray<std::uint8_t>& terminated() const { return terminated_; }  // (num_envs)
+  const DeviceArray<std::uint8_t>& truncated() const { return truncated_; }    // (num_envs)
+  const DeviceArray<float>& final_obs() const { return final_obs_; }      // (num_envs x obs_dim)
+  const DeviceArray<double>& episode_return() const { return episode_return_; }  // (num_envs)
+  const DeviceArray<std::int32_t>& episode_length() const { return episode_length_; }
+  // Return and length of the episode that ended this step (valid where it ended).
+  const DeviceArray<double>& final_episode_return() const { return final_episode_return_; }
+  const DeviceArray<std::int32_t>& final_episode_length() const { return final_episode_length_; }
+
+ protected:
+  void check_reset(const char* what) const;
+  [[noreturn]] void throw_bad_action(const void* d_actions) const;
+
+  Device device_;
+  std::int64_t num_envs_;
+  EnvSpec spec_;
+  bool was_reset_ = false;
+
+  DeviceArray<float> obs_;
+  DeviceArray<float> reward_;
+  DeviceArray<std::uint8_t> terminated_;
+  DeviceArray<std::uint8_t> truncated_;
+  DeviceArray<float> final_obs_;
+  DeviceArray<double> episode_return_;
+  DeviceArray<std::int32_t> episode_length_;
+  DeviceArray<double> final_episode_return_;
+  DeviceArray<std::int32_t> final_episode_length_;
+};
+
+}  // namespace convoy

@@ -1,0 +1,122 @@
+// The backend primitives on every backend built: devices, DeviceArray copies,
+// for_each_index, count_if_index, and the Thrust-backed reduce / scan / sort wrappers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "sim/algorithms.h"
+#include "sim/array.h"
+#include "sim/error.h"
+#include "sim/parallel.h"
+#include "sim/rng.h"
+#include "tests/test_util.h"
+
+namespace convoy {
+namespace {
+
+TEST(Device, ParsesNamesAndRejectsOthers) {
+  EXPECT_TRUE(Device::parse("cpu").is_cpu());
+  EXPECT_EQ(Device::parse("cpu").str(), "cpu");
+  const Device a = Device::parse("auto");
+  EXPECT_EQ(a.is_cuda(), cuda_device_count() > 0);
+  for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", ""}) {
+    try {
+      Device::parse(bad);
+      if (std::string(bad).rfind("cuda", 0) != 0) ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("allowed"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Device, CudaWithoutGpuIsAClearError) {
+  if (cuda_device_count() > 0) GTEST_SKIP() << "a GPU is present; this checks the no-GPU path";
+  try {
+    Device::parse("cuda");
+    FAIL() << "cuda accepted without a usable GPU";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("not usable"), std::string::npos) << m;
+    EXPECT_NE(m.find(cuda_unavailable_reason()), std::string::npos) << m;
+  }
+}
+
+class Backend : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Backend, ArrayRoundTripAndForEachIndex) {
+  CONVOY_DEVICE_OR_SKIP(device, GetParam());
+  const std::int64_t n = 100003;
+  std::vector<double> host(n);
+  std::iota(host.begin(), host.end(), 0.0);
+  DeviceArray<double> a(device, host);
+  double* p = a.data();
+  for_each_index(device, n, [=] CONVOY_HD(std::int64_t i) { p[i] = p[i] * 2.0 + 1.0; });
+  const auto back = a.to_host();
+  for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(back[i], 2.0 * i + 1.0);
+  const std::int64_t odd = count_if_index(device, n, [=] CONVOY_HD(std::int64_t i) {
+    return (static_cast<std::int64_t>(p[i]) % 4) == 1;
+  });
+  EXPECT_EQ(odd, (n + 1) / 2);
+  DeviceArray<double> b(device, n);
+  b.copy_from(a);
+  EXPECT_EQ(b.to_host(), back);
+  b.zero();
+  EXPECT_EQ(reduce_sum(device, b.data(), n), 0.0);
+  EXPECT_THROW(a.copy_from_host(host.data(), n + 1), Error);
+}
+
+TEST_P(Backend, PhiloxDrawsMatchTheHost) {
+  CONVOY_DEVICE_OR_SKIP(device, GetParam());
+  const std::int64_t n = 4096;
+  DeviceArray<std::uint32_t> out(device, n * 4);
+  std::uint32_t* o = out.data();
+  for_each_index(device, n, [=] CONVOY_HD(std::int64_t i) {
+    PhiloxStream s(99, static_cast<std::uint64_t>(i), 2, 3, RngPurpose::kTest);
+    for (int k = 0; k < 4; ++k) o[i * 4 + k] = s.next_u32();
+  });
+  const auto got = out.to_host();
+  for (std::int64_t i = 0; i < n; ++i) {
+    PhiloxStream s(99, static_cast<std::uint64_t>(i), 2, 3, RngPurpose::kTest);
+    for (int k = 0; k < 4; ++k) ASSERT_EQ(got[i * 4 + k], s.next_u32()) << i;
+  }
+}
+
+TEST_P(Backend, ReduceScanSortMatchTheStandardLibrary) {
+  CONVOY_DEVICE_OR_SKIP(device, GetParam());
+  std::mt19937 gen(4);
+  const std::int64_t n = 50001;
+  std::vector<std::int32_t> ints(n);
+  for (auto& v : ints) v = static_cast<std::int32_t>(gen() % 1000) - 500;
+  DeviceArray<std::int32_t> d_ints(device, ints);
+  EXPECT_EQ(reduce_sum(device, d_ints.data(), n), std::accumulate(ints.begin(), ints.end(), 0));
+  EXPECT_EQ(reduce_max(device, d_ints.data(), n), *std::max_element(ints.begin(), ints.end()));
+  std::vector<std::int32_t> scan(n);
+  std::partial_sum(ints.begin(), ints.end(), scan.begin());
+  inclusive_scan(device, d_ints.data(), d_ints.data(), n);
+  EXPECT_EQ(d_ints.to_host(), scan);
+
+  std::vector<float> keys(n);
+  std::vector<std::int32_t> vals(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    keys[i] = static_cast<float>(gen() % 97);
+    vals[i] = static_cast<std::int32_t>(i);
+  }
+  DeviceArray<float> d_keys(device, keys);
+  DeviceArray<std::int32_t> d_vals(device, vals);
+  sort_by_key(device, d_keys.data(), d_vals.data(), n);
+  std::vector<std::int32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return keys[a] < keys[b]; });
+  EXPECT_EQ(d_vals.to_host(), order);
+
+  std::vector<double> reals(n, 0.25);
+  DeviceArray<double> d_reals(device, reals);
+  EXPECT_DOUBLE_EQ(reduce_sum(device, d_reals.data(), n), 0.25 * n);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Backend, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace convoy

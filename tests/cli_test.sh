@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Bad arguments to `convoy` print one clear line and exit 2; good ones work.
+set -u
+convoy="$1"
+fail=0
+expect() {  # expect CODE PATTERN -- ARGS...
+  local code="$1" pattern="$2"
+  shift 3
+  local out rc
+  out=$("$convoy" "$@" 2>&1)
+  rc=$?
+  if [ "$rc" != "$code" ] || ! grep -q -- "$pattern" <<<"$out"; then
+    echo "FAIL: convoy $* -> exit $rc, output: $out (wanted exit $code and /$pattern/)"
+    fail=1
+  else
+    echo "ok: convoy $* -> exit $rc"
+  fi
+  if [ "$code" = 2 ] && [ "$(wc -l <<<"$out")" != 1 ]; then
+    echo "FAIL: convoy $* printed more than one line: $out"
+    fail=1
+  fi
+}
+expect 0 "CartPole-v1" -- envs
+expect 0 "Discrete(2)" -- envs
+expect 0 "max_episode_steps=500" -- envs --keys
+expect 0 '"env_steps_per_second"' -- bench --env CartPole-v1 --num-envs 64 --steps 20 --device cpu --json
+expect 0 '"threads": 1' -- bench --env Pendulum-v1 --num-envs 8 --steps 5 --device cpu --threads 1 --json
+expect 0 "env-steps/s" -- bench --env Acrobot-v1 --num-envs 8 --steps 5 --device auto max_episode_steps=10
+expect 2 "unknown env 'Nope-v0'" -- bench --env Nope-v0 --device cpu
+expect 2 "num-envs 0" -- bench --env CartPole-v1 --num-envs 0 --device cpu
+expect 2 "unknown config key 'gravity'" -- bench --env CartPole-v1 --device cpu gravity=3
+expect 2 "max_episode_steps=-4" -- bench --env CartPole-v1 --device cpu max_episode_steps=-4
+expect 2 "unknown device 'tpu'" -- bench --env CartPole-v1 --device tpu
+expect 2 "error" -- bench --env CartPole-v1 --steps many
+expect 2 "error" -- frobnicate
+if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/dev/null 2>&1; then
+  expect 2 "not usable" -- bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda
+fi
+exit $fail
