@@ -16,7 +16,8 @@ void add_envs_command(CLI::App& app) {
       std::printf("%s\n  %s\n  observation: %s\n  action:      %s\n  max_episode_steps: %lld",
                   s.name.c_str(), s.description.c_str(), s.observation_space.str().c_str(),
                   s.action_space.str().c_str(), static_cast<long long>(s.max_episode_steps));
-      if (!std::isnan(s.reward_threshold)) std::printf("  reward_threshold: %g", s.reward_threshold);
+      if (!std::isnan(s.reward_threshold))
+        std::printf("  reward_threshold: %g", s.reward_threshold);
       std::printf("\n");
       if (*verbose) {
         for (const auto& k : s.config_keys) {

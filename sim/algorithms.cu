@@ -1,10 +1,10 @@
-#include "sim/algorithms.h"
-
 #include <thrust/functional.h>
 #include <thrust/reduce.h>
 #include <thrust/scan.h>
 #include <thrust/sort.h>
 #include <thrust/system/omp/execution_policy.h>
+
+#include "sim/algorithms.h"
 
 #if defined(__CUDACC__)
 #include <thrust/system/cuda/execution_policy.h>
@@ -67,9 +67,9 @@ void sort_by_key(const Device& device, K* keys, V* values, std::int64_t n) {
   });
 }
 
-#define CONVOY_INSTANTIATE_NUMERIC(T)                                  \
-  template T reduce_sum<T>(const Device&, const T*, std::int64_t);     \
-  template T reduce_max<T>(const Device&, const T*, std::int64_t);     \
+#define CONVOY_INSTANTIATE_NUMERIC(T)                              \
+  template T reduce_sum<T>(const Device&, const T*, std::int64_t); \
+  template T reduce_max<T>(const Device&, const T*, std::int64_t); \
   template void inclusive_scan<T>(const Device&, const T*, T*, std::int64_t);
 
 CONVOY_INSTANTIATE_NUMERIC(float)
@@ -79,9 +79,9 @@ CONVOY_INSTANTIATE_NUMERIC(std::int64_t)
 #undef CONVOY_INSTANTIATE_NUMERIC
 
 template void sort_by_key<float, std::int32_t>(const Device&, float*, std::int32_t*, std::int64_t);
-template void sort_by_key<std::uint32_t, std::int32_t>(const Device&, std::uint32_t*,
-                                                       std::int32_t*, std::int64_t);
-template void sort_by_key<std::int32_t, std::int32_t>(const Device&, std::int32_t*,
-                                                      std::int32_t*, std::int64_t);
+template void sort_by_key<std::uint32_t, std::int32_t>(const Device&, std::uint32_t*, std::int32_t*,
+                                                       std::int64_t);
+template void sort_by_key<std::int32_t, std::int32_t>(const Device&, std::int32_t*, std::int32_t*,
+                                                      std::int64_t);
 
 }  // namespace convoy

@@ -30,7 +30,9 @@ class DeviceArray {
   ~DeviceArray() { device_free(device_, data_); }
 
   DeviceArray(DeviceArray&& o) noexcept
-      : device_(o.device_), size_(std::exchange(o.size_, 0)), data_(std::exchange(o.data_, nullptr)) {}
+      : device_(o.device_),
+        size_(std::exchange(o.size_, 0)),
+        data_(std::exchange(o.data_, nullptr)) {}
   DeviceArray& operator=(DeviceArray&& o) noexcept {
     if (this != &o) {
       device_free(device_, data_);

@@ -15,7 +15,8 @@
 //     struct State { State(const Device&, std::int64_t n); View view(); };
 //     CONVOY_HD static void reset(const Params&, const View&, std::int64_t i, PhiloxStream&);
 //     CONVOY_HD static void step(const Params&, const View&, std::int64_t i, Action a,
-//                                float* reward, bool* terminated);  // Action: int32 or const float*
+//                                float* reward, bool* terminated);  // Action: int32 or const
+//                                float*
 //     CONVOY_HD static void observe(const Params&, const View&, std::int64_t i, float* obs);
 //     CONVOY_HD static void read_state(const View&, std::int64_t i, double* s);
 //     CONVOY_HD static void write_state(const View&, std::int64_t i, const double* s);
@@ -42,6 +43,19 @@ CONVOY_HD_INLINE bool not_finite(float x) {
   std::uint32_t bits;
   std::memcpy(&bits, &x, sizeof(bits));
   return (bits & 0x7f800000u) == 0x7f800000u;
+}
+
+// E::step with env i's action, int32 or float32 by E's action space. (A function rather
+// than `if constexpr` inside the step lambda, which nvcc's extended lambdas do not allow.)
+template <class E, class Params, class View>
+CONVOY_HD_INLINE void apply_action(const Params& p, const View& v, std::int64_t i,
+                                   const std::int32_t* a_int, const float* a_float, float* reward,
+                                   bool* terminated) {
+  if constexpr (E::kDiscrete) {
+    E::step(p, v, i, a_int[i], reward, terminated);
+  } else {
+    E::step(p, v, i, a_float + i * E::kActDim, reward, terminated);
+  }
 }
 }  // namespace detail
 
@@ -131,11 +145,7 @@ class BatchedEnv final : public VecEnv {
       // actions -> dynamics -> reward/done
       float r = 0.0f;
       bool term = false;
-      if constexpr (E::kDiscrete) {
-        E::step(p, v, i, a_int[i], &r, &term);
-      } else {
-        E::step(p, v, i, a_float + i * E::kActDim, &r, &term);
-      }
+      detail::apply_action<E>(p, v, i, a_int, a_float, &r, &term);
       // episode bookkeeping; truncation as Gymnasium's TimeLimit (may coincide with term)
       const std::int32_t steps = elapsed[i] + 1;
       const bool trunc = steps >= p.max_episode_steps;
@@ -242,9 +252,8 @@ class BatchedEnv final : public VecEnv {
     if constexpr (E::kDiscrete) {
       const std::int32_t* a = static_cast<const std::int32_t*>(d_actions);
       const std::int32_t limit = static_cast<std::int32_t>(spec_.action_space.n);
-      bad = count_if_index(device_, n, [=] CONVOY_HD(std::int64_t k) {
-        return a[k] < 0 || a[k] >= limit;
-      });
+      bad = count_if_index(device_, n,
+                           [=] CONVOY_HD(std::int64_t k) { return a[k] < 0 || a[k] >= limit; });
     } else {
       const float* a = static_cast<const float*>(d_actions);
       bad = count_if_index(device_, n,
@@ -263,8 +272,8 @@ class BatchedEnv final : public VecEnv {
 
   Params params_;
   typename E::State state_;
-  DeviceArray<std::uint32_t> episode_;  // (num_envs) episodes started since reset()
-  DeviceArray<std::int32_t> elapsed_;   // (num_envs) steps into the current episode
+  DeviceArray<std::uint32_t> episode_;     // (num_envs) episodes started since reset()
+  DeviceArray<std::int32_t> elapsed_;      // (num_envs) steps into the current episode
   DeviceArray<float> act_low_, act_high_;  // (act_dim) Box bounds for sampling
   std::uint64_t seed_ = 0;
 };

@@ -21,11 +21,11 @@ namespace detail {
 
 }  // namespace convoy
 
-#define CONVOY_CUDA_CHECK(call)                                            \
-  do {                                                                     \
-    auto convoy_cuda_status_ = (call);                                     \
-    if (convoy_cuda_status_ != 0) {                                        \
-      ::convoy::detail::cuda_fail(static_cast<int>(convoy_cuda_status_),   \
-                                  #call, __FILE__, __LINE__);              \
-    }                                                                      \
+#define CONVOY_CUDA_CHECK(call)                                                           \
+  do {                                                                                    \
+    auto convoy_cuda_status_ = (call);                                                    \
+    if (convoy_cuda_status_ != 0) {                                                       \
+      ::convoy::detail::cuda_fail(static_cast<int>(convoy_cuda_status_), #call, __FILE__, \
+                                  __LINE__);                                              \
+    }                                                                                     \
   } while (0)

@@ -28,8 +28,8 @@ class Registry {
   const std::vector<EnvEntry>& entries() const { return entries_; }
 
   // find(name).make(device, num_envs, config).
-  std::unique_ptr<VecEnv> make(const std::string& name, const Device& device,
-                               std::int64_t num_envs, const Config& config = {}) const;
+  std::unique_ptr<VecEnv> make(const std::string& name, const Device& device, std::int64_t num_envs,
+                               const Config& config = {}) const;
 
  private:
   std::vector<EnvEntry> entries_;

@@ -85,8 +85,8 @@ void VecEnv::throw_bad_action(const void* d_actions) const {
       const std::int32_t a = reinterpret_cast<const std::int32_t*>(host.data())[k];
       if (a < 0 || a >= space.n) {
         throw Error(spec_.name + ": action " + std::to_string(a) + " for env " +
-                    std::to_string(env) + " is outside " + space.str() +
-                    "; allowed: integers 0.." + std::to_string(space.n - 1));
+                    std::to_string(env) + " is outside " + space.str() + "; allowed: integers 0.." +
+                    std::to_string(space.n - 1));
       }
     } else {
       const float a = reinterpret_cast<const float*>(host.data())[k];
@@ -99,7 +99,8 @@ void VecEnv::throw_bad_action(const void* d_actions) const {
       }
     }
   }
-  throw Error(spec_.name + ": invalid action (the device reported one but the host copy shows none)");
+  throw Error(spec_.name +
+              ": invalid action (the device reported one but the host copy shows none)");
 }
 
 }  // namespace convoy

@@ -22,13 +22,13 @@
 namespace convoy {
 
 struct EnvSpec {
-  std::string name;             // "CartPole-v1"
-  std::string description;      // one line
-  Space observation_space;      // per env
-  Space action_space;           // per env
-  std::int64_t max_episode_steps = 0;  // truncation limit
+  std::string name;                                                    // "CartPole-v1"
+  std::string description;                                             // one line
+  Space observation_space;                                             // per env
+  Space action_space;                                                  // per env
+  std::int64_t max_episode_steps = 0;                                  // truncation limit
   double reward_threshold = std::numeric_limits<double>::quiet_NaN();  // NaN: none
-  int state_dim = 0;            // doubles exchanged by get_state / set_state
+  int state_dim = 0;  // doubles exchanged by get_state / set_state
   std::vector<ConfigKey> config_keys;
 };
 
@@ -72,11 +72,11 @@ class VecEnv {
                          std::int32_t elapsed_steps) = 0;
 
   // Buffers, valid after reset() and updated by each step().
-  const DeviceArray<float>& obs() const { return obs_; }                  // (num_envs x obs_dim)
-  const DeviceArray<float>& reward() const { return reward_; }            // (num_envs)
+  const DeviceArray<float>& obs() const { return obs_; }        // (num_envs x obs_dim)
+  const DeviceArray<float>& reward() const { return reward_; }  // (num_envs)
   const DeviceArray<std::uint8_t>& terminated() const { return terminated_; }  // (num_envs)
   const DeviceArray<std::uint8_t>& truncated() const { return truncated_; }    // (num_envs)
-  const DeviceArray<float>& final_obs() const { return final_obs_; }      // (num_envs x obs_dim)
+  const DeviceArray<float>& final_obs() const { return final_obs_; }  // (num_envs x obs_dim)
   const DeviceArray<double>& episode_return() const { return episode_return_; }  // (num_envs)
   const DeviceArray<std::int32_t>& episode_length() const { return episode_length_; }
   // Return and length of the episode that ended this step (valid where it ended).

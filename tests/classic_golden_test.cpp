@@ -20,6 +20,8 @@ struct GoldenCase {
   std::string backend;
 };
 
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.env << " on " << c.backend; }
+
 class ClassicGolden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(ClassicGolden, MatchesGymnasium) {
@@ -82,8 +84,8 @@ TEST_P(ClassicGolden, MatchesGymnasium) {
       // on an episode end Gymnasium returns the last obs; Convoy keeps it in final_obs
       const auto got_obs = (term || trunc) ? env->final_obs().to_host() : env->obs().to_host();
       for (int j = 0; j < obs_dim; ++j) {
-        ASSERT_NEAR(got_obs[j], obs[j], kAtol) << name << " obs[" << j << "] at " << path << ":"
-                                               << line_no;
+        ASSERT_NEAR(got_obs[j], obs[j], kAtol)
+            << name << " obs[" << j << "] at " << path << ":" << line_no;
       }
       ASSERT_NEAR(env->reward().to_host()[0], reward, kAtol)
           << name << " reward at " << path << ":" << line_no;
@@ -102,7 +104,8 @@ TEST_P(ClassicGolden, MatchesGymnasium) {
 std::vector<GoldenCase> cases() {
   std::vector<GoldenCase> out;
   for (const auto& backend : test::backends()) {
-    for (const char* env : {"CartPole-v1", "Pendulum-v1", "Acrobot-v1", "MountainCarContinuous-v0"}) {
+    for (const char* env :
+         {"CartPole-v1", "Pendulum-v1", "Acrobot-v1", "MountainCarContinuous-v0"}) {
       out.push_back({env, backend});
     }
   }

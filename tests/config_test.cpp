@@ -1,6 +1,7 @@
+#include "sim/config.h"
+
 #include <gtest/gtest.h>
 
-#include "sim/config.h"
 #include "sim/error.h"
 
 namespace convoy {
@@ -38,7 +39,9 @@ TEST(Config, ErrorsNameKeyValueAndWhatIsAllowed) {
   EXPECT_NE(ea.find("[0, 10]"), std::string::npos) << ea;
   EXPECT_NE(error_of([&] { r.real("b", 1, 0, 2, ""); }).find("b=x"), std::string::npos);
   EXPECT_NE(error_of([&] { r.boolean("c", true, ""); }).find("c=maybe"), std::string::npos);
-  EXPECT_NE(error_of([&] { r.choice("d", "slow", {"slow", "fast"}, ""); }).find("slow|fast"),
+  EXPECT_NE(error_of([&] {
+              r.choice("d", "slow", {"slow", "fast"}, "");
+            }).find("slow|fast"),
             std::string::npos);
   EXPECT_NE(error_of([&] { r.real("f", 1, 0, 2, ""); }).find("f=nan"), std::string::npos);
 }

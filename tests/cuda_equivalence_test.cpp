@@ -39,13 +39,18 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
       ASSERT_EQ(cf.to_host(), gf.to_host()) << "actions differ at step " << s;
     }
     // both step with the CPU's actions so only physics can differ
-    if (disc) gi.copy_from(ci); else gf.copy_from(cf);
+    if (disc)
+      gi.copy_from(ci);
+    else
+      gf.copy_from(cf);
     cpu_env->step_raw(ca);
     gpu_env->step_raw(ga);
     const auto co = cpu_env->obs().to_host(), go = gpu_env->obs().to_host();
-    for (std::size_t k = 0; k < co.size(); ++k) ASSERT_NEAR(co[k], go[k], 1e-4) << name << " step " << s;
+    for (std::size_t k = 0; k < co.size(); ++k)
+      ASSERT_NEAR(co[k], go[k], 1e-4) << name << " step " << s;
     const auto cr = cpu_env->reward().to_host(), gr = gpu_env->reward().to_host();
-    for (std::size_t k = 0; k < cr.size(); ++k) ASSERT_NEAR(cr[k], gr[k], 1e-4) << name << " step " << s;
+    for (std::size_t k = 0; k < cr.size(); ++k)
+      ASSERT_NEAR(cr[k], gr[k], 1e-4) << name << " step " << s;
     EXPECT_EQ(cpu_env->terminated().to_host(), gpu_env->terminated().to_host()) << name << " " << s;
     EXPECT_EQ(cpu_env->truncated().to_host(), gpu_env->truncated().to_host()) << name << " " << s;
   }

@@ -1,9 +1,9 @@
+#include "sim/rng.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
-
-#include "sim/rng.h"
 
 namespace convoy {
 namespace {
@@ -35,8 +35,10 @@ TEST(Philox, StreamsAreReproducibleAndDistinct) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(a.next_u32(), b.next_u32());
   // any change of seed, index, episode, step or purpose changes the numbers
   const PhiloxStream variants[] = {
-      PhiloxStream(43, 7, 3, 11, RngPurpose::kReset), PhiloxStream(42, 8, 3, 11, RngPurpose::kReset),
-      PhiloxStream(42, 7, 4, 11, RngPurpose::kReset), PhiloxStream(42, 7, 3, 12, RngPurpose::kReset),
+      PhiloxStream(43, 7, 3, 11, RngPurpose::kReset),
+      PhiloxStream(42, 8, 3, 11, RngPurpose::kReset),
+      PhiloxStream(42, 7, 4, 11, RngPurpose::kReset),
+      PhiloxStream(42, 7, 3, 12, RngPurpose::kReset),
       PhiloxStream(42, 7, 3, 11, RngPurpose::kAction),
       PhiloxStream(42ull | (1ull << 40), 7, 3, 11, RngPurpose::kReset)};
   std::set<std::uint32_t> firsts;

@@ -18,8 +18,7 @@ Device device_or_skip(const std::string& backend, std::string* skip);
 }  // namespace convoy::test
 
 // Skips the current test with a one-line reason when `backend` is not usable here.
-#define CONVOY_DEVICE_OR_SKIP(var, backend)                        \
-  std::string convoy_skip_reason_;                                 \
-  const ::convoy::Device var =                                     \
-      ::convoy::test::device_or_skip(backend, &convoy_skip_reason_); \
+#define CONVOY_DEVICE_OR_SKIP(var, backend)                                                   \
+  std::string convoy_skip_reason_;                                                            \
+  const ::convoy::Device var = ::convoy::test::device_or_skip(backend, &convoy_skip_reason_); \
   if (!convoy_skip_reason_.empty()) GTEST_SKIP() << convoy_skip_reason_

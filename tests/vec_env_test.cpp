@@ -32,11 +32,16 @@ struct Snapshot {
 };
 
 Snapshot snapshot(const VecEnv& env) {
-  Snapshot s{env.obs().to_host(),          env.reward().to_host(),
-             env.final_obs().to_host(),    env.terminated().to_host(),
-             env.truncated().to_host(),    env.episode_return().to_host(),
-             env.final_episode_return().to_host(), env.episode_length().to_host(),
-             env.final_episode_length().to_host(), {}};
+  Snapshot s{env.obs().to_host(),
+             env.reward().to_host(),
+             env.final_obs().to_host(),
+             env.terminated().to_host(),
+             env.truncated().to_host(),
+             env.episode_return().to_host(),
+             env.final_episode_return().to_host(),
+             env.episode_length().to_host(),
+             env.final_episode_length().to_host(),
+             {}};
   for (std::int64_t i = 0; i < env.num_envs(); ++i) s.states.push_back(env.get_state(i));
   return s;
 }
@@ -177,7 +182,9 @@ TEST_P(VecEnvOnBackend, BadActionsAreRejectedAndStateIsUnchanged) {
     }
     EXPECT_NE(error_of([&] { env->step(a.floats); }).find("int32"), std::string::npos);
     EXPECT_NE(error_of([&] { env->set_state(0, {1.0}, 0); }).find("exactly 4"), std::string::npos);
-    EXPECT_NE(error_of([&] { env->set_state(8, {0, 0, 0, 0}, 0); }).find("env index 8"),
+    EXPECT_NE(error_of([&] {
+                env->set_state(8, {0, 0, 0, 0}, 0);
+              }).find("env index 8"),
               std::string::npos);
     EXPECT_TRUE(snapshot(*env) == before);
   }
@@ -207,7 +214,8 @@ TEST_P(VecEnvOnBackend, BadConstructionIsAClearError) {
   const std::string unknown = error_of([&] { r.make("CartPoel-v1", device, 1); });
   EXPECT_NE(unknown.find("unknown env 'CartPoel-v1'"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("CartPole-v1"), std::string::npos) << unknown;
-  const std::string key = error_of([&] { r.make("CartPole-v1", device, 1, Config::parse({"gravty=1"})); });
+  const std::string key =
+      error_of([&] { r.make("CartPole-v1", device, 1, Config::parse({"gravty=1"})); });
   EXPECT_NE(key.find("unknown config key 'gravty'"), std::string::npos) << key;
   EXPECT_NE(key.find("max_episode_steps"), std::string::npos) << key;
   const std::string value =

@@ -45,14 +45,15 @@ struct Acrobot {
   static double reward_threshold(const Params&) { return -100.0; }
 
   struct View {
-    double* theta1;  // (num_envs) rad
-    double* theta2;  // (num_envs) rad, relative to link 1
+    double* theta1;   // (num_envs) rad
+    double* theta2;   // (num_envs) rad, relative to link 1
     double* dtheta1;  // (num_envs) rad/s
     double* dtheta2;  // (num_envs) rad/s
   };
   struct State {
     DeviceArray<double> theta1, theta2, dtheta1, dtheta2;
-    State(const Device& d, std::int64_t n) : theta1(d, n), theta2(d, n), dtheta1(d, n), dtheta2(d, n) {}
+    State(const Device& d, std::int64_t n)
+        : theta1(d, n), theta2(d, n), dtheta1(d, n), dtheta2(d, n) {}
     View view() { return {theta1.data(), theta2.data(), dtheta1.data(), dtheta2.data()}; }
   };
 

@@ -44,7 +44,8 @@ struct CartPole {
   }
   static Space observation_space(const Params&) {
     const float inf = std::numeric_limits<float>::infinity();
-    const float xh = static_cast<float>(kXThreshold * 2), th = static_cast<float>(kThetaThreshold * 2);
+    const float xh = static_cast<float>(kXThreshold * 2),
+                th = static_cast<float>(kThetaThreshold * 2);
     return Space::box({-xh, -inf, -th, -inf}, {xh, inf, th, inf});
   }
   static Space action_space(const Params&) { return Space::discrete(2); }
@@ -75,8 +76,9 @@ struct CartPole {
     const double force = action == 1 ? kForceMag : -kForceMag;
     const double costheta = cos(theta), sintheta = sin(theta);
     const double temp = (force + kPoleMassLength * (theta_dot * theta_dot) * sintheta) / kTotalMass;
-    const double thetaacc = (kGravity * sintheta - costheta * temp) /
-                            (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
+    const double thetaacc =
+        (kGravity * sintheta - costheta * temp) /
+        (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
     const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
     // explicit Euler in Gymnasium's order
     x = x + kTau * x_dot;
@@ -87,8 +89,8 @@ struct CartPole {
     s.x_dot[i] = x_dot;
     s.theta[i] = theta;
     s.theta_dot[i] = theta_dot;
-    const bool done = x < -kXThreshold || x > kXThreshold || theta < -kThetaThreshold ||
-                      theta > kThetaThreshold;
+    const bool done =
+        x < -kXThreshold || x > kXThreshold || theta < -kThetaThreshold || theta > kThetaThreshold;
     *terminated = done;
     if (p.sutton_barto_reward) {
       *reward = done ? -1.0f : 0.0f;

@@ -68,11 +68,12 @@ struct Pendulum {
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, const float* action,
                              float* reward, bool* terminated) {
     const double th = s.theta[i], thdot = s.theta_dot[i];
-    const float u = fminf(fmaxf(action[0], -static_cast<float>(kMaxTorque)),
-                          static_cast<float>(kMaxTorque));
+    const float u =
+        fminf(fmaxf(action[0], -static_cast<float>(kMaxTorque)), static_cast<float>(kMaxTorque));
     const double an = angle_normalize(th);
     const double costs = an * an + 0.1 * (thdot * thdot) + static_cast<double>(0.001f * (u * u));
-    const double torque_term = static_cast<double>(static_cast<float>(3.0 / (kMass * kLength * kLength)) * u);
+    const double torque_term =
+        static_cast<double>(static_cast<float>(3.0 / (kMass * kLength * kLength)) * u);
     double newthdot = thdot + (3 * p.g / (2 * kLength) * sin(th) + torque_term) * kDt;
     newthdot = fmin(fmax(newthdot, -kMaxSpeed), kMaxSpeed);
     s.theta[i] = th + newthdot * kDt;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU and the CUDA toolkit but no package registry: builds what it
+# can (CLI11 and GoogleTest from .deps/ when the system lacks them: scripts/stage-gpu-deps.sh),
+# runs every test including the CUDA ones and the CPU-vs-CUDA equivalence, and prints a
+# table of `convoy bench` figures on cpu and cuda. Meant to finish well under 8 minutes on
+# an H200, build included. Logs and JSON go to $OUT (or ./gpu-check-out) when set.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-gpu-check-out}"
+mkdir -p "$out"
+jobs=$(nproc)
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+
+echo "== nvidia-smi"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -2
+
+echo "== build"
+t0=$(date +%s)
+cmake -S . -B build-gpu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DCONVOY_CUDA=ON \
+  -DCONVOY_PYTHON=OFF -DCONVOY_MPI=OFF -DCONVOY_HDF5=OFF -DCONVOY_DEPS_DIR="$PWD/.deps" \
+  >"$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+cmake --build build-gpu -j"$jobs" >"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+echo "built in $(( $(date +%s) - t0 )) s"
+
+echo "== tests"
+ctest --test-dir build-gpu --output-on-failure -j4 >"$out/ctest.log" 2>&1
+test_rc=$?
+grep -E "tests passed|Failed|\(Failed\)|Skipped" "$out/ctest.log" | tail -15
+
+echo "== bench"
+bench=build-gpu/convoy
+: >"$out/bench.jsonl"
+for env in CartPole-v1 Pendulum-v1 Acrobot-v1 MountainCarContinuous-v0; do
+  for spec in "cpu 65536 300" "cpu 1048576 50" "cuda 65536 1000" "cuda 1048576 500" "cuda 16777216 100"; do
+    set -- $spec
+    timeout 120 "$bench" bench --env "$env" --device "$1" --num-envs "$2" --steps "$3" --json \
+      >>"$out/bench.jsonl" 2>>"$out/bench.err" || echo "bench $env $spec failed: $(tail -1 "$out/bench.err")"
+  done
+done
+python3 - "$out/bench.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"{'env':<26}{'device':<8}{'num_envs':>10}{'steps':>7}{'threads':>8}{'M env-steps/s':>15}")
+for r in rows:
+    print(f"{r['env']:<26}{r['device']:<8}{r['num_envs']:>10}{r['steps']:>7}{r['threads']:>8}"
+          f"{r['env_steps_per_second']/1e6:>15.1f}")
+PY
+exit $test_rc

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Convoy builds and tests with, from Debian's packages and PyPI.
+# Idempotent: when all is present it changes nothing and touches no network.
+set -euo pipefail
+
+debs=(cmake g++ make libgtest-dev libcli11-dev libeigen3-dev ccache clang-format
+      python3 python3-pip)
+# Thrust ships with the CUDA toolkit (CCCL); without one, Debian's copy serves the CPU build.
+if [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ] && [ ! -f /usr/local/cuda/include/thrust/version.h ]; then
+  debs+=(libthrust-dev)
+fi
+
+missing=()
+for p in "${debs[@]}"; do
+  # a tool already on PATH (a newer one installed another way) counts as present
+  case "$p" in
+    cmake|make|ccache|clang-format|python3) command -v "$p" >/dev/null 2>&1 && continue ;;
+    g++) command -v g++ >/dev/null 2>&1 && continue ;;
+    python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# PyPI: the reference implementation the golden data comes from (scripts/make-golden.py).
+pips=()
+python3 -c "import numpy" >/dev/null 2>&1 || pips+=("numpy")
+python3 -c "import gymnasium" >/dev/null 2>&1 || pips+=("gymnasium>=1.0,<2")
+if [ ${#pips[@]} -gt 0 ]; then
+  echo "install-deps: installing from PyPI: ${pips[*]}"
+  python3 -m pip install -q "${pips[@]}"
+fi
+echo "install-deps: all dependencies present"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing, checks formatting,
+# builds Convoy (with CUDA when the toolkit is here: it must compile even where no GPU can
+# run it), runs every test on it, then builds the CPU backend with ASan + UBSan and runs
+# the same tests again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="${CONVOY_JOBS:-2}"
+
+bash scripts/install-deps.sh
+
+echo "== clang-format check"
+git ls-files '*.h' '*.cpp' '*.cu' | xargs clang-format --dry-run -Werror
+
+echo "== build (CUDA=AUTO, Release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVOY_CUDA=AUTO >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== build (CPU backend, ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVOY_CUDA=OFF -DCONVOY_SANITIZE=ON \
+  -DCONVOY_PYTHON=OFF -DCONVOY_MPI=OFF -DCONVOY_HDF5=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+
+echo "== tests (ASan + UBSan)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== tests (Release$(grep -q 'CONVOY_HAVE_CUDA=1' build/compile_commands.json 2>/dev/null && echo ', built with CUDA'))"
+ctest --test-dir build --output-on-failure -j"$jobs"
