@@ -1,5 +1,5 @@
-// Car models for the driving envs, as right-hand sides x' = f(x, u) plus the integrators that
-// step them:
+// Car models for the driving envs, as right-hand sides x' = f(x, u) plus steppers over
+// physics/integrate.h:
 //   - kinematic bicycle about the centre of mass, highway-env's form (vehicle/kinematics.py);
 //   - kinematic single track about the rear axle (CommonRoad "KS");
 //   - dynamic single track (CommonRoad "ST"): linear tyres with load transfer (or Pacejka's magic
@@ -18,6 +18,7 @@
 //     states diverge when steering; use KS (or v_min >= 0) for reversing.
 #pragma once
 
+#include "physics/integrate.h"
 #include "physics/math.h"
 #include "sim/hd.h"
 
@@ -28,7 +29,6 @@ enum class TyreModel : int { kLinear = 0, kPacejka = 1 };
 // kinematic model about the centre of mass and carries yaw rate and slip angle along with it;
 // the F1TENTH gym keeps CommonRoad's older form: the rear-axle model and a frozen slip angle.
 enum class LowSpeedModel : int { kCommonRoad = 0, kF1tenth = 1 };
-enum class Integrator : int { kEuler = 0, kRk4 = 1 };
 
 // Magic-formula lateral force F_y = D sin(C atan(B alpha - E (B alpha - atan(B alpha)))),
 // D = mu F_z. Small-slip stiffness is B C D, so B C = C_S matches the linear model there.
@@ -319,7 +319,7 @@ CONVOY_HD_INLINE void st_derivative(const VehicleParams<T>& p, const T* x, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// integrators
+// steppers
 
 // A right-hand side with its input held over the step (zero-order hold): f(x, dx).
 template <class T>
@@ -343,44 +343,6 @@ struct StDynamics {
   const T* u;  // (2) [delta_dot, a]
   CONVOY_HD void operator()(const T* x, T* dx) const { st_derivative(p, x, u, dx); }
 };
-
-// x += dt f(x)
-template <class F, class T>
-CONVOY_HD_INLINE void euler_step(const F& f, T* x, T dt) {
-  constexpr int n = F::kStateDim;
-  T k[n];
-  f(x, k);
-  for (int i = 0; i < n; ++i) x[i] += dt * k[i];
-}
-
-// Classic fourth-order Runge-Kutta.
-template <class F, class T>
-CONVOY_HD_INLINE void rk4_step(const F& f, T* x, T dt) {
-  constexpr int n = F::kStateDim;
-  T k1[n], k2[n], k3[n], k4[n], tmp[n];
-  const T half = dt / T(2);
-  f(x, k1);
-  for (int i = 0; i < n; ++i) tmp[i] = x[i] + half * k1[i];
-  f(tmp, k2);
-  for (int i = 0; i < n; ++i) tmp[i] = x[i] + half * k2[i];
-  f(tmp, k3);
-  for (int i = 0; i < n; ++i) tmp[i] = x[i] + dt * k3[i];
-  f(tmp, k4);
-  for (int i = 0; i < n; ++i) x[i] += dt / T(6) * (k1[i] + T(2) * (k2[i] + k3[i]) + k4[i]);
-}
-
-// Advances x by dt in `substeps` equal steps of the chosen method.
-template <class F, class T>
-CONVOY_HD_INLINE void integrate(const F& f, T* x, T dt, int substeps, Integrator method) {
-  const T h = dt / T(substeps);
-  for (int s = 0; s < substeps; ++s) {
-    if (method == Integrator::kRk4) {
-      rk4_step(f, x, h);
-    } else {
-      euler_step(f, x, h);
-    }
-  }
-}
 
 // One env step of each model. The bicycle limits its inputs once (highway-env clips the action,
 // then integrates); KS and ST limit inside the right-hand side and clamp after each substep.
