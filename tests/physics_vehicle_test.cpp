@@ -150,9 +150,9 @@ TEST(PhysicsVehicle, LimitInvariantsUnderRandomInputs) {
     double x[7] = {0, 0, 0, 1.0, 0, 0, 0};
     double xk[5] = {0, 0, 0, 1.0, 0};
     int ks_at_v_min = 0, st_at_steer_bound = 0;
+    double u[2] = {0, 0};
     for (int step = 0; step < 5000; ++step) {
       // hold extreme inputs for a while so the bounds are actually reached
-      static double u[2];
       if (step % 50 == 0) u[0] = steer_rate(gen), u[1] = accel(gen);
       const double before[7] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6]};
       // the BMW's ST is stiff just above v_kinematic = 0.1 m/s (rates ~2000/s): substep
