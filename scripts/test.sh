@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what is missing, checks formatting,
 # builds Convoy (with CUDA when the toolkit is here: it must compile even where no GPU can
-# run it), runs every test on it, then builds the CPU backend with ASan + UBSan and runs
-# the same tests again.
+# run it), runs every test on it, builds the CPU backend with ASan + UBSan and runs the
+# same tests again, then installs the Python package (pip install .) and runs its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${CONVOY_JOBS:-2}"
@@ -27,3 +27,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== tests (Release$(grep -q 'CONVOY_HAVE_CUDA=1' build/compile_commands.json 2>/dev/null && echo ', built with CUDA'))"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== Python package (pip install .) and its tests"
+PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --no-build-isolation .
+(cd tests/python && python3 -m pytest -q -p no:cacheprovider .)

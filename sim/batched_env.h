@@ -71,7 +71,7 @@ template <class E>
 struct EngineView {
   typename E::Params params;
   typename E::View state;
-  std::uint64_t seed;
+  const std::uint64_t* seeds;    // (num_envs) env i's Philox seed
   std::uint32_t* episode;        // (num_envs) episodes started since reset()
   std::int32_t* elapsed;         // (num_envs) steps into the current episode
   double* episode_return;        // (num_envs)
@@ -89,7 +89,7 @@ template <class E>
 struct ResetKernel {
   EngineView<E> e;
   CONVOY_HD void operator()(std::int64_t i) const {
-    PhiloxStream rng(e.seed, static_cast<std::uint64_t>(i), 0, 0, RngPurpose::kReset);
+    PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), 0, 0, RngPurpose::kReset);
     E::reset(e.params, e.state, i, rng);
     e.episode[i] = 0;
     e.elapsed[i] = 0;
@@ -107,7 +107,15 @@ struct StepKernel {
   EngineView<E> e;
   const std::int32_t* a_int;  // (num_envs) for Discrete
   const float* a_float;       // (num_envs x kActDim) for Box
+  const std::uint8_t* skip;   // (num_envs) or null: envs left as they are this step
   CONVOY_HD void operator()(std::int64_t i) const {
+    if (skip && skip[i]) {
+      // Gymnasium's NEXT_STEP: this env shows its fresh episode; the action is ignored
+      e.reward[i] = 0.0f;
+      e.terminated[i] = 0;
+      e.truncated[i] = 0;
+      return;
+    }
     // actions -> dynamics -> reward/done
     float r = 0.0f;
     bool term = false;
@@ -131,7 +139,8 @@ struct StepKernel {
       e.final_length[i] = len;
       const std::uint32_t next_episode = e.episode[i] + 1;
       e.episode[i] = next_episode;
-      PhiloxStream rng(e.seed, static_cast<std::uint64_t>(i), next_episode, 0, RngPurpose::kReset);
+      PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), next_episode, 0,
+                       RngPurpose::kReset);
       E::reset(e.params, e.state, i, rng);
       e.elapsed[i] = 0;
       e.episode_return[i] = 0.0;
@@ -174,7 +183,9 @@ struct InvalidActionKernel {
   const std::int32_t* a_int;
   const float* a_float;
   std::int32_t n;
+  const std::uint8_t* skip;  // (num_envs) or null: envs whose actions are ignored
   CONVOY_HD bool operator()(std::int64_t k) const {
+    if (skip && skip[k / E::kActDim]) return false;
     if constexpr (E::kDiscrete) {
       return a_int[k] < 0 || a_int[k] >= n;
     } else {
@@ -217,8 +228,10 @@ class BatchedEnv final : public VecEnv {
       : VecEnv(device, num_envs, std::move(spec)),
         params_(params),
         state_(device, num_envs_),
+        seeds_(device, num_envs_),
         episode_(device, num_envs_),
         elapsed_(device, num_envs_) {
+    seeds_.zero();
     episode_.zero();
     elapsed_.zero();
     const Space& a = spec_.action_space;
@@ -229,18 +242,28 @@ class BatchedEnv final : public VecEnv {
   }
 
   void reset(std::uint64_t seed) override {
-    seed_ = seed;
+    seeds_.copy_from_host(std::vector<std::uint64_t>(static_cast<std::size_t>(num_envs_), seed));
     for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
     was_reset_ = true;
   }
 
-  void step_raw(const void* d_actions) override {
+  void reset(const std::vector<std::uint64_t>& seeds) override {
+    if (static_cast<std::int64_t>(seeds.size()) != num_envs_) {
+      throw Error(spec_.name + ": reset got " + std::to_string(seeds.size()) +
+                  " seeds; allowed: one seed, or exactly num_envs = " + std::to_string(num_envs_));
+    }
+    seeds_.copy_from_host(seeds);
+    for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+    was_reset_ = true;
+  }
+
+  void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) override {
     check_reset("step()");
     if (d_actions == nullptr) throw Error(spec_.name + ": step() got a null action pointer");
-    validate_actions(d_actions);
+    validate_actions(d_actions, d_skip);
     for_each_index(device_, num_envs_,
                    detail::StepKernel<E>{view(), static_cast<const std::int32_t*>(d_actions),
-                                         static_cast<const float*>(d_actions)});
+                                         static_cast<const float*>(d_actions), d_skip});
   }
 
   void sample_actions(std::uint64_t seed, std::uint64_t counter, void* d_actions) override {
@@ -295,7 +318,7 @@ class BatchedEnv final : public VecEnv {
   detail::EngineView<E> view() {
     return {params_,
             state_.view(),
-            seed_,
+            seeds_.data(),
             episode_.data(),
             elapsed_.data(),
             episode_return_.data(),
@@ -309,11 +332,13 @@ class BatchedEnv final : public VecEnv {
             truncated_.data()};
   }
 
-  void validate_actions(const void* d_actions) const {
-    const detail::InvalidActionKernel<E> invalid{static_cast<const std::int32_t*>(d_actions),
-                                                 static_cast<const float*>(d_actions),
-                                                 static_cast<std::int32_t>(spec_.action_space.n)};
-    if (count_if_index(device_, num_envs_ * E::kActDim, invalid) > 0) throw_bad_action(d_actions);
+  void validate_actions(const void* d_actions, const std::uint8_t* d_skip) const {
+    const detail::InvalidActionKernel<E> invalid{
+        static_cast<const std::int32_t*>(d_actions), static_cast<const float*>(d_actions),
+        static_cast<std::int32_t>(spec_.action_space.n), d_skip};
+    if (count_if_index(device_, num_envs_ * E::kActDim, invalid) > 0) {
+      throw_bad_action(d_actions, d_skip);
+    }
   }
 
   void check_env(std::int64_t env) const {
@@ -325,10 +350,10 @@ class BatchedEnv final : public VecEnv {
 
   Params params_;
   typename E::State state_;
+  DeviceArray<std::uint64_t> seeds_;       // (num_envs) Philox seed of each env
   DeviceArray<std::uint32_t> episode_;     // (num_envs) episodes started since reset()
   DeviceArray<std::int32_t> elapsed_;      // (num_envs) steps into the current episode
   DeviceArray<float> act_low_, act_high_;  // (act_dim) Box bounds for sampling
-  std::uint64_t seed_ = 0;
 };
 
 // Reads E's settings from `config` (throwing on bad or unknown keys) and builds the env.

@@ -72,15 +72,18 @@ void VecEnv::step(const DeviceArray<float>& actions) {
   step_raw(actions.data());
 }
 
-void VecEnv::throw_bad_action(const void* d_actions) const {
+void VecEnv::throw_bad_action(const void* d_actions, const std::uint8_t* d_skip) const {
   // Error path only: bring the actions to the host and name the first bad one.
   const std::int64_t n = num_envs_ * act_dim();
   const std::size_t elem = 4;  // int32 and float32 alike
   std::vector<unsigned char> host(static_cast<std::size_t>(n) * elem);
   copy_bytes(host.data(), Device::cpu(), d_actions, device_, host.size());
+  std::vector<std::uint8_t> skip(static_cast<std::size_t>(num_envs_), 0);
+  if (d_skip) copy_bytes(skip.data(), Device::cpu(), d_skip, device_, skip.size());
   const Space& space = spec_.action_space;
   for (std::int64_t k = 0; k < n; ++k) {
     const std::int64_t env = k / act_dim(), comp = k % act_dim();
+    if (skip[static_cast<std::size_t>(env)]) continue;
     if (space.is_discrete()) {
       const std::int32_t a = reinterpret_cast<const std::int32_t*>(host.data())[k];
       if (a < 0 || a >= space.n) {

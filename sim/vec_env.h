@@ -50,6 +50,8 @@ class VecEnv {
 
   // Starts episode 0 of every env from seed; env i draws from Philox stream (seed, i).
   virtual void reset(std::uint64_t seed) = 0;
+  // Same with one seed per env: env i draws from stream (seeds[i], i).
+  virtual void reset(const std::vector<std::uint64_t>& seeds) = 0;
 
   // Steps every env. The array must be on this env's device and hold num_envs x act_dim
   // elements of the action space's dtype (int32 for Discrete, float32 for Box). Invalid
@@ -58,7 +60,10 @@ class VecEnv {
   void step(const DeviceArray<std::int32_t>& actions);
   void step(const DeviceArray<float>& actions);
   // Same, from a raw device pointer of the right dtype (for bindings that share memory).
-  virtual void step_raw(const void* d_actions) = 0;
+  // Envs where the optional device mask d_skip is non-zero are left as they are (reward 0,
+  // not terminated or truncated, obs unchanged) and their actions are ignored: this is how
+  // Gymnasium's NEXT_STEP auto-reset mode is built on top of SAME_STEP.
+  virtual void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) = 0;
 
   // Fills a device buffer of num_envs x act_dim actions drawn uniformly from the action
   // space (Box bounds must be finite), from Philox stream (seed, env) at step `counter`.
@@ -85,7 +90,7 @@ class VecEnv {
 
  protected:
   void check_reset(const char* what) const;
-  [[noreturn]] void throw_bad_action(const void* d_actions) const;
+  [[noreturn]] void throw_bad_action(const void* d_actions, const std::uint8_t* d_skip) const;
 
   Device device_;
   std::int64_t num_envs_;

@@ -226,6 +226,36 @@ TEST_P(VecEnvOnBackend, BadConstructionIsAClearError) {
   EXPECT_NE(error_of([&] { env->step(acts); }).find("before reset"), std::string::npos);
 }
 
+TEST_P(VecEnvOnBackend, PerEnvSeedsAndSkipMask) {
+  CONVOY_DEVICE_OR_SKIP(device, GetParam());
+  auto env = env_registry().make("CartPole-v1", device, 4);
+  env->reset(9);
+  const auto shared = env->obs().to_host();
+  env->reset(std::vector<std::uint64_t>{9, 1, 9, 2});
+  const auto mixed = env->obs().to_host();
+  for (int j = 0; j < 4; ++j) {
+    EXPECT_EQ(mixed[0 * 4 + j], shared[0 * 4 + j]);  // env 0 and 2 keep seed 9's streams
+    EXPECT_EQ(mixed[2 * 4 + j], shared[2 * 4 + j]);
+  }
+  EXPECT_NE(mixed[1 * 4], shared[1 * 4]);
+  EXPECT_NE(error_of([&] {
+              env->reset(std::vector<std::uint64_t>{1, 2});
+            }).find("2 seeds"),
+            std::string::npos);
+
+  // a skipped env keeps its state and ignores its (even invalid) action
+  const auto before = env->get_state(1);
+  DeviceArray<std::int32_t> acts(device, std::vector<std::int32_t>{1, 7, 0, 1});
+  DeviceArray<std::uint8_t> skip(device, std::vector<std::uint8_t>{0, 1, 0, 0});
+  EXPECT_NO_THROW(env->step_raw(acts.data(), skip.data()));
+  EXPECT_EQ(env->get_state(1), before);
+  EXPECT_EQ(env->reward().to_host(), (std::vector<float>{1.0f, 0.0f, 1.0f, 1.0f}));
+  EXPECT_EQ(env->episode_length().to_host()[1], 0);
+  EXPECT_EQ(env->episode_length().to_host()[0], 1);
+  // without the mask the same actions are an error naming env 1
+  EXPECT_NE(error_of([&] { env->step(acts); }).find("for env 1"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, VecEnvOnBackend, ::testing::ValuesIn(test::backends()));
 
 TEST(Registry, ListsClassicEnvsWithSpaces) {

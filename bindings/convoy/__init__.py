@@ -1,0 +1,51 @@
+"""Convoy: massively parallel RL environments in C++/CUDA behind Gymnasium's vector API.
+
+>>> import convoy
+>>> envs = convoy.make_vec("CartPole-v1", num_envs=4096, seed=0)
+>>> obs, infos = envs.reset()
+>>> obs, rewards, terminations, truncations, infos = envs.step(envs.action_space.sample())
+
+Importing this package registers every env with Gymnasium as ``convoy/<id>``, so
+``gymnasium.make_vec("convoy/CartPole-v1", num_envs=64, vectorization_mode="vector_entry_point")``
+works too.
+"""
+
+from convoy import _core
+from convoy.vector import ConvoyVectorEnv, make_vec
+
+__all__ = ["ConvoyVectorEnv", "make_vec", "list_envs", "cuda_device_count", "built_with_cuda"]
+__version__ = "0.1.0"
+
+
+def list_envs() -> list[dict]:
+    """Every env Convoy ships: id, description, spaces, max_episode_steps and config keys."""
+    return _core.list_envs()
+
+
+def cuda_device_count() -> int:
+    """Usable CUDA GPUs (0 without a driver, a GPU, or a CUDA build)."""
+    return _core.cuda_device_count()
+
+
+def built_with_cuda() -> bool:
+    """Whether this build of Convoy has the CUDA backend."""
+    return _core.built_with_cuda()
+
+
+def _register_with_gymnasium() -> None:
+    import gymnasium
+
+    for spec in _core.list_envs():
+        env_id = f"convoy/{spec['id']}"
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            vector_entry_point="convoy.vector:_vector_entry_point",
+            max_episode_steps=spec["max_episode_steps"],
+            reward_threshold=spec["reward_threshold"],
+            kwargs={"env_id": spec["id"]},
+        )
+
+
+_register_with_gymnasium()
