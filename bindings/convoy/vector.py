@@ -148,10 +148,10 @@ class ConvoyVectorEnv(VectorEnv):
                     obs[done] = self._core.final_obs()[done]
             self._autoreset = done.copy()
         elif done.any():
-            final = self._core.final_obs()
+            idx = np.flatnonzero(done)
+            rows = self._core.final_obs()[idx]  # one copy; the engine's buffer is reused
             final_obs = np.full(self.num_envs, None, dtype=object)
-            for i in np.flatnonzero(done):
-                final_obs[i] = final[i].copy()
+            final_obs[idx] = np.fromiter(rows, dtype=object, count=len(idx))  # row views
             infos["final_obs"] = final_obs
             infos["_final_obs"] = done.copy()
             infos["final_info"] = {}
