@@ -325,9 +325,9 @@ TEST(PhysicsRoad, IntersectionRoutesConnectApproachesToExits) {
       EXPECT_NEAR(d, 0.0, 1e-9);
       // highway-env's radii: right turns 9 m (clockwise), left turns 13 m
       const double k = route.pieces[1].curvature;
-      if (turn == kTurnRight) EXPECT_NEAR(k, -1.0 / 9.0, 1e-15);
-      if (turn == kTurnStraight) EXPECT_EQ(k, 0.0);
-      if (turn == kTurnLeft) EXPECT_NEAR(k, 1.0 / 13.0, 1e-15);
+      const double expect_k =
+          turn == kTurnRight ? -1.0 / 9.0 : (turn == kTurnLeft ? 1.0 / 13.0 : 0.0);
+      EXPECT_NEAR(k, expect_k, 1e-15) << arm << " " << turn;
       // a turn is a quarter circle: heading changes by -90, 0, +90 degrees
       const double turned = wrap_angle(lane_heading(route, route.length) - lane_heading(in, 0.0));
       EXPECT_NEAR(turned, (turn - 1) * pi<double>() / 2, 1e-9);
