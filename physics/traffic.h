@@ -1,0 +1,191 @@
+// The behaviour of highway-env's background traffic (Farama-Foundation/HighwayEnv,
+// highway_env/vehicle/behavior.py, IDMVehicle): the Intelligent Driver Model for acceleration
+// and MOBIL for lane changes, with highway-env's constants and its particular choices, so that a
+// Convoy scene drives like the Python one:
+//   - distances to the leader are centre to centre along the lane (lane_distance_to), which is
+//     why the jam distance DISTANCE_WANTED = 5 + LENGTH includes a car length;
+//   - the desired gap uses the closing speed projected on the follower's heading and is not
+//     clamped at zero (Treiber's max(0, .) is absent there);
+//   - MOBIL compares unclipped IDM accelerations; only the command a car applies is clipped to
+//     ACC_MAX;
+//   - a missing vehicle contributes acceleration 0 to MOBIL, as highway-env's acceleration(None).
+// Callers clip the target speed to the lane's speed limit first, as IDMVehicle.acceleration does.
+#pragma once
+
+#include "physics/math.h"
+#include "sim/hd.h"
+
+namespace convoy::physics {
+
+namespace traffic_detail {
+CONVOY_HD_INLINE float pow(float x, float y) { return ::powf(x, y); }
+CONVOY_HD_INLINE double pow(double x, double y) { return ::pow(x, y); }
+
+// highway-env's utils.not_zero: keeps a divisor at least 0.01 away from zero, sign preserved.
+template <class T>
+CONVOY_HD_INLINE T not_zero(T x) {
+  const T eps = T(1e-2);
+  if (math::abs(x) > eps) return x;
+  return x >= T(0) ? eps : -eps;
+}
+}  // namespace traffic_detail
+
+template <class T>
+struct IdmParams {
+  T a_max;     // m/s^2, COMFORT_ACC_MAX = 3: free-road acceleration
+  T b;         // m/s^2, -COMFORT_ACC_MIN = 5: comfortable braking (positive here)
+  T d0;        // m, DISTANCE_WANTED = 5 + ControlledVehicle.LENGTH (5) = 10, centre to centre
+  T time_gap;  // s, TIME_WANTED = 1.5
+  T delta;     // DELTA = 4, velocity exponent (highway-v0 randomises it in DELTA_RANGE [3.5, 4.5])
+  T acc_clip;  // m/s^2, ACC_MAX = 6: the applied command is clipped to +-acc_clip
+};
+
+template <class T>
+CONVOY_HD_INLINE constexpr IdmParams<T> highway_env_idm() {
+  return {T(3), T(5), T(10), T(1.5), T(4), T(6)};
+}
+
+template <class T>
+struct MobilParams {
+  T politeness;           // POLITENESS = 0: weight of the followers' gains
+  T min_acc_gain;         // m/s^2, LANE_CHANGE_MIN_ACC_GAIN = 0.2
+  T max_braking_imposed;  // m/s^2, LANE_CHANGE_MAX_BRAKING_IMPOSED = 2
+  T lane_change_delay;    // s, LANE_CHANGE_DELAY = 1: how often a car considers changing
+};
+
+template <class T>
+CONVOY_HD_INLINE constexpr MobilParams<T> highway_env_mobil() {
+  return {T(0), T(0.2), T(2), T(1)};
+}
+
+// The leader's velocity along the follower's heading: highway-env's desired_gap projects the
+// velocity difference on the follower's direction (and the follower moves along it).
+template <class T>
+CONVOY_HD_INLINE T projected_speed(Vec2<T> leader_velocity, T follower_heading) {
+  return dot(leader_velocity, unit_from_angle(follower_heading));
+}
+
+// d* = d0 + v T + v (v - v_front) / (2 sqrt(a b)); front_speed already projected.
+template <class T>
+CONVOY_HD_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed) {
+  const T dv = ego_speed - front_speed;
+  return p.d0 + ego_speed * p.time_gap + ego_speed * dv / (T(2) * math::sqrt(p.a_max * p.b));
+}
+
+// IDMVehicle.acceleration: a [1 - (max(v, 0) / |v0|)^delta - (d* / d)^2], the gap term only with
+// a leader; front_distance is centre to centre along the lane, front_speed projected. Unclipped:
+// MOBIL reasons with these values.
+template <class T>
+CONVOY_HD_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,
+                                        bool front_present, T front_distance, T front_speed) {
+  const T ratio = max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
+  T a = p.a_max * (T(1) - traffic_detail::pow(ratio, p.delta));
+  if (front_present) {
+    const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
+    a -= p.a_max * g * g;
+  }
+  return a;
+}
+
+// The command an IDM car applies (IDMVehicle.act): the raw acceleration clipped to +-ACC_MAX.
+template <class T>
+CONVOY_HD_INLINE T idm_acceleration(const IdmParams<T>& p, T ego_speed, T target_speed,
+                                    bool front_present, T front_distance, T front_speed) {
+  return clamp(
+      idm_acceleration_raw(p, ego_speed, target_speed, front_present, front_distance, front_speed),
+      -p.acc_clip, p.acc_clip);
+}
+
+// The gap at which a follower at speed v behind a leader at the same speed neither accelerates
+// nor brakes: d* / sqrt(1 - (v / v0)^delta). Infinite (no equilibrium) at or above v0.
+template <class T>
+CONVOY_HD_INLINE T idm_equilibrium_distance(const IdmParams<T>& p, T speed, T target_speed) {
+  const T free = T(1) - traffic_detail::pow(max(speed, T(0)) / target_speed, p.delta);
+  return free > T(0) ? desired_gap(p, speed, speed) / math::sqrt(free) : T(1e30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MOBIL
+
+// The six IDM accelerations (unclipped) MOBIL weighs; 0 for a follower that is not there.
+template <class T>
+struct MobilAccelerations {
+  T self_a;                // ego behind its current leader
+  T self_pred_a;           // ego behind the leader it would have in the new lane
+  T new_following_a;       // new lane's follower behind its current leader
+  T new_following_pred_a;  // new lane's follower behind the ego
+  T old_following_a;       // current lane's follower behind the ego
+  T old_following_pred_a;  // current lane's follower behind the ego's current leader
+};
+
+// IDMVehicle.mobil without a route: refuse when the new follower would have to brake harder
+// than max_braking_imposed, then change when the ego's gain plus politeness times the followers'
+// gains reaches min_acc_gain.
+template <class T>
+CONVOY_HD_INLINE bool mobil_should_change(const MobilParams<T>& p, const MobilAccelerations<T>& a) {
+  if (a.new_following_pred_a < -p.max_braking_imposed) return false;
+  const T gain = a.self_pred_a - a.self_a +
+                 p.politeness * (a.new_following_pred_a - a.new_following_a +
+                                 a.old_following_pred_a - a.old_following_a);
+  return gain >= p.min_acc_gain;
+}
+
+// utils.do_every: a car reconsiders its lane once its timer passes the delay (and resets it).
+template <class T>
+CONVOY_HD_INLINE bool mobil_due(const MobilParams<T>& p, T timer) {
+  return p.lane_change_delay < timer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// neighbours
+
+// Road.neighbour_vehicles over plain arrays: among the vehicles in `lane` (all of them when
+// lane_of is null), the leader is the nearest with s_v >= s and the follower the nearest with
+// s_v < s; `exclude` (the asking vehicle, or -1) is skipped. Indices, -1 when absent. Brute
+// force: a scene holds tens of vehicles.
+template <class T>
+CONVOY_HD_INLINE void find_neighbours(const int* lane_of, const T* s_of, int count, int lane, T s,
+                                      int exclude, int* front, int* rear) {
+  int f = -1, r = -1;
+  for (int i = 0; i < count; ++i) {
+    if (i == exclude || (lane_of && lane_of[i] != lane)) continue;
+    const T sv = s_of[i];
+    if (s <= sv && (f < 0 || sv <= s_of[f])) f = i;
+    if (sv < s && (r < 0 || sv > s_of[r])) r = i;
+  }
+  *front = f;
+  *rear = r;
+}
+
+// IDM acceleration (unclipped) of vehicle i behind vehicle j (j = -1: no leader; i = -1: 0),
+// from per-vehicle arrays on parallel lanes that share s.
+template <class T>
+CONVOY_HD_INLINE T idm_acceleration_of(const IdmParams<T>& p, const T* s_of, const T* speed,
+                                       const T* target_speed, int i, int j) {
+  if (i < 0) return T(0);
+  return idm_acceleration_raw(p, speed[i], target_speed[i], j >= 0,
+                              j >= 0 ? s_of[j] - s_of[i] : T(0), j >= 0 ? speed[j] : T(0));
+}
+
+// Everything MOBIL needs for vehicle `ego` moving from its lane to `new_lane`, on straight
+// parallel lanes where s is shared (speeds along the lane). What IDMVehicle.mobil computes from
+// road.neighbour_vehicles.
+template <class T>
+CONVOY_HD_INLINE MobilAccelerations<T> mobil_accelerations(const IdmParams<T>& p,
+                                                           const int* lane_of, const T* s_of,
+                                                           const T* speed, const T* target_speed,
+                                                           int count, int ego, int new_lane) {
+  int new_front, new_rear, old_front, old_rear;
+  find_neighbours(lane_of, s_of, count, new_lane, s_of[ego], ego, &new_front, &new_rear);
+  find_neighbours(lane_of, s_of, count, lane_of[ego], s_of[ego], ego, &old_front, &old_rear);
+  MobilAccelerations<T> a;
+  a.self_a = idm_acceleration_of(p, s_of, speed, target_speed, ego, old_front);
+  a.self_pred_a = idm_acceleration_of(p, s_of, speed, target_speed, ego, new_front);
+  a.new_following_a = idm_acceleration_of(p, s_of, speed, target_speed, new_rear, new_front);
+  a.new_following_pred_a = idm_acceleration_of(p, s_of, speed, target_speed, new_rear, ego);
+  a.old_following_a = idm_acceleration_of(p, s_of, speed, target_speed, old_rear, ego);
+  a.old_following_pred_a = idm_acceleration_of(p, s_of, speed, target_speed, old_rear, old_front);
+  return a;
+}
+
+}  // namespace convoy::physics
