@@ -43,49 +43,61 @@ def best_rate(step, actions, steps, num_envs, reps=3):
     return best, 1e6 * num_envs / best
 
 
+def measure(impl, n, threads, steps):
+    """One implementation at one size, in this (fresh) process."""
+    np = ensure("numpy", "numpy")
+    gym = ensure("gymnasium", "gymnasium>=1.1,<2")
+    rng = np.random.default_rng(0)
+    acts = [rng.integers(0, 2, size=n).astype(np.int32) for _ in range(64)]
+    if impl == "convoy":
+        import convoy
+        from convoy import _core
+
+        _core.set_cpu_threads(threads)
+        env = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0)
+        name = "convoy"
+    elif impl == "gymnasium":
+        env = gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+        name = f"gymnasium {gym.__version__} CartPoleVectorEnv"
+    else:
+        envpool = ensure("envpool", "envpool")
+        env = envpool.make("CartPole-v1", env_type="gymnasium", num_envs=n,
+                           num_threads=min(threads, n), seed=0)
+        name = f"envpool {envpool.__version__}"
+    env.reset(seed=0) if impl != "envpool" else env.reset()
+    rate, us = best_rate(env.step, acts, steps, n)
+    return {"impl": name, "num_envs": n, "threads": threads, "env_steps_per_second": rate,
+            "us_per_call": us}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--one", nargs=2, metavar=("IMPL", "NUM_ENVS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-
-    np = ensure("numpy", "numpy")
-    gym = ensure("gymnasium", "gymnasium>=1.1,<2")
-    import convoy
-    from convoy import _core
-
-    _core.set_cpu_threads(args.threads)
-    rng = np.random.default_rng(0)
-    rows = []
-
-    def record(name, num_envs, rate, us):
-        rows.append({"impl": name, "num_envs": num_envs, "threads": args.threads,
-                     "env_steps_per_second": rate, "us_per_call": us})
-        print(f"{name:<34}{num_envs:>8}{rate / 1e6:>12.2f}M env-steps/s{us:>12.2f} us/call",
-              flush=True)
-
-    for n in (1, 4096):
-        acts = [rng.integers(0, 2, size=n).astype(np.int32) for _ in range(64)]
+    if args.one:
+        impl, n = args.one[0], int(args.one[1])
         steps = args.steps * (20 if n == 1 else 1)
-
-        env = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0)
-        env.reset()
-        record("convoy", n, *best_rate(env.step, acts, steps, n))
-
-        g = gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
-        g.reset(seed=0)
-        record("gymnasium CartPoleVectorEnv", n, *best_rate(g.step, acts, steps, n))
-
-        try:
-            envpool = ensure("envpool", "envpool")
-            e = envpool.make("CartPole-v1", env_type="gymnasium", num_envs=n,
-                             num_threads=min(args.threads, n), seed=0)
-            e.reset()
-            record(f"envpool ({envpool.__version__})", n, *best_rate(e.step, acts, steps, n))
-        except Exception as err:  # report, do not hide, a peer that will not run here
-            print(f"envpool skipped: {err}")
-
+        print(json.dumps(measure(impl, n, args.threads, steps)))
+        return
+    # each measurement in its own process: EnvPool's worker threads keep polling after use,
+    # which would steal a core from whatever ran next in the same process
+    rows = []
+    for n in (1, 4096):
+        for impl in ("convoy", "gymnasium", "envpool"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--threads", str(args.threads), "--steps",
+                 str(args.steps), "--one", impl, str(n)],
+                capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"{impl} at {n} envs failed: {out.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append(r)
+            print(f"{r['impl']:<36}{n:>6} envs{r['env_steps_per_second'] / 1e6:>9.2f}M env-steps/s"
+                  f"{r['us_per_call']:>10.2f} us/call", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -47,7 +47,8 @@ CONVOY_HD_INLINE void philox4x32_10(const std::uint32_t ctr[4], const std::uint3
 }
 
 // What a stream is for; part of the counter so that purposes never share numbers.
-enum class RngPurpose : std::uint32_t { kReset = 1, kAction = 2, kTest = 255 };
+// kInit: network parameter initialisation (rl/), keyed by layer index.
+enum class RngPurpose : std::uint32_t { kReset = 1, kAction = 2, kInit = 3, kTest = 255 };
 
 class PhiloxStream {
  public:
