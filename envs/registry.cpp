@@ -6,6 +6,7 @@ const Registry& env_registry() {
   static const Registry registry = [] {
     Registry r;
     register_classic_envs(r);
+    register_driving_envs(r);
     return r;
   }();
   return registry;

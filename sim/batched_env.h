@@ -5,14 +5,15 @@
 //
 //   struct E {
 //     static constexpr const char* kName, *kDescription;
-//     static constexpr int kObsDim, kActDim, kStateDim;   // kActDim is 1 for Discrete
+//     static constexpr int kObsDim, kActDim, kStateDim;   // kActDim is 1 for Discrete;
+//                        // kStateDim <= 0: sized by settings, static int state_dim(const Params&)
 //     static constexpr bool kDiscrete;
 //     struct Params { std::int32_t max_episode_steps; ... };   // by value into kernels
 //     static Params read_params(ConfigReader&);
 //     static Space observation_space(const Params&), action_space(const Params&);
 //     static double reward_threshold(const Params&);          // NaN if none
 //     struct View { ... raw SoA pointers ... };
-//     struct State { State(const Device&, std::int64_t n); View view(); };
+//     struct State { State(const Device&, std::int64_t n[, const Params&]); View view(); };
 //     CONVOY_HD static void reset(const Params&, const View&, std::int64_t i, PhiloxStream&);
 //     CONVOY_HD static void step(const Params&, const View&, std::int64_t i, Action a,
 //                                float* reward, bool* terminated);  // Action: int32 or const
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "sim/array.h"
 #include "sim/config.h"
@@ -45,6 +47,25 @@ CONVOY_HD_INLINE bool not_finite(float x) {
   return (bits & 0x7f800000u) == 0x7f800000u;
 }
 
+// The state size exchanged by get_state / set_state: fixed (kStateDim > 0) or by settings.
+template <class E>
+int state_dim_of(const typename E::Params& p) {
+  if constexpr (E::kStateDim > 0) {
+    return E::kStateDim;
+  } else {
+    return E::state_dim(p);
+  }
+}
+// E's State, sized by num_envs (and by the settings where it takes them).
+template <class E>
+typename E::State make_state(const Device& d, std::int64_t n, const typename E::Params& p) {
+  if constexpr (std::is_constructible_v<typename E::State, const Device&, std::int64_t,
+                                        const typename E::Params&>) {
+    return typename E::State(d, n, p);
+  } else {
+    return typename E::State(d, n);
+  }
+}
 }  // namespace detail
 
 template <class E>
@@ -56,7 +77,7 @@ EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> k
   s.action_space = E::action_space(params);
   s.max_episode_steps = params.max_episode_steps;
   s.reward_threshold = E::reward_threshold(params);
-  s.state_dim = E::kStateDim;
+  s.state_dim = detail::state_dim_of<E>(params);
   s.config_keys = std::move(keys);
   return s;
 }
@@ -71,6 +92,7 @@ template <class E>
 struct EngineView {
   typename E::Params params;
   typename E::View state;
+  std::int64_t obs_dim;
   const std::uint64_t* seeds;    // (num_envs) env i's Philox seed
   std::uint32_t* episode;        // (num_envs) episodes started since reset()
   std::int32_t* elapsed;         // (num_envs) steps into the current episode
@@ -78,8 +100,8 @@ struct EngineView {
   std::int32_t* episode_length;  // (num_envs)
   double* final_return;          // (num_envs)
   std::int32_t* final_length;    // (num_envs)
-  float* obs;                    // (num_envs x kObsDim)
-  float* final_obs;              // (num_envs x kObsDim)
+  float* obs;                    // (num_envs x obs_dim)
+  float* final_obs;              // (num_envs x obs_dim)
   float* reward;                 // (num_envs)
   std::uint8_t* terminated;      // (num_envs)
   std::uint8_t* truncated;       // (num_envs)
@@ -98,7 +120,7 @@ struct ResetKernel {
     e.reward[i] = 0.0f;
     e.terminated[i] = 0;
     e.truncated[i] = 0;
-    E::observe(e.params, e.state, i, e.obs + i * E::kObsDim);
+    E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
   }
 };
 
@@ -134,7 +156,7 @@ struct StepKernel {
     e.truncated[i] = trunc ? 1 : 0;
     // auto-reset (SAME_STEP): keep the last obs and the episode's totals, start the next
     if (term || trunc) {
-      E::observe(e.params, e.state, i, e.final_obs + i * E::kObsDim);
+      E::observe(e.params, e.state, i, e.final_obs + i * e.obs_dim);
       e.final_return[i] = ret;
       e.final_length[i] = len;
       const std::uint32_t next_episode = e.episode[i] + 1;
@@ -151,7 +173,7 @@ struct StepKernel {
       e.episode_length[i] = len;
     }
     // observe
-    E::observe(e.params, e.state, i, e.obs + i * E::kObsDim);
+    E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
   }
 };
 
@@ -198,7 +220,7 @@ template <class E>
 struct ReadStateKernel {
   typename E::View state;
   std::int64_t env;
-  double* out;  // (kStateDim)
+  double* out;  // (state_dim)
   CONVOY_HD void operator()(std::int64_t) const { E::read_state(state, env, out); }
 };
 
@@ -206,14 +228,14 @@ template <class E>
 struct WriteStateKernel {
   EngineView<E> e;
   std::int64_t env;
-  const double* in;  // (kStateDim)
+  const double* in;  // (state_dim)
   std::int32_t elapsed_steps;
   CONVOY_HD void operator()(std::int64_t) const {
     E::write_state(e.state, env, in);
     e.elapsed[env] = elapsed_steps;
     e.episode_return[env] = 0.0;
     e.episode_length[env] = 0;
-    E::observe(e.params, e.state, env, e.obs + env * E::kObsDim);
+    E::observe(e.params, e.state, env, e.obs + env * e.obs_dim);
   }
 };
 
@@ -227,7 +249,7 @@ class BatchedEnv final : public VecEnv {
   BatchedEnv(const Device& device, std::int64_t num_envs, const Params& params, EnvSpec spec)
       : VecEnv(device, num_envs, std::move(spec)),
         params_(params),
-        state_(device, num_envs_),
+        state_(detail::make_state<E>(device, num_envs_, params)),
         seeds_(device, num_envs_),
         episode_(device, num_envs_),
         elapsed_(device, num_envs_) {
@@ -290,7 +312,7 @@ class BatchedEnv final : public VecEnv {
   std::vector<double> get_state(std::int64_t env) const override {
     check_reset("get_state()");
     check_env(env);
-    DeviceArray<double> buf(device_, E::kStateDim);
+    DeviceArray<double> buf(device_, spec_.state_dim);
     for_each_index(
         device_, 1,
         detail::ReadStateKernel<E>{const_cast<typename E::State&>(state_).view(), env, buf.data()});
@@ -301,9 +323,9 @@ class BatchedEnv final : public VecEnv {
                  std::int32_t elapsed_steps) override {
     check_reset("set_state()");
     check_env(env);
-    if (static_cast<int>(state.size()) != E::kStateDim) {
+    if (static_cast<int>(state.size()) != spec_.state_dim) {
       throw Error(spec_.name + ": set_state got " + std::to_string(state.size()) +
-                  " values; allowed: exactly " + std::to_string(E::kStateDim));
+                  " values; allowed: exactly " + std::to_string(spec_.state_dim));
     }
     if (elapsed_steps < 0 || elapsed_steps >= params_.max_episode_steps) {
       throw Error(spec_.name + ": elapsed_steps " + std::to_string(elapsed_steps) +
@@ -318,6 +340,7 @@ class BatchedEnv final : public VecEnv {
   detail::EngineView<E> view() {
     return {params_,
             state_.view(),
+            obs_dim(),
             seeds_.data(),
             episode_.data(),
             elapsed_.data(),

@@ -1,0 +1,24 @@
+// Instantiates the engine for the driving envs and registers them: one line each.
+#include "envs/driving/highway.h"
+#include "envs/registry.h"
+#include "sim/batched_env.h"
+
+namespace convoy {
+
+namespace {
+// Highway-v0's action dtype follows its action_type setting, so it is two engine
+// instantiations behind one name; bad values are reported by read_params.
+std::unique_ptr<VecEnv> make_highway(const Device& device, std::int64_t n, const Config& config) {
+  const auto it = config.values().find("action_type");
+  if (it != config.values().end() && it->second == "continuous") {
+    return make_batched_env<envs::Highway<false>>(device, n, config);
+  }
+  return make_batched_env<envs::Highway<true>>(device, n, config);
+}
+}  // namespace
+
+void register_driving_envs(Registry& registry) {
+  registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
+}
+
+}  // namespace convoy

@@ -1,0 +1,181 @@
+// Highway-v0: spawning, traffic, the ego's actions, rewards, crashes and bad settings.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "envs/registry.h"
+#include "sim/error.h"
+#include "tests/test_util.h"
+
+namespace convoy {
+namespace {
+
+constexpr int kVehicleFields = 6;  // x, y, heading, speed, target_speed, target_lane
+
+std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
+  return env_registry().make("Highway-v0", Device::cpu(), n, Config::parse(cfg));
+}
+
+TEST(Highway, SpecFollowsHighwayFast) {
+  const EnvSpec& s = env_registry().find("Highway-v0").spec;
+  EXPECT_EQ(s.action_space.str(), "Discrete(5)");
+  EXPECT_EQ(s.observation_space.flat_dim(), 5 * 7);
+  EXPECT_EQ(s.max_episode_steps, 30);  // 30 s at 1 Hz
+  auto cont = make(2, {"action_type=continuous"});
+  EXPECT_EQ(cont->spec().action_space.str(), "Box(-1.0, 1.0, (2,), float32)");
+  auto fast = make(2, {"policy_frequency=2", "duration=40"});
+  EXPECT_EQ(fast->spec().max_episode_steps, 80);
+}
+
+TEST(Highway, SpawnedVehiclesNeverOverlapAndStartOnTheRoad) {
+  auto env = make(256, {"vehicles=50", "lanes=4"});
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    env->reset(seed);
+    for (std::int64_t i = 0; i < env->num_envs(); ++i) {
+      const auto st = env->get_state(i);
+      const int n = static_cast<int>(st.size()) / kVehicleFields;
+      ASSERT_EQ(n, 51);
+      for (int a = 0; a < n; ++a) {
+        const double ya = st[a * kVehicleFields + 1];
+        ASSERT_GE(ya, 0.0);
+        ASSERT_LE(ya, 12.0);
+        for (int b = a + 1; b < n; ++b) {
+          const double dx = std::fabs(st[a * kVehicleFields] - st[b * kVehicleFields]);
+          const double dy = std::fabs(ya - st[b * kVehicleFields + 1]);
+          // same lane: more than a car length apart; other lanes: 4 m apart
+          ASSERT_TRUE(dx > 5.0 || dy >= 4.0) << "env " << i << " vehicles " << a << ", " << b;
+        }
+      }
+    }
+  }
+}
+
+TEST(Highway, TrafficStaysOnTheRoadAndKeepsMoving) {
+  auto env = make(64);
+  env->reset(3);
+  DeviceArray<std::int32_t> idle(Device::cpu(), std::vector<std::int32_t>(64, 1));
+  for (int t = 0; t < 25; ++t) {
+    env->step(idle);
+    for (std::int64_t i = 0; i < 64; ++i) {
+      const auto st = env->get_state(i);
+      for (std::size_t v = 1; v < st.size() / kVehicleFields; ++v) {
+        ASSERT_GT(st[v * kVehicleFields + 1], -2.0);  // within the three lanes
+        ASSERT_LT(st[v * kVehicleFields + 1], 10.0);
+        ASSERT_GT(st[v * kVehicleFields + 3], 0.0);  // moving forwards
+        ASSERT_LT(st[v * kVehicleFields + 3], 40.0);
+      }
+    }
+  }
+}
+
+// One env with only the ego, placed by hand.
+std::unique_ptr<VecEnv> lone_ego(std::vector<std::string> cfg, double y, double speed) {
+  cfg.push_back("vehicles=0");
+  auto env = make(1, cfg);
+  env->reset(0);
+  env->set_state(0, {100.0, y, 0.0, speed, speed, std::round(y / 4.0)}, 0);
+  return env;
+}
+
+TEST(Highway, MetaActionsChangeLaneAndSpeed) {
+  auto env = lone_ego({}, 0.0, 25.0);
+  DeviceArray<std::int32_t> a(Device::cpu(), 1);
+  a.copy_from_host(std::vector<std::int32_t>{2});  // LANE_RIGHT
+  env->step(a);
+  a.copy_from_host(std::vector<std::int32_t>{1});  // IDLE
+  for (int t = 0; t < 4; ++t) env->step(a);
+  auto st = env->get_state(0);
+  EXPECT_NEAR(st[1], 4.0, 0.3);  // in lane 1's centre
+  EXPECT_EQ(st[5], 1.0);
+  a.copy_from_host(std::vector<std::int32_t>{3});  // FASTER: target 30 m/s
+  env->step(a);
+  a.copy_from_host(std::vector<std::int32_t>{1});
+  for (int t = 0; t < 5; ++t) env->step(a);
+  st = env->get_state(0);
+  EXPECT_EQ(st[4], 30.0);
+  EXPECT_NEAR(st[3], 30.0, 0.2);
+  // at 30 m/s in the rightmost lane the normalised reward is 1
+  a.copy_from_host(std::vector<std::int32_t>{2});
+  for (int t = 0; t < 5; ++t) env->step(a);
+  EXPECT_NEAR(env->reward().to_host()[0], 1.0, 1e-3);
+}
+
+TEST(Highway, ContinuousAccelerationFollowsTheKinematicModel) {
+  auto env = lone_ego({"action_type=continuous"}, 4.0, 25.0);
+  DeviceArray<float> a(Device::cpu(), std::vector<float>{1.0f, 0.0f});  // +5 m/s^2, straight
+  env->step(a);
+  const auto st = env->get_state(0);
+  EXPECT_NEAR(st[3], 30.0, 1e-4);                                    // 25 + 5 m/s^2 x 1 s
+  EXPECT_NEAR(st[0], 100.0 + 0.2 * (25 + 26 + 27 + 28 + 29), 1e-3);  // Euler, 5 frames
+  EXPECT_NEAR(st[1], 4.0, 1e-6);
+  // reward: lane 1 of 3 (right-lane term 0.5), speed 30: (0.1 * 0.5 + 0.4 + 1) / 1.5
+  EXPECT_NEAR(env->reward().to_host()[0], (0.05 + 0.4 + 1.0) / 1.5, 1e-5);
+  EXPECT_FALSE(env->terminated().to_host()[0]);
+}
+
+TEST(Highway, LeavingTheRoadTerminates) {
+  auto env = lone_ego({"action_type=continuous"}, 8.0, 25.0);
+  DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 1.0f});  // hard right
+  bool ended = false;
+  for (int t = 0; t < 5 && !ended; ++t) {
+    env->step(a);
+    ended = env->terminated().to_host()[0] != 0;
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(env->reward().to_host()[0], 0.0f);  // off road: the reward is multiplied by 0
+}
+
+TEST(Highway, CrashIsTerminalAndCostsTheCollisionReward) {
+  auto env = make(1, {"vehicles=1", "normalize_reward=false"});
+  env->reset(0);
+  // ego at 30 m/s, a car 8 m ahead in the same lane at 5 m/s: they collide within the step
+  env->set_state(0, {100, 0, 0, 30, 30, 0, 108, 0, 0, 5, 5, 0}, 0);
+  DeviceArray<std::int32_t> a(Device::cpu(), std::vector<std::int32_t>{1});
+  env->step(a);
+  EXPECT_EQ(env->terminated().to_host()[0], 1);
+  const float r = env->final_episode_return().to_host()[0];
+  EXPECT_LT(r, -0.5f);  // -1 for the crash, plus at most 0.4 + 0 for speed and lane
+}
+
+TEST(Highway, DeterministicAcrossThreadCounts) {
+  std::vector<std::vector<float>> runs;
+  for (int threads : {1, 2}) {
+    set_cpu_threads(threads);
+    auto env = make(48, {"action_type=continuous"});
+    DeviceArray<float> a(Device::cpu(), 96);
+    env->reset(5);
+    for (int t = 0; t < 60; ++t) {
+      env->sample_actions(9, t, a.data());
+      env->step_raw(a.data());
+    }
+    auto obs = env->obs().to_host();
+    const auto ret = env->final_episode_return().to_host();
+    obs.insert(obs.end(), ret.begin(), ret.end());
+    runs.push_back(obs);
+  }
+  set_cpu_threads(0);
+  EXPECT_EQ(runs[0], runs[1]);
+}
+
+TEST(Highway, ImpossibleSettingsAreClearErrors) {
+  auto error_of = [](std::vector<std::string> cfg) {
+    try {
+      make(1, cfg);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(error_of({"lanes=0"}).find("lanes=0"), std::string::npos);
+  EXPECT_NE(error_of({"vehicles=-1"}).find("vehicles=-1"), std::string::npos);
+  EXPECT_NE(error_of({"simulation_frequency=-5"}).find("simulation_frequency=-5"),
+            std::string::npos);
+  EXPECT_NE(error_of({"policy_frequency=10", "simulation_frequency=5"}).find("exceeds"),
+            std::string::npos);
+  EXPECT_NE(error_of({"action_type=joystick"}).find("discrete|continuous"), std::string::npos);
+  EXPECT_NE(error_of({"lanes=1", "vehicles=200", "duration=1"}).find("(no error)"),
+            std::string::npos);  // 200 cars fit on one 10 km lane
+}
+
+}  // namespace
+}  // namespace convoy
