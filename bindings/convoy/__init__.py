@@ -39,10 +39,13 @@ def _register_with_gymnasium() -> None:
         env_id = f"convoy/{spec['id']}"
         if env_id in gymnasium.registry:
             continue
+        # gymnasium.make_vec passes max_episode_steps back as a setting: only for envs that
+        # take it (Highway-v0's limit follows from duration x policy_frequency instead)
+        keys = {k["name"] for k in spec["config_keys"]}
         gymnasium.register(
             id=env_id,
             vector_entry_point="convoy.vector:_vector_entry_point",
-            max_episode_steps=spec["max_episode_steps"],
+            max_episode_steps=spec["max_episode_steps"] if "max_episode_steps" in keys else None,
             reward_threshold=spec["reward_threshold"],
             kwargs={"env_id": spec["id"]},
         )
