@@ -1,7 +1,10 @@
 // Highway-v0: spawning, traffic, the ego's actions, rewards, crashes and bad settings.
+#include "envs/driving/highway.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "envs/registry.h"
 #include "sim/error.h"
@@ -175,6 +178,49 @@ TEST(Highway, ImpossibleSettingsAreClearErrors) {
   EXPECT_NE(error_of({"action_type=joystick"}).find("discrete|continuous"), std::string::npos);
   EXPECT_NE(error_of({"lanes=1", "vehicles=200", "duration=1"}).find("(no error)"),
             std::string::npos);  // 200 cars fit on one 10 km lane
+}
+
+}  // namespace
+}  // namespace convoy
+
+namespace convoy {
+namespace {
+
+// The politeness-0 shortcut decides exactly as physics::mobil_should_change does.
+TEST(Highway, MobilShortcutMatchesTheFullRule) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> pos(0, 300), vel(5, 35);
+  const auto idm = physics::highway_env_idm<float>();
+  const auto mobil = physics::highway_env_mobil<float>();
+  int changes = 0, checked = 0;
+  for (int scene = 0; scene < 500; ++scene) {
+    const int n = 21;
+    std::int32_t lane[n];
+    float x[n], speed[n], target[n];
+    for (int v = 0; v < n; ++v) {
+      lane[v] = static_cast<std::int32_t>(gen() % 3);
+      x[v] = pos(gen);
+      speed[v] = vel(gen);
+      target[v] = vel(gen);
+    }
+    for (int v = 0; v < n; ++v) {
+      int front, rear;
+      physics::find_neighbours(lane, x, n, lane[v], x[v], v, &front, &rear);
+      const float self_a = physics::idm_acceleration_of(idm, x, speed, target, v, front);
+      for (int cand = lane[v] - 1; cand <= lane[v] + 1; cand += 2) {
+        if (cand < 0 || cand > 2) continue;
+        const bool full = physics::mobil_should_change(
+            mobil, physics::mobil_accelerations(idm, lane, x, speed, target, n, v, cand));
+        const bool fast = envs::Highway<true>::mobil_change(idm, mobil, lane, x, speed, target, n,
+                                                            v, cand, self_a);
+        ASSERT_EQ(full, fast) << "scene " << scene << " vehicle " << v << " lane " << cand;
+        changes += full;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(changes, 100);  // both outcomes occur
+  EXPECT_LT(changes, checked - 100);
 }
 
 }  // namespace

@@ -176,6 +176,9 @@ CONVOY_HD_INLINE float not_zero(float v) {
 // the bicycle model to a wheel angle.
 CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
   const float lateral = y - lane * kLaneWidth;
+  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
+  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
+  if (fabsf(lateral) < 1e-3f && fabsf(heading) < 1e-4f) return 0.0f;
   const float lateral_speed_command = -(1.0f / kTauLateral) * lateral;
   const float heading_command = asinf(clampf(lateral_speed_command / not_zero(speed), -1, 1));
   const float heading_ref = clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
@@ -317,6 +320,12 @@ struct Highway {
       }
       physics::IdmParams<float> idm = idm0;
       idm.delta = s.delta[base + v];
+      // IDM behind the leader in the current lane
+      int front, rear;
+      physics::find_neighbours(lane, x, n, lane[v], x[v], v, &front, &rear);
+      const float self_a = physics::idm_acceleration_raw(idm, speed[v], target_speed[v], front >= 0,
+                                                         front >= 0 ? x[front] - x[v] : 0.0f,
+                                                         front >= 0 ? speed[front] : 0.0f);
       // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
       timer[v] += p.dt;
       if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
@@ -324,20 +333,13 @@ struct Highway {
         for (int side = -1; side <= 1; side += 2) {
           const std::int32_t cand = lane[v] + side;
           if (cand < 0 || cand >= p.lanes) continue;
-          const physics::MobilAccelerations<float> m =
-              mobil_accelerations_for(idm, lane, x, speed, target_speed, n, v, cand);
-          if (physics::mobil_should_change(mobil, m)) {
+          if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a)) {
             target_lane[v] = cand;
             break;
           }
         }
       }
-      // IDM behind the leader in the current lane (and in the target lane while changing)
-      int front, rear;
-      physics::find_neighbours(lane, x, n, lane[v], x[v], v, &front, &rear);
-      float a = physics::idm_acceleration_raw(idm, speed[v], target_speed[v], front >= 0,
-                                              front >= 0 ? x[front] - x[v] : 0.0f,
-                                              front >= 0 ? speed[front] : 0.0f);
+      float a = self_a;
       if (target_lane[v] != lane[v]) {
         physics::find_neighbours(lane, x, n, target_lane[v], x[v], v, &front, &rear);
         if (front >= 0) {
@@ -359,6 +361,17 @@ struct Highway {
       float a = acc[v];
       if (speed[v] > kMaxSpeed) a = fminf(a, kMaxSpeed - speed[v]);
       if (speed[v] < -kMaxSpeed) a = fmaxf(a, -kMaxSpeed - speed[v]);
+      if (steer[v] == 0.0f) {
+        // wheels straight: no slip and no yaw, the bicycle model moves along the heading
+        if (heading[v] == 0.0f) {
+          x[v] += speed[v] * p.dt;
+        } else {
+          x[v] += speed[v] * cosf(heading[v]) * p.dt;
+          y[v] += speed[v] * sinf(heading[v]) * p.dt;
+        }
+        speed[v] += a * p.dt;
+        continue;
+      }
       const float state[4] = {x[v], y[v], heading[v], speed[v]};
       const float u[2] = {a, steer[v]};
       float d[4];
@@ -379,11 +392,26 @@ struct Highway {
     return false;
   }
 
-  CONVOY_HD static physics::MobilAccelerations<float> mobil_accelerations_for(
-      const physics::IdmParams<float>& idm, const std::int32_t* lane, const float* x,
-      const float* speed, const float* target_speed, std::int32_t n, std::int32_t v,
-      std::int32_t cand) {
-    return physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand);
+  // IDMVehicle.mobil for vehicle v moving to lane cand, given its current-lane acceleration.
+  // With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
+  // only looked at for the safety check, and only when the gain is worth it: the same
+  // decision as physics::mobil_should_change for a fraction of the IDM evaluations.
+  CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
+                                     const physics::MobilParams<float>& mobil,
+                                     const std::int32_t* lane, const float* x, const float* speed,
+                                     const float* target_speed, std::int32_t n, std::int32_t v,
+                                     std::int32_t cand, float self_a) {
+    if (mobil.politeness != 0.0f) {
+      return physics::mobil_should_change(
+          mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
+    }
+    int new_front, new_rear;
+    physics::find_neighbours(lane, x, n, cand, x[v], v, &new_front, &new_rear);
+    const float self_pred = physics::idm_acceleration_of(idm, x, speed, target_speed, v, new_front);
+    if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
+    const float new_following_pred =
+        physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
+    return !(new_following_pred < -mobil.max_braking_imposed);
   }
 
   template <class Action>
