@@ -211,8 +211,10 @@ TEST(Highway, MobilShortcutMatchesTheFullRule) {
         if (cand < 0 || cand > 2) continue;
         const bool full = physics::mobil_should_change(
             mobil, physics::mobil_accelerations(idm, lane, x, speed, target, n, v, cand));
+        int new_front, new_rear;
+        physics::find_neighbours(lane, x, n, cand, x[v], v, &new_front, &new_rear);
         const bool fast = envs::Highway<true>::mobil_change(idm, mobil, lane, x, speed, target, n,
-                                                            v, cand, self_a);
+                                                            v, cand, self_a, new_front, new_rear);
         ASSERT_EQ(full, fast) << "scene " << scene << " vehicle " << v << " lane " << cand;
         changes += full;
         ++checked;
@@ -221,6 +223,38 @@ TEST(Highway, MobilShortcutMatchesTheFullRule) {
   }
   EXPECT_GT(changes, 100);  // both outcomes occur
   EXPECT_LT(changes, checked - 100);
+}
+
+}  // namespace
+}  // namespace convoy
+
+namespace convoy {
+namespace {
+
+// The per-frame neighbour tables answer as physics::find_neighbours does for every vehicle.
+TEST(Highway, NeighbourTablesMatchTheScan) {
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<float> pos(0, 400);
+  for (int scene = 0; scene < 300; ++scene) {
+    const int n = 1 + static_cast<int>(gen() % 60), lanes = 1 + static_cast<int>(gen() % 5);
+    std::int32_t lane[envs::highway::kMaxVehicles];
+    float x[envs::highway::kMaxVehicles];
+    for (int v = 0; v < n; ++v) {
+      lane[v] = static_cast<std::int32_t>(gen() % lanes);
+      x[v] = pos(gen);
+    }
+    std::int32_t front_of[envs::highway::kMaxVehicles][3], rear_of[envs::highway::kMaxVehicles][3];
+    envs::highway::neighbour_tables(lane, x, n, lanes, front_of, rear_of);
+    for (int v = 0; v < n; ++v) {
+      for (int d = 0; d < 3; ++d) {
+        const int l = lane[v] + d - 1;
+        int front = -1, rear = -1;
+        if (l >= 0 && l < lanes) physics::find_neighbours(lane, x, n, l, x[v], v, &front, &rear);
+        ASSERT_EQ(front_of[v][d], front) << "scene " << scene << " vehicle " << v << " d " << d;
+        ASSERT_EQ(rear_of[v][d], rear) << "scene " << scene << " vehicle " << v << " d " << d;
+      }
+    }
+  }
 }
 
 }  // namespace
