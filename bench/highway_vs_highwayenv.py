@@ -49,7 +49,7 @@ def main():
     he_rate, he_steps, he_version = highway_env_rate(args.seconds)
     print(f"highway-env {he_version} highway-fast-v0: {he_rate:.1f} env-steps/s "
           f"({he_steps} steps, 1 env)")
-    for n, steps in ((1024, 60), (16384, 8)):
+    for n, steps in ((1024, 120), (16384, 30)):  # 30 steps = one episode
         out = subprocess.run(
             [args.convoy, "bench", "--env", "Highway-v0", "--num-envs", str(n), "--steps",
              str(steps), "--device", "cpu", "--threads", str(args.threads), "--json"],

@@ -10,3 +10,4 @@ cmake --build build -j"${CONVOY_JOBS:-2}" --target convoy >/dev/null
 for env in CartPole-v1 Pendulum-v1 Acrobot-v1 MountainCarContinuous-v0; do
   ./build/convoy bench --env "$env" --num-envs 65536 --steps 500 --device auto
 done
+./build/convoy bench --env Highway-v0 --num-envs 4096 --steps 60 --device auto
