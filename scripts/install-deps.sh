@@ -3,7 +3,7 @@
 # Idempotent: when all is present it changes nothing and touches no network.
 set -euo pipefail
 
-debs=(cmake g++ make libgtest-dev libcli11-dev libeigen3-dev ccache clang-format
+debs=(cmake g++ make ninja-build libgtest-dev libcli11-dev libeigen3-dev ccache clang-format
       python3 python3-pip)
 # Thrust ships with the CUDA toolkit (CCCL); without one, Debian's copy serves the CPU build.
 if [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ] && [ ! -f /usr/local/cuda/include/thrust/version.h ]; then
