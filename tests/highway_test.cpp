@@ -259,3 +259,48 @@ TEST(Highway, NeighbourTablesMatchTheScan) {
 
 }  // namespace
 }  // namespace convoy
+
+namespace convoy {
+namespace {
+
+struct EpisodeStats {
+  double mean_return = 0, crash_rate = 0;
+};
+
+// One episode in each of 256 envs: mean return and how often it ended early (crash/off road).
+EpisodeStats run_episodes(std::vector<std::string> cfg) {
+  const std::int64_t n = 256;
+  auto env = make(n, cfg);
+  DeviceArray<std::int32_t> a(Device::cpu(), n);
+  env->reset(21);
+  std::vector<bool> done(n, false);
+  EpisodeStats st;
+  for (int t = 0; t < env->spec().max_episode_steps; ++t) {
+    env->sample_actions(4, t, a.data());
+    env->step(a);
+    const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
+    const auto ret = env->final_episode_return().to_host();
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (done[i] || !(term[i] || trunc[i])) continue;
+      done[i] = true;
+      st.mean_return += ret[i] / n;
+      st.crash_rate += term[i] ? 1.0 / n : 0.0;
+    }
+  }
+  for (bool d : done) EXPECT_TRUE(d);
+  return st;
+}
+
+// The scripted baseline (IDM/MOBIL driving the ego) beats a random policy.
+TEST(Highway, AutopilotBaselineBeatsRandomActions) {
+  const EpisodeStats random = run_episodes({});
+  const EpisodeStats autopilot = run_episodes({"ego_policy=autopilot"});
+  std::printf("random: return %.2f, crashes %.3f; autopilot: return %.2f, crashes %.3f\n",
+              random.mean_return, random.crash_rate, autopilot.mean_return, autopilot.crash_rate);
+  EXPECT_GT(autopilot.mean_return, random.mean_return);
+  EXPECT_LT(autopilot.crash_rate, random.crash_rate);
+  EXPECT_LT(autopilot.crash_rate, 0.05);
+}
+
+}  // namespace
+}  // namespace convoy

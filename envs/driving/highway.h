@@ -64,6 +64,7 @@ struct Params {
   float speed_low = 20.0f, speed_high = 30.0f;  // reward_speed_range
   bool normalize_reward = true;
   bool offroad_terminal = true;
+  bool autopilot = false;  // the ego drives itself by IDM/MOBIL; actions are ignored
   float idm_delta_low = 3.5f, idm_delta_high = 4.5f;  // IDMVehicle.DELTA_RANGE
 };
 
@@ -88,6 +89,10 @@ inline Params read_params(ConfigReader& r) {
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 30.0, 0.0, 40.0, "m/s"));
   p.normalize_reward = r.boolean("normalize_reward", true, "map the reward to [0, 1]");
   p.offroad_terminal = r.boolean("offroad_terminal", true, "end the episode off the road");
+  p.autopilot =
+      r.choice("ego_policy", "agent", {"agent", "autopilot"},
+               "who drives the ego: the actions, or the scripted IDM/MOBIL baseline "
+               "(the same rules as the traffic; actions are then ignored)") == "autopilot";
   p.idm_delta_low =
       static_cast<float>(r.real("idm_delta_low", 3.5, 1.0, 10.0, "IDM exponent, low"));
   p.idm_delta_high =
@@ -350,12 +355,12 @@ struct Highway {
     const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
 
     for (std::int32_t v = 0; v < n; ++v) {
-      if (v == 0 && !Discrete) {
+      if (v == 0 && !Discrete && !p.autopilot) {
         acc[0] = s.accel[i];
         steer[0] = s.steer[i];
         continue;
       }
-      if (v == 0) {
+      if (v == 0 && !p.autopilot) {
         // MDPVehicle: P control towards the target speed and lane
         acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
         steer[0] = steering_control(y[0], heading[0], speed[0], target_lane[0]);
@@ -464,13 +469,14 @@ struct Highway {
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, Action action,
                              float* reward, bool* terminated) {
     using namespace highway;
-    apply_ego_action(p, s, i, action);
+    if (!p.autopilot) apply_ego_action(p, s, i, action);
     bool crashed = false;
     for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) crashed = frame(p, s, i);
     const std::int64_t k = i * s.vehicles;
     const bool road = on_road(s.y[k], p.lanes);
     // HighwayEnv._rewards / _reward
-    const std::int32_t lane = Discrete ? s.target_lane[k] : lane_of(s.y[k], p.lanes);
+    const std::int32_t lane =
+        (Discrete || p.autopilot) ? s.target_lane[k] : lane_of(s.y[k], p.lanes);
     const float right = p.lanes > 1 ? static_cast<float>(lane) / (p.lanes - 1) : 0.0f;
     const float forward = s.speed[k] * cosf(s.heading[k]);
     const float fast = clampf((forward - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
