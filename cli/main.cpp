@@ -10,6 +10,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   convoy::cli::add_envs_command(app);
   convoy::cli::add_bench_command(app);
+#if CONVOY_HAVE_RENDER
+  convoy::cli::add_render_command(app);
+#else
+  app.add_subcommand("render", "Draw a scene (this build has no Cairo/giflib)")
+      ->allow_extras()
+      ->callback([] {
+        throw convoy::Error(
+            "render: this convoy was built without Cairo and giflib; run "
+            "scripts/install-deps.sh and rebuild");
+      });
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,7 +3,8 @@
 # Idempotent: when all is present it changes nothing and touches no network.
 set -euo pipefail
 
-debs=(cmake g++ make ninja-build libgtest-dev libcli11-dev libeigen3-dev ccache clang-format
+debs=(cmake g++ make ninja-build pkg-config libgtest-dev libcli11-dev libeigen3-dev libcairo2-dev
+      libgif-dev ccache clang-format
       python3 python3-pip)
 # Thrust ships with the CUDA toolkit (CCCL); without one, Debian's copy serves the CPU build.
 if [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ] && [ ! -f /usr/local/cuda/include/thrust/version.h ]; then
@@ -14,7 +15,7 @@ missing=()
 for p in "${debs[@]}"; do
   # a tool already on PATH (a newer one installed another way) counts as present
   case "$p" in
-    cmake|make|ccache|clang-format|python3) command -v "$p" >/dev/null 2>&1 && continue ;;
+    cmake|make|ccache|clang-format|python3|pkg-config) command -v "$p" >/dev/null 2>&1 && continue ;;
     g++) command -v g++ >/dev/null 2>&1 && continue ;;
     python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
   esac

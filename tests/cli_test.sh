@@ -33,6 +33,18 @@ expect 2 "max_episode_steps=-4" -- bench --env CartPole-v1 --device cpu max_epis
 expect 2 "unknown device 'tpu'" -- bench --env CartPole-v1 --device tpu
 expect 2 "error" -- bench --env CartPole-v1 --steps many
 expect 2 "error" -- frobnicate
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
+expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
+expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
+for f in hw.png cp.png; do
+  head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
+done
+head -c 6 "$tmp/hw.gif" | grep -q "GIF89a" || { echo "FAIL: hw.gif is not a GIF89a"; fail=1; }
+expect 2 "allowed: a path ending in .png or .gif" -- render --env Highway-v0 --out "$tmp/x.jpg"
+expect 2 "has no drawing yet" -- render --env Acrobot-v1 --out "$tmp/x.png"
+expect 2 "no scripted baseline" -- render --env CartPole-v1 --policy baseline --out "$tmp/x.png"
 if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/dev/null 2>&1; then
   expect 2 "not usable" -- bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda
 fi
