@@ -173,9 +173,16 @@ TEST(Ppo, SameSeedSameBits) {
     return ppo.params().to_host();
   };
   const auto a = run(17), b = run(17), c = run(18);
+  const int threads = cpu_threads();
+  set_cpu_threads(1);
+  const auto d = run(17);
+  set_cpu_threads(threads);
   ASSERT_EQ(a.size(), b.size());
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
   EXPECT_NE(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)), 0);
+  // and the same bits on one thread as on cpu_threads() (the GEMMs run on one either way;
+  // env steps and Adam are per index, the gradient norm a serial sum)
+  EXPECT_EQ(std::memcmp(a.data(), d.data(), a.size() * sizeof(float)), 0);
 }
 
 TEST(Ppo, ContinuousActionsRunAndKeepLogStdInTheFlatBuffer) {
@@ -246,6 +253,12 @@ TEST(Ppo, LearnsCartPole) {
   cfg.clip_vloss = false;
   cfg.total_timesteps = 100000;
   cfg.seed = 1;
+  // One OpenMP thread: with 8 and 20 envs every parallel region (env step, Adam) is pure
+  // overhead, and on a busy 2-core machine each one costs about a millisecond of spinning
+  // and rescheduling (measured: 55 s for this test with 2 threads next to a compile, 1.3 s
+  // alone). The result is the same bits at any thread count.
+  const int threads = cpu_threads();
+  set_cpu_threads(1);
   auto env = make_env("CartPole-v1", cfg.num_envs);
   Ppo ppo(*env, cfg);
   const auto start = std::chrono::steady_clock::now();
@@ -273,6 +286,7 @@ TEST(Ppo, LearnsCartPole) {
       "[ ppo ] CartPole-v1: greedy eval mean %.1f over 20 episodes at %lld env steps "
       "(best %.1f) in %.2f s\n",
       eval, static_cast<long long>(ppo.global_step()), best, secs);
+  set_cpu_threads(threads);
   EXPECT_GE(reached_at, 0) << "475 not reached within 200,000 env steps; best " << best;
 }
 
