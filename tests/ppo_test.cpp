@@ -161,6 +161,35 @@ TEST(Ppo, FirstMinibatchHasRatioOne) {
   EXPECT_TRUE(std::isfinite(m.explained_variance));
 }
 
+// Truncated episodes are bootstrapped from V(final_obs): final_values is set exactly where
+// an episode was truncated (not terminated), and the returns there include it.
+TEST(Ppo, TruncationsGetFinalValues) {
+  auto env =
+      env_registry().make("CartPole-v1", Device::cpu(), 4, Config::parse({"max_episode_steps=10"}));
+  PpoConfig cfg;
+  cfg.num_steps = 32;
+  Ppo ppo(*env, cfg);
+  const PpoMetrics m = ppo.iterate();
+  const RolloutBuffer& r = ppo.rollout();
+  const auto term = r.terminated.to_host(), trunc = r.truncated.to_host();
+  const auto fv = r.final_values.to_host(), rew = r.rewards.to_host();
+  const auto adv = r.advantages.to_host(), val = r.values.to_host();
+  int truncations = 0;
+  for (std::size_t k = 0; k < fv.size(); ++k) {
+    if (trunc[k] && !term[k]) {
+      ++truncations;
+      EXPECT_NE(fv[k], 0.0f) << k;
+      // the last step of a truncated episode: A = r + gamma V(final) - V(s)
+      EXPECT_NEAR(adv[k], rew[k] + 0.99f * fv[k] - val[k], 1e-5f) << k;
+    } else {
+      EXPECT_EQ(fv[k], 0.0f) << k;
+    }
+  }
+  EXPECT_GE(truncations, 4);
+  EXPECT_GT(m.episodes, 0);
+  EXPECT_LE(m.mean_episode_length, 10.0);
+}
+
 TEST(Ppo, SameSeedSameBits) {
   PpoConfig cfg;
   cfg.seed = 17;
@@ -199,6 +228,11 @@ TEST(Ppo, ContinuousActionsRunAndKeepLogStdInTheFlatBuffer) {
   const PpoMetrics m = ppo.iterate();
   EXPECT_EQ(m.first_approx_kl, 0.0);
   EXPECT_TRUE(std::isfinite(m.policy_loss) && std::isfinite(m.value_loss));
+  // sigma = 1 around a mean near 0: some samples fall outside the torque bounds [-2, 2];
+  // the env is given them clipped, the rollout keeps them unclipped for the log-prob
+  float widest = 0.0f;
+  for (float a : ppo.rollout().actions.to_host()) widest = std::max(widest, std::fabs(a));
+  EXPECT_GT(widest, 2.0f);
   // the Gaussian's entropy moves with log_std, which the update changed
   EXPECT_NE(ppo.params().data()[ppo.log_std_offset()], 0.0f);
   // greedy actions are the clipped mean
