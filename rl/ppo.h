@@ -43,7 +43,8 @@ struct PpoConfig {
   std::int64_t num_envs = 4;              // the VecEnv must have this many envs
   std::int64_t num_steps = 128;           // steps per env per iteration (T)
   std::int64_t total_timesteps = 500000;  // sets the annealing horizon: num_iterations =
-                                          // total_timesteps / (num_envs * num_steps)
+                                          // total_timesteps / (num_envs * num_steps);
+                                          // past it the schedules hold their last value
   double learning_rate = 2.5e-4;
   bool anneal_lr = true;     // lr0 * (1 - (iteration - 1) / num_iterations)
   bool anneal_clip = false;  // same schedule for clip_coef (rl-zoo3's linear clip range)
