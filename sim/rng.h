@@ -48,7 +48,16 @@ CONVOY_HD_INLINE void philox4x32_10(const std::uint32_t ctr[4], const std::uint3
 
 // What a stream is for; part of the counter so that purposes never share numbers.
 // kInit: network parameter initialisation (rl/), keyed by layer index.
-enum class RngPurpose : std::uint32_t { kReset = 1, kAction = 2, kInit = 3, kTest = 255 };
+// kPolicy: a learner's action sampling, keyed by env, counted by (iteration, step).
+// kShuffle: a learner's minibatch permutations, counted by (iteration, epoch).
+enum class RngPurpose : std::uint32_t {
+  kReset = 1,
+  kAction = 2,
+  kInit = 3,
+  kPolicy = 4,
+  kShuffle = 5,
+  kTest = 255
+};
 
 class PhiloxStream {
  public:
