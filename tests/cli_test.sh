@@ -35,6 +35,26 @@ expect 2 "error" -- bench --env CartPole-v1 --steps many
 expect 2 "error" -- frobnicate
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# train: CartPole from its preset (rl-zoo3's settings) solves it; Highway's PPO policy beats the
+# IDM/MOBIL autopilot and a random policy on evaluation return
+expect 0 "PPO  *500.00" -- train --env CartPole-v1 --out "$tmp/cp"
+expect 0 "baseline" -- train --env Highway-v0 --out "$tmp/hw"
+for f in cp/metrics.csv cp/summary.json hw/summary.json; do
+  [ -s "$tmp/$f" ] || { echo "FAIL: train wrote no $f"; fail=1; }
+done
+python3 - "$tmp/hw/summary.json" <<'PY' || fail=1
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"Highway-v0 PPO {s['mean_return']:.2f} (early ends {s['early_end_rate']:.2f}), "
+      f"baseline {s['baseline_mean_return']:.2f}, random {s['random_mean_return']:.2f}")
+ok = s["mean_return"] > s["baseline_mean_return"] > s["random_mean_return"]
+print("ok: PPO beats the baseline and random" if ok else "FAIL: PPO does not beat both")
+sys.exit(0 if ok else 1)
+PY
+expect 2 "allowed: ppo" -- train --env CartPole-v1 --algo dqn
+expect 2 "unknown env 'Nope-v0'" -- train --env Nope-v0
+expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning_rat=1
+expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
