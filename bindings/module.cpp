@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "envs/registry.h"
+#include "rl/ppo.h"
 #include "sim/error.h"
 
 namespace py = pybind11;
@@ -163,6 +164,68 @@ class PyVecEnv {
   DeviceArray<std::uint8_t> skip_;
 };
 
+// A PPO learner on its own env (CPU), stepped one iteration at a time from Python.
+class PyPpo {
+ public:
+  PyPpo(const std::string& env_id, const std::map<std::string, std::string>& env_config,
+        const std::map<std::string, std::string>& learner_config) {
+    Config ec, lc;
+    for (const auto& [k, v] : env_config) ec.set(k, v);
+    for (const auto& [k, v] : learner_config) lc.set(k, v);
+    config_ = rl::PpoConfig::from_config(lc);
+    env_ = env_registry().make(env_id, Device::cpu(), config_.num_envs, ec);
+    ppo_ = std::make_unique<rl::Ppo>(*env_, config_);
+  }
+  std::int64_t num_iterations() const { return config_.num_iterations(); }
+  py::dict iterate() {
+    rl::PpoMetrics m;
+    {
+      py::gil_scoped_release release;
+      m = ppo_->iterate();
+    }
+    py::dict d;
+    d["iteration"] = m.iteration;
+    d["global_step"] = m.global_step;
+    d["episodes"] = m.episodes;
+    d["mean_episode_return"] = m.mean_episode_return;
+    d["mean_episode_length"] = m.mean_episode_length;
+    d["policy_loss"] = m.policy_loss;
+    d["value_loss"] = m.value_loss;
+    d["entropy"] = m.entropy;
+    d["approx_kl"] = m.approx_kl;
+    d["clip_fraction"] = m.clip_fraction;
+    d["explained_variance"] = m.explained_variance;
+    d["learning_rate"] = m.learning_rate;
+    d["steps_per_second"] = m.steps_per_second;
+    return d;
+  }
+  // Greedy actions for a batch of observations (batch x obs_dim, or one obs_dim row).
+  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
+    const std::int64_t d = env_->obs_dim();
+    const bool single = obs.ndim() == 1;
+    if ((single && obs.shape(0) != d) || (!single && (obs.ndim() != 2 || obs.shape(1) != d))) {
+      throw py::value_error("act: observations must have shape (" + std::to_string(d) +
+                            ",) or (batch, " + std::to_string(d) + ")");
+    }
+    const std::int64_t batch = single ? 1 : obs.shape(0);
+    if (env_->discrete_actions()) {
+      py::array_t<std::int32_t> out(batch);
+      ppo_->act_deterministic(obs.data(), batch, out.mutable_data());
+      if (single) return py::int_(out.at(0));
+      return std::move(out);
+    }
+    py::array_t<float> out({batch, env_->act_dim()});
+    ppo_->act_deterministic(obs.data(), batch, out.mutable_data());
+    if (single) return out.attr("reshape")(env_->act_dim());
+    return std::move(out);
+  }
+
+ private:
+  rl::PpoConfig config_;
+  std::unique_ptr<VecEnv> env_;
+  std::unique_ptr<rl::Ppo> ppo_;
+};
+
 py::dict space_dict(const Space& s) {
   py::dict d;
   if (s.is_discrete()) {
@@ -222,6 +285,14 @@ PYBIND11_MODULE(_core, m) {
   m.def("built_with_cuda", &convoy::built_with_cuda);
   m.def("set_cpu_threads", &convoy::set_cpu_threads, py::arg("threads"));
   m.def("cpu_threads", &convoy::cpu_threads);
+
+  py::class_<cp::PyPpo>(m, "Ppo")
+      .def(py::init<const std::string&, const std::map<std::string, std::string>&,
+                    const std::map<std::string, std::string>&>(),
+           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"))
+      .def_property_readonly("num_iterations", &cp::PyPpo::num_iterations)
+      .def("iterate", &cp::PyPpo::iterate)
+      .def("act", &cp::PyPpo::act, py::arg("obs"));
 
   py::class_<PyVecEnv>(m, "VecEnv")
       .def(py::init<const std::string&, std::int64_t, const std::string&,

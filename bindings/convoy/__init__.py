@@ -11,9 +11,18 @@ works too.
 """
 
 from convoy import _core
+from convoy.train import Policy, train
 from convoy.vector import ConvoyVectorEnv, make_vec
 
-__all__ = ["ConvoyVectorEnv", "make_vec", "list_envs", "cuda_device_count", "built_with_cuda"]
+__all__ = [
+    "ConvoyVectorEnv",
+    "Policy",
+    "built_with_cuda",
+    "cuda_device_count",
+    "list_envs",
+    "make_vec",
+    "train",
+]
 __version__ = "0.1.0"
 
 

@@ -1,0 +1,47 @@
+"""Training from Python, and a Convoy-trained policy driving Gymnasium's own CartPole-v1."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import convoy
+
+# rl-zoo3's tuned CartPole settings (presets/ppo/CartPole-v1.conf)
+ZOO = dict(num_envs=8, num_steps=32, num_minibatches=1, update_epochs=20, gamma=0.98,
+           gae_lambda=0.8, learning_rate=1e-3, anneal_clip=True, ent_coef=0.0,
+           clip_vloss=False)
+
+
+def test_trained_policy_solves_gymnasiums_cartpole():
+    seen = []
+    policy = convoy.train("CartPole-v1", total_steps=100_000, seed=1,
+                          callback=lambda m: seen.append(m), **ZOO)
+    assert len(seen) == 100_000 // 256
+    assert seen[-1]["global_step"] == len(seen) * 256
+    assert {"mean_episode_return", "policy_loss", "approx_kl", "steps_per_second"} <= seen[-1].keys()
+    env = gym.make("CartPole-v1")
+    returns = []
+    for episode in range(20):
+        obs, _ = env.reset(seed=episode)
+        total, done = 0.0, False
+        while not done:
+            obs, r, term, trunc, _ = env.step(policy.act(obs))
+            total += r
+            done = term or trunc
+        returns.append(total)
+    assert np.mean(returns) >= 475, returns
+    batch = policy.act(np.zeros((3, 4), dtype=np.float32))
+    assert batch.shape == (3,) and batch.dtype == np.int32
+
+
+def test_callback_can_stop_and_bad_settings_are_errors():
+    calls = []
+    convoy.train("Pendulum-v1", total_steps=4096, seed=0, num_envs=4, num_steps=64,
+                 callback=lambda m: calls.append(m) or False)
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="learning_rat"):
+        convoy.train("CartPole-v1", total_steps=256, learning_rat=1)
+    with pytest.raises(ValueError, match="allowed: 'ppo'"):
+        convoy.train("CartPole-v1", algo="dqn")
+    with pytest.raises(ValueError, match="unknown config key 'gravity'"):
+        convoy.train("CartPole-v1", total_steps=256, env_config={"gravity": 3})
