@@ -9,6 +9,7 @@ namespace convoy::cli {
 void add_envs_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 void add_render_command(CLI::App& app);  // cli/render.cpp, when built with Cairo and giflib
 
 }  // namespace convoy::cli

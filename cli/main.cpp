@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   convoy::cli::add_envs_command(app);
   convoy::cli::add_bench_command(app);
   convoy::cli::add_train_command(app);
+  convoy::cli::add_eval_command(app);
 #if CONVOY_HAVE_RENDER
   convoy::cli::add_render_command(app);
 #else

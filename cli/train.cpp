@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/evaluation.h"
 #include "envs/registry.h"
+#include "rl/checkpoint.h"
 #include "rl/ppo.h"
 #include "sim/array.h"
 #include "sim/error.h"
@@ -52,48 +54,6 @@ std::vector<std::string> read_preset(const std::string& algo, const std::string&
     if (b != std::string::npos) words.push_back(line.substr(b, e - b + 1));
   }
   return words;
-}
-
-struct EvalResult {
-  double mean = 0, std = 0, early_end_rate = 0, mean_length = 0;
-};
-
-// One episode in each of `episodes` envs (seeded apart from training), acting by `policy`
-// (obs -> action buffer) until every env has finished once.
-EvalResult evaluate(const std::string& env_name, const Config& env_config, int episodes,
-                    std::uint64_t seed, const std::function<void(VecEnv&, void*, int)>& policy) {
-  auto env = env_registry().make(env_name, Device::cpu(), episodes, env_config);
-  DeviceArray<std::int32_t> ia(Device::cpu(), env->num_envs() * env->act_dim());
-  DeviceArray<float> fa(Device::cpu(), env->num_envs() * env->act_dim());
-  void* actions =
-      env->discrete_actions() ? static_cast<void*>(ia.data()) : static_cast<void*>(fa.data());
-  env->reset(seed);
-  std::vector<double> ret(episodes, NAN);
-  std::vector<double> len(episodes, 0);
-  int left = episodes, early = 0;
-  for (int t = 0; left > 0 && t < 1000000; ++t) {
-    policy(*env, actions, t);
-    env->step_raw(actions);
-    const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
-    const auto r = env->final_episode_return().to_host();
-    const auto l = env->final_episode_length().to_host();
-    for (int i = 0; i < episodes; ++i) {
-      if (!std::isnan(ret[i]) || !(term[i] || trunc[i])) continue;
-      ret[i] = r[i];
-      len[i] = l[i];
-      early += term[i] && !trunc[i];
-      --left;
-    }
-  }
-  EvalResult e;
-  for (int i = 0; i < episodes; ++i) {
-    e.mean += ret[i] / episodes;
-    e.mean_length += len[i] / episodes;
-  }
-  for (int i = 0; i < episodes; ++i) e.std += (ret[i] - e.mean) * (ret[i] - e.mean) / episodes;
-  e.std = std::sqrt(e.std);
-  e.early_end_rate = static_cast<double>(early) / episodes;
-  return e;
 }
 
 void run_train(const TrainOptions& o) {
@@ -143,8 +103,25 @@ void run_train(const TrainOptions& o) {
       o.env.c_str(), static_cast<long long>(cfg.num_envs),
       static_cast<long long>(iterations * cfg.batch_size()), static_cast<long long>(iterations),
       static_cast<unsigned long long>(cfg.seed));
+  const std::string ckpt_path = (std::filesystem::path(o.out) / "checkpoint.ckpt").string();
+  auto save = [&] {
+    rl::Checkpoint c;
+    c.env = o.env;
+    c.algo = o.algo;
+    c.env_config = env_config.values();
+    c.learner_config = learner_config.values();
+    c.global_step = ppo.global_step();
+    c.iteration = ppo.iteration();
+    c.params = ppo.params().to_host();
+    c.adam_m = ppo.optimizer().m().to_host();
+    c.adam_v = ppo.optimizer().v().to_host();
+    c.adam_steps = ppo.optimizer().steps();
+    rl::save_checkpoint(ckpt_path, c);
+  };
+  const std::int64_t save_every = std::max<std::int64_t>(1, iterations / 10);
   for (std::int64_t it = 0; it < iterations; ++it) {
     const rl::PpoMetrics m = ppo.iterate();
+    if ((it + 1) % save_every == 0 || it + 1 == iterations) save();
     if (m.episodes > 0) recent_return = m.mean_episode_return;
     csv << m.iteration << ',' << m.global_step << ',' << m.episodes << ',' << m.mean_episode_return
         << ',' << m.mean_episode_length << ',' << m.policy_loss << ',' << m.value_loss << ','
@@ -167,48 +144,12 @@ void run_train(const TrainOptions& o) {
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  // evaluation: the trained policy (greedy), the scripted baseline, a random policy
-  const std::uint64_t eval_seed = cfg.seed + 1000003;
-  const EvalResult trained =
-      evaluate(o.env, env_config, o.eval_episodes, eval_seed, [&](VecEnv& e, void* a, int) {
-        if (e.discrete_actions()) {
-          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<std::int32_t*>(a));
-        } else {
-          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
-        }
-      });
-  auto random_policy = [&](VecEnv& e, void* a, int t) {
-    e.sample_actions(eval_seed, static_cast<std::uint64_t>(t), a);
-  };
-  const EvalResult random = evaluate(o.env, env_config, o.eval_episodes, eval_seed, random_policy);
-  bool has_baseline = false;
-  EvalResult baseline;
-  for (const auto& k : env_registry().find(o.env).spec.config_keys) {
-    if (k.name == "ego_policy") has_baseline = true;
-  }
-  if (has_baseline) {
-    Config autopilot = env_config;
-    autopilot.set("ego_policy", "autopilot");
-    baseline = evaluate(o.env, autopilot, o.eval_episodes, eval_seed, random_policy);
-  }
-
-  std::printf("evaluation over %d episodes (return mean +- std, early ends):\n", o.eval_episodes);
-  std::printf("  PPO       %8.2f +- %6.2f  %4.0f%%\n", trained.mean, trained.std,
-              100 * trained.early_end_rate);
-  if (has_baseline) {
-    std::printf("  baseline  %8.2f +- %6.2f  %4.0f%%\n", baseline.mean, baseline.std,
-                100 * baseline.early_end_rate);
-  }
-  std::printf("  random    %8.2f +- %6.2f  %4.0f%%\n", random.mean, random.std,
-              100 * random.early_end_rate);
-  std::ofstream js(std::filesystem::path(o.out) / "summary.json");
-  js << "{\"env\": \"" << o.env << "\", \"algo\": \"ppo\", \"env_steps\": " << ppo.global_step()
-     << ", \"train_seconds\": " << train_seconds << ", \"episodes\": " << o.eval_episodes
-     << ", \"mean_return\": " << trained.mean << ", \"std_return\": " << trained.std
-     << ", \"early_end_rate\": " << trained.early_end_rate
-     << ", \"baseline_mean_return\": " << (has_baseline ? std::to_string(baseline.mean) : "null")
-     << ", \"random_mean_return\": " << random.mean << "}\n";
-  std::printf("wrote %s/metrics.csv and %s/summary.json (%.1f s of training)\n", o.out.c_str(),
+  const PolicyComparison cmp =
+      compare_policies(o.env, env_config, o.eval_episodes, cfg.seed + 1000003, ppo);
+  print_comparison(cmp);
+  std::ofstream(std::filesystem::path(o.out) / "summary.json")
+      << comparison_json(cmp, ppo.global_step(), train_seconds) << "\n";
+  std::printf("wrote %s/metrics.csv, summary.json and checkpoint.ckpt (%.1f s of training)\n",
               o.out.c_str(), train_seconds);
 }
 

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 debs=(cmake g++ make ninja-build pkg-config libgtest-dev libcli11-dev libeigen3-dev libcairo2-dev
-      libgif-dev ccache clang-format
+      libgif-dev zlib1g-dev ccache clang-format
       python3 python3-pip)
 # Thrust ships with the CUDA toolkit (CCCL); without one, Debian's copy serves the CPU build.
 if [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ] && [ ! -f /usr/local/cuda/include/thrust/version.h ]; then

@@ -51,6 +51,11 @@ ok = s["mean_return"] > s["baseline_mean_return"] > s["random_mean_return"]
 print("ok: PPO beats the baseline and random" if ok else "FAIL: PPO does not beat both")
 sys.exit(0 if ok else 1)
 PY
+expect 0 '"mean_return": 500' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 20 --json
+expect 0 "baseline" -- eval --checkpoint "$tmp/hw/checkpoint.ckpt" --episodes 5
+head -c 1000 "$tmp/cp/checkpoint.ckpt" >"$tmp/truncated.ckpt"
+expect 2 "truncated" -- eval --checkpoint "$tmp/truncated.ckpt"
+expect 2 "not a Convoy checkpoint" -- eval --checkpoint "$tmp/cp/metrics.csv"
 expect 2 "allowed: ppo" -- train --env CartPole-v1 --algo dqn
 expect 2 "unknown env 'Nope-v0'" -- train --env Nope-v0
 expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning_rat=1

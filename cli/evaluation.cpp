@@ -1,0 +1,99 @@
+#include "cli/evaluation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <vector>
+
+#include "envs/registry.h"
+#include "sim/array.h"
+
+namespace convoy::cli {
+
+EvalResult evaluate(const std::string& env_name, const Config& env_config, int episodes,
+                    std::uint64_t seed, const std::function<void(VecEnv&, void*, int)>& policy) {
+  auto env = env_registry().make(env_name, Device::cpu(), episodes, env_config);
+  DeviceArray<std::int32_t> ia(Device::cpu(), env->num_envs() * env->act_dim());
+  DeviceArray<float> fa(Device::cpu(), env->num_envs() * env->act_dim());
+  void* actions =
+      env->discrete_actions() ? static_cast<void*>(ia.data()) : static_cast<void*>(fa.data());
+  env->reset(seed);
+  std::vector<double> ret(episodes, NAN), len(episodes, 0);
+  int left = episodes, early = 0;
+  for (int t = 0; left > 0 && t < 1000000; ++t) {
+    policy(*env, actions, t);
+    env->step_raw(actions);
+    const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
+    const auto r = env->final_episode_return().to_host();
+    const auto l = env->final_episode_length().to_host();
+    for (int i = 0; i < episodes; ++i) {
+      if (!std::isnan(ret[i]) || !(term[i] || trunc[i])) continue;
+      ret[i] = r[i];
+      len[i] = l[i];
+      early += term[i] && !trunc[i];
+      --left;
+    }
+  }
+  EvalResult e;
+  for (int i = 0; i < episodes; ++i) {
+    e.mean += ret[i] / episodes;
+    e.mean_length += len[i] / episodes;
+  }
+  for (int i = 0; i < episodes; ++i) e.std += (ret[i] - e.mean) * (ret[i] - e.mean) / episodes;
+  e.std = std::sqrt(e.std);
+  e.early_end_rate = static_cast<double>(early) / episodes;
+  return e;
+}
+
+PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
+                                  int episodes, std::uint64_t seed, rl::Ppo& ppo) {
+  PolicyComparison c;
+  c.env = env_name;
+  c.episodes = episodes;
+  c.trained = evaluate(env_name, env_config, episodes, seed, [&](VecEnv& e, void* a, int) {
+    if (e.discrete_actions()) {
+      ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<std::int32_t*>(a));
+    } else {
+      ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
+    }
+  });
+  auto random_policy = [&](VecEnv& e, void* a, int t) {
+    e.sample_actions(seed, static_cast<std::uint64_t>(t), a);
+  };
+  c.random = evaluate(env_name, env_config, episodes, seed, random_policy);
+  for (const auto& k : env_registry().find(env_name).spec.config_keys) {
+    if (k.name == "ego_policy") c.has_baseline = true;
+  }
+  if (c.has_baseline) {
+    Config autopilot = env_config;
+    autopilot.set("ego_policy", "autopilot");
+    c.baseline = evaluate(env_name, autopilot, episodes, seed, random_policy);
+  }
+  return c;
+}
+
+void print_comparison(const PolicyComparison& c) {
+  std::printf("evaluation over %d episodes (return mean +- std, early ends):\n", c.episodes);
+  auto row = [](const char* name, const EvalResult& r) {
+    std::printf("  %-9s %8.2f +- %6.2f  %4.0f%%\n", name, r.mean, r.std, 100 * r.early_end_rate);
+  };
+  row("PPO", c.trained);
+  if (c.has_baseline) row("baseline", c.baseline);
+  row("random", c.random);
+}
+
+std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
+                            double train_seconds) {
+  std::ostringstream js;
+  js << "{\"env\": \"" << c.env << "\", \"algo\": \"ppo\", \"episodes\": " << c.episodes
+     << ", \"mean_return\": " << c.trained.mean << ", \"std_return\": " << c.trained.std
+     << ", \"early_end_rate\": " << c.trained.early_end_rate
+     << ", \"mean_length\": " << c.trained.mean_length << ", \"baseline_mean_return\": "
+     << (c.has_baseline ? std::to_string(c.baseline.mean) : std::string("null"))
+     << ", \"random_mean_return\": " << c.random.mean << ", \"env_steps\": " << env_steps;
+  if (train_seconds >= 0) js << ", \"train_seconds\": " << train_seconds;
+  js << "}";
+  return js.str();
+}
+
+}  // namespace convoy::cli

@@ -1,0 +1,29 @@
+// Checkpoints: a learner's flat parameters and optimiser state with what is needed to rebuild
+// it (env, algorithm, settings, progress). The file is versioned and checksummed (CRC-32 of
+// everything after the magic) and written to a temporary name then renamed, so a crash never
+// leaves a half-written checkpoint; a truncated, corrupted, foreign or newer file is refused
+// with a clear convoy::Error, never half-loaded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace convoy::rl {
+
+struct Checkpoint {
+  static constexpr std::uint32_t kVersion = 1;
+  std::string env;   // "Highway-v0"
+  std::string algo;  // "ppo"
+  std::map<std::string, std::string> env_config, learner_config;
+  std::int64_t global_step = 0, iteration = 0;
+  std::vector<float> params;          // the learner's flat parameters
+  std::vector<float> adam_m, adam_v;  // Adam's moments, same layout
+  std::int64_t adam_steps = 0;
+};
+
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
+Checkpoint load_checkpoint(const std::string& path);
+
+}  // namespace convoy::rl

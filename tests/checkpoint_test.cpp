@@ -1,0 +1,93 @@
+// Checkpoints round-trip exactly, and truncated, corrupted, foreign or newer files are refused.
+#include "rl/checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "sim/error.h"
+
+namespace convoy::rl {
+namespace {
+
+std::string error_of(const std::string& path) {
+  try {
+    load_checkpoint(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+class CheckpointFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "convoy_ckpt_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    c_.env = "Highway-v0";
+    c_.algo = "ppo";
+    c_.env_config = {{"lanes", "4"}};
+    c_.learner_config = {{"learning_rate", "0.001"}, {"num_envs", "8"}};
+    c_.global_step = 123456;
+    c_.iteration = 42;
+    c_.adam_steps = 420;
+    for (int i = 0; i < 1000; ++i) {
+      c_.params.push_back(0.001f * i - 0.3f);
+      c_.adam_m.push_back(1e-4f * i);
+      c_.adam_v.push_back(1e-6f * i);
+    }
+    save_checkpoint(path_, c_);
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string path_;
+  Checkpoint c_;
+};
+
+TEST_F(CheckpointFile, RoundTripsExactly) {
+  const Checkpoint r = load_checkpoint(path_);
+  EXPECT_EQ(r.env, c_.env);
+  EXPECT_EQ(r.algo, c_.algo);
+  EXPECT_EQ(r.env_config, c_.env_config);
+  EXPECT_EQ(r.learner_config, c_.learner_config);
+  EXPECT_EQ(r.global_step, c_.global_step);
+  EXPECT_EQ(r.iteration, c_.iteration);
+  EXPECT_EQ(r.adam_steps, c_.adam_steps);
+  EXPECT_EQ(r.params, c_.params);
+  EXPECT_EQ(r.adam_m, c_.adam_m);
+  EXPECT_EQ(r.adam_v, c_.adam_v);
+  std::ifstream tmp(path_ + ".tmp");
+  EXPECT_FALSE(tmp.good());  // written under a temporary name, then renamed
+}
+
+TEST_F(CheckpointFile, RefusesTruncatedCorruptedForeignAndNewerFiles) {
+  const std::string good = read_all(path_);
+  write_all(path_, good.substr(0, good.size() - 100));
+  EXPECT_NE(error_of(path_).find("truncated"), std::string::npos) << error_of(path_);
+  write_all(path_, good.substr(0, 10));
+  EXPECT_NE(error_of(path_).find("not a Convoy checkpoint"), std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x20;
+  write_all(path_, flipped);
+  EXPECT_NE(error_of(path_).find("checksum"), std::string::npos) << error_of(path_);
+  write_all(path_, "hello, I am a text file\n");
+  EXPECT_NE(error_of(path_).find("not a Convoy checkpoint"), std::string::npos);
+  std::string newer = good;
+  newer[18] = 7;  // the version field follows the 18-byte magic
+  write_all(path_, newer);
+  EXPECT_NE(error_of(path_).find("format version 7"), std::string::npos) << error_of(path_);
+  EXPECT_NE(error_of(path_ + ".missing").find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace convoy::rl
