@@ -11,5 +11,6 @@ void add_bench_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_render_command(CLI::App& app);  // cli/render.cpp, when built with Cairo and giflib
+void add_plot_command(CLI::App& app);    // cli/plot.cpp, when built with Cairo
 
 }  // namespace convoy::cli

@@ -14,7 +14,15 @@ int main(int argc, char** argv) {
   convoy::cli::add_eval_command(app);
 #if CONVOY_HAVE_RENDER
   convoy::cli::add_render_command(app);
+  convoy::cli::add_plot_command(app);
 #else
+  app.add_subcommand("plot", "Learning curves (this build has no Cairo)")
+      ->allow_extras()
+      ->callback([] {
+        throw convoy::Error(
+            "plot: this convoy was built without Cairo; run "
+            "scripts/install-deps.sh and rebuild");
+      });
   app.add_subcommand("render", "Draw a scene (this build has no Cairo/giflib)")
       ->allow_extras()
       ->callback([] {

@@ -53,6 +53,9 @@ sys.exit(0 if ok else 1)
 PY
 expect 0 '"mean_return": 500' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 20 --json
 expect 0 "baseline" -- eval --checkpoint "$tmp/hw/checkpoint.ckpt" --episodes 5
+expect 0 "wrote" -- plot "$tmp/cp"
+head -c 8 "$tmp/cp/curves.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: curves.png is not a PNG"; fail=1; }
+expect 2 "cannot read" -- plot "$tmp/nowhere"
 head -c 1000 "$tmp/cp/checkpoint.ckpt" >"$tmp/truncated.ckpt"
 expect 2 "truncated" -- eval --checkpoint "$tmp/truncated.ckpt"
 expect 2 "not a Convoy checkpoint" -- eval --checkpoint "$tmp/cp/metrics.csv"
