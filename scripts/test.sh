@@ -23,6 +23,7 @@ cmake --build build-asan -j"$jobs"
 
 echo "== tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 echo "== tests (Release$(grep -q 'CONVOY_HAVE_CUDA=1' build/compile_commands.json 2>/dev/null && echo ', built with CUDA'))"
