@@ -226,6 +226,18 @@ class PyPpo {
   std::unique_ptr<rl::Ppo> ppo_;
 };
 
+// A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim).
+template <class T>
+auto env_buffer(const DeviceArray<T>& (VecEnv::*get)() const, bool per_obs_element) {
+  return [get, per_obs_element](py::object self) {
+    auto& s = self.cast<PyVecEnv&>();
+    const VecEnv& e = s.env();
+    std::vector<py::ssize_t> shape{e.num_envs()};
+    if (per_obs_element) shape.push_back(e.obs_dim());
+    return s.buffer(self, (e.*get)(), shape);
+  };
+}
+
 py::dict space_dict(const Space& s) {
   py::dict d;
   if (s.is_discrete()) {
@@ -316,40 +328,11 @@ PYBIND11_MODULE(_core, m) {
             s.env().set_state(i, state, elapsed);
           },
           py::arg("env"), py::arg("state"), py::arg("elapsed_steps") = 0)
-      .def("obs",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             auto& e = s.env();
-             return s.buffer(self, e.obs(), {e.num_envs(), e.obs_dim()});
-           })
-      .def("final_obs",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             auto& e = s.env();
-             return s.buffer(self, e.final_obs(), {e.num_envs(), e.obs_dim()});
-           })
-      .def("reward",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             return s.buffer(self, s.env().reward(), {s.env().num_envs()});
-           })
-      .def("terminated",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             return s.buffer(self, s.env().terminated(), {s.env().num_envs()});
-           })
-      .def("truncated",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             return s.buffer(self, s.env().truncated(), {s.env().num_envs()});
-           })
-      .def("final_episode_return",
-           [](py::object self) {
-             auto& s = self.cast<PyVecEnv&>();
-             return s.buffer(self, s.env().final_episode_return(), {s.env().num_envs()});
-           })
-      .def("final_episode_length", [](py::object self) {
-        auto& s = self.cast<PyVecEnv&>();
-        return s.buffer(self, s.env().final_episode_length(), {s.env().num_envs()});
-      });
+      .def("obs", cp::env_buffer(&convoy::VecEnv::obs, true))
+      .def("final_obs", cp::env_buffer(&convoy::VecEnv::final_obs, true))
+      .def("reward", cp::env_buffer(&convoy::VecEnv::reward, false))
+      .def("terminated", cp::env_buffer(&convoy::VecEnv::terminated, false))
+      .def("truncated", cp::env_buffer(&convoy::VecEnv::truncated, false))
+      .def("final_episode_return", cp::env_buffer(&convoy::VecEnv::final_episode_return, false))
+      .def("final_episode_length", cp::env_buffer(&convoy::VecEnv::final_episode_length, false));
 }

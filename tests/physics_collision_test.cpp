@@ -8,6 +8,7 @@
 #include <random>
 
 #include "physics/collision.h"
+#include "tests/physics_reference.h"
 
 namespace convoy::physics {
 namespace {
@@ -35,23 +36,8 @@ bool segments_intersect(V p1, V p2, V q1, V q2) {
          (d3 == 0 && on_segment(p1, p2, q1)) || (d4 == 0 && on_segment(p1, p2, q2));
 }
 
-// Corners built independently of box_corners: rotate the local corners by the heading.
-void corners(const Box& b, V out[4]) {
-  const double c = std::cos(b.heading), s = std::sin(b.heading);
-  const double lx[4] = {b.half.x, -b.half.x, -b.half.x, b.half.x};
-  const double ly[4] = {b.half.y, b.half.y, -b.half.y, -b.half.y};
-  for (int i = 0; i < 4; ++i) {
-    out[i] = {b.center.x + c * lx[i] - s * ly[i], b.center.y + s * lx[i] + c * ly[i]};
-  }
-}
-
-// Point in a counter-clockwise convex polygon, boundary included.
-bool inside(const V poly[4], V p) {
-  for (int i = 0; i < 4; ++i) {
-    if (orient(poly[i], poly[(i + 1) % 4], p) < 0) return false;
-  }
-  return true;
-}
+using reference::corners;
+const auto inside = reference::inside_polygon;
 
 bool brute_box_box(const Box& a, const Box& b) {
   V pa[4], pb[4];

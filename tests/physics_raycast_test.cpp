@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "physics/raycast.h"
+#include "tests/physics_reference.h"
 
 namespace convoy::physics {
 namespace {
@@ -45,21 +46,8 @@ double ref_segment(const R& r, V a, V b) {
   return std::fmax(t, 0.0);
 }
 
-void corners(const Box& b, V out[4]) {
-  const double c = std::cos(b.heading), s = std::sin(b.heading);
-  const double lx[4] = {b.half.x, -b.half.x, -b.half.x, b.half.x};
-  const double ly[4] = {b.half.y, b.half.y, -b.half.y, -b.half.y};
-  for (int i = 0; i < 4; ++i) {
-    out[i] = {b.center.x + c * lx[i] - s * ly[i], b.center.y + s * lx[i] + c * ly[i]};
-  }
-}
-
-bool inside_polygon(const V p[4], V q) {
-  for (int i = 0; i < 4; ++i) {
-    if (cross(p[(i + 1) % 4] - p[i], q - p[i]) < 0) return false;
-  }
-  return true;
-}
+using reference::corners;
+using reference::inside_polygon;
 
 double ref_box(const R& r, const Box& b) {
   V p[4];
