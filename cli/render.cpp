@@ -2,6 +2,8 @@
 // animated GIF of those steps (--out ending in .gif), drawn with Cairo from the env's state
 // (VecEnv::get_state), with actions from a random policy or the env's scripted baseline.
 // Flat colours without antialiasing, so a GIF frame's palette is exact.
+#include "cli/render.h"
+
 #include <cairo.h>
 #include <gif_lib.h>
 #include <sys/stat.h>
@@ -32,98 +34,10 @@ struct RenderOptions {
   std::vector<std::string> config;
 };
 
-constexpr int kWidth = 800, kHeight = 240;
-
-void fill_rect(cairo_t* cr, double x, double y, double w, double h, double r, double g, double b) {
-  cairo_set_source_rgb(cr, r, g, b);
-  cairo_rectangle(cr, x, y, w, h);
-  cairo_fill(cr);
-}
-
-// Highway-v0: per vehicle [x, y, heading, speed, target_speed, target_lane]; the camera
-// follows the ego, 4 px per metre.
-void draw_highway(cairo_t* cr, const std::vector<double>& s, int lanes) {
-  const double scale = 4.0;
-  const double ex = s[0];
-  const double road_top = kHeight / 2.0 - (lanes * 4.0) * scale / 2;
-  auto to_px = [&](double x, double y, double* px, double* py) {
-    *px = kWidth / 3.0 + (x - ex) * scale;
-    *py = road_top + (y + 2.0) * scale;
-  };
-  fill_rect(cr, 0, 0, kWidth, kHeight, 0.35, 0.55, 0.30);                     // grass
-  fill_rect(cr, 0, road_top, kWidth, lanes * 4.0 * scale, 0.40, 0.40, 0.40);  // asphalt
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_set_line_width(cr, 2);
-  for (int l = 0; l <= lanes; ++l) {
-    const double y = road_top + l * 4.0 * scale;
-    if (l == 0 || l == lanes) {
-      cairo_move_to(cr, 0, y);
-      cairo_line_to(cr, kWidth, y);
-      cairo_stroke(cr);
-      continue;
-    }
-    // dashed lane markings, fixed to the road
-    const double phase = std::fmod(ex * scale, 40.0);
-    for (double x = -phase; x < kWidth; x += 40.0) {
-      cairo_move_to(cr, x, y);
-      cairo_line_to(cr, x + 20.0, y);
-    }
-    cairo_stroke(cr);
-  }
-  const int n = static_cast<int>(s.size()) / 6;
-  for (int v = n - 1; v >= 0; --v) {
-    double px, py;
-    to_px(s[v * 6], s[v * 6 + 1], &px, &py);
-    if (px < -40 || px > kWidth + 40) continue;
-    cairo_save(cr);
-    cairo_translate(cr, px, py);
-    cairo_rotate(cr, s[v * 6 + 2]);
-    if (v == 0) {
-      cairo_set_source_rgb(cr, 0.20, 0.80, 0.20);  // ego
-    } else {
-      cairo_set_source_rgb(cr, 0.20, 0.40, 0.90);
-    }
-    cairo_rectangle(cr, -2.5 * scale, -1.0 * scale, 5.0 * scale, 2.0 * scale);
-    cairo_fill(cr);
-    cairo_restore(cr);
-  }
-}
-
-// CartPole-v1: [x, x_dot, theta, theta_dot], the track 4.8 m wide.
-void draw_cartpole(cairo_t* cr, const std::vector<double>& s) {
-  fill_rect(cr, 0, 0, kWidth, kHeight, 1, 1, 1);
-  const double scale = kWidth / 4.8 / 1.2, ground = kHeight * 0.75;
-  cairo_set_source_rgb(cr, 0, 0, 0);
-  cairo_set_line_width(cr, 1);
-  cairo_move_to(cr, 0, ground);
-  cairo_line_to(cr, kWidth, ground);
-  cairo_stroke(cr);
-  const double cx = kWidth / 2.0 + s[0] * scale;
-  fill_rect(cr, cx - 25, ground - 15, 50, 30, 0.1, 0.1, 0.1);
-  cairo_set_source_rgb(cr, 0.8, 0.6, 0.4);
-  cairo_set_line_width(cr, 8);
-  cairo_move_to(cr, cx, ground - 5);
-  cairo_line_to(cr, cx + std::sin(s[2]) * 1.0 * scale, ground - 5 - std::cos(s[2]) * 1.0 * scale);
-  cairo_stroke(cr);
-}
-
-// One frame of the env's first copy.
-void draw(cairo_t* cr, const VecEnv& env, const Config& config) {
-  const std::vector<double> s = env.get_state(0);
-  const std::string& name = env.spec().name;
-  if (name == "Highway-v0") {
-    int lanes = 3;
-    auto it = config.values().find("lanes");
-    if (it != config.values().end()) lanes = std::stoi(it->second);
-    draw_highway(cr, s, lanes);
-  } else {
-    draw_cartpole(cr, s);
-  }
-}
-
-// Writes frames (ARGB32, kWidth x kHeight each) as a looping GIF, 5 frames per second. The
+// Writes frames (ARGB32, width x height each) as a looping GIF, 5 frames per second. The
 // palette is the frames' own colours (exact: they are drawn without antialiasing).
-void write_gif(const std::string& path, const std::vector<std::vector<std::uint32_t>>& frames) {
+void write_gif(const std::string& path, int kWidth, int kHeight,
+               const std::vector<std::vector<std::uint32_t>>& frames) {
   std::map<std::uint32_t, int> index;
   for (const auto& f : frames) {
     for (std::uint32_t px : f) {
@@ -183,9 +97,14 @@ void write_gif(const std::string& path, const std::vector<std::vector<std::uint3
 }
 
 void run_render(const RenderOptions& o) {
-  if (o.env != "Highway-v0" && o.env != "CartPole-v1") {
-    throw Error("render: env '" + o.env + "' has no drawing yet; allowed: Highway-v0, CartPole-v1");
+  const auto scene_it = scenes().find(o.env);
+  if (scene_it == scenes().end()) {
+    std::string names;
+    for (const auto& [name, scene] : scenes()) names += (names.empty() ? "" : ", ") + name;
+    throw Error("render: env '" + o.env + "' has no drawing yet; allowed: " + names);
   }
+  const Scene& scene = scene_it->second;
+  const int kWidth = scene.width, kHeight = scene.height;
   if (o.policy != "random" && o.policy != "baseline") {
     throw Error("render: --policy " + o.policy + " is invalid; allowed: random, baseline");
   }
@@ -199,7 +118,11 @@ void run_render(const RenderOptions& o) {
   }
   Config config = Config::parse(o.config);
   if (o.policy == "baseline") {
-    if (o.env != "Highway-v0") throw Error("render: " + o.env + " has no scripted baseline");
+    // the envs with a scripted baseline take ego_policy=autopilot (as `convoy eval` uses it)
+    bool has_baseline = false;
+    for (const auto& k : env_registry().find(o.env).spec.config_keys)
+      has_baseline |= k.name == "ego_policy";
+    if (!has_baseline) throw Error("render: " + o.env + " has no scripted baseline");
     config.set("ego_policy", "autopilot");
   }
   auto env = env_registry().make(o.env, Device::cpu(), 1, config);
@@ -216,7 +139,7 @@ void run_render(const RenderOptions& o) {
   cairo_set_antialias(cr.get(), CAIRO_ANTIALIAS_NONE);
   std::vector<std::vector<std::uint32_t>> frames;
   auto grab = [&] {
-    draw(cr.get(), *env, config);
+    scene.draw(cr.get(), *env, config);
     cairo_surface_flush(surface.get());
     const auto* data =
         reinterpret_cast<const std::uint32_t*>(cairo_image_surface_get_data(surface.get()));
@@ -234,7 +157,7 @@ void run_render(const RenderOptions& o) {
     if (gif) grab();
   }
   if (png) {
-    draw(cr.get(), *env, config);
+    scene.draw(cr.get(), *env, config);
     const std::string tmp = o.out + ".tmp";
     if (cairo_surface_write_to_png(surface.get(), tmp.c_str()) != CAIRO_STATUS_SUCCESS ||
         std::rename(tmp.c_str(), o.out.c_str()) != 0) {
@@ -242,13 +165,21 @@ void run_render(const RenderOptions& o) {
       throw Error("render: cannot write '" + o.out + "'");
     }
   } else {
-    write_gif(o.out, frames);
+    write_gif(o.out, kWidth, kHeight, frames);
   }
   std::printf("wrote %s (%s, %d steps, policy %s, seed %llu)\n", o.out.c_str(), o.env.c_str(),
               o.steps, o.policy.c_str(), static_cast<unsigned long long>(o.seed));
 }
 
 }  // namespace
+
+const std::map<std::string, Scene>& scenes() {
+  static const std::map<std::string, Scene> all = {
+      {"CartPole-v1", cartpole_scene()},
+      {"Highway-v0", highway_scene()},
+  };
+  return all;
+}
 
 void add_render_command(CLI::App& app) {
   auto opts = std::make_shared<RenderOptions>();
