@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "physics/lidar.h"
 #include "physics/raycast.h"
 #include "tests/physics_reference.h"
 
@@ -260,4 +261,34 @@ TEST(PhysicsRaycast, FloatLidarMatchesDouble) {
 }
 
 }  // namespace
+}  // namespace convoy::physics
+
+namespace convoy::physics {
+
+// The shared lidar: ray layout (full circle and fan) and normalised distances.
+TEST(PhysicsLidar, LayoutAndDistances) {
+  const double pi = 3.141592653589793;
+  const LidarSpec<double> full = {8, 2 * pi, 10.0};
+  EXPECT_DOUBLE_EQ(lidar_ray_angle(full, 0), 0.0);
+  EXPECT_DOUBLE_EQ(lidar_ray_angle(full, 2), pi / 2);
+  const LidarSpec<double> fan = {5, pi, 10.0};
+  EXPECT_DOUBLE_EQ(lidar_ray_angle(fan, 0), -pi / 2);
+  EXPECT_DOUBLE_EQ(lidar_ray_angle(fan, 4), pi / 2);
+  EXPECT_DOUBLE_EQ(lidar_ray_angle(LidarSpec<double>{1, pi, 1.0}, 0), 0.0);
+  // a circle of radius 1 centred 4 m ahead of a sensor facing +y: the ray straight ahead hits
+  // at 3 m, the one behind sees nothing, and the kinds say so
+  const Circle<double> c = {{0.0, 4.0}, 1.0};
+  double out[8];
+  HitKind kinds[8];
+  lidar_scan<double>(full, Vec2d{0.0, 0.0}, pi / 2, nullptr, 0, &c, 1, nullptr, 0, out, kinds);
+  EXPECT_NEAR(out[0], 0.3, 1e-12);
+  EXPECT_EQ(kinds[0], HitKind::kCircle);
+  EXPECT_DOUBLE_EQ(out[4], 1.0);
+  EXPECT_EQ(kinds[4], HitKind::kNone);
+  for (double d : out) {
+    EXPECT_GE(d, 0.0);
+    EXPECT_LE(d, 1.0);
+  }
+}
+
 }  // namespace convoy::physics
