@@ -177,6 +177,8 @@ const std::map<std::string, Scene>& scenes() {
   static const std::map<std::string, Scene> all = {
       {"CartPole-v1", cartpole_scene()},
       {"Highway-v0", highway_scene()},
+      {"Parking-v0", parking_scene()},
+      {"DiffDriveNav-v0", diffdrive_nav_scene()},
   };
   return all;
 }

@@ -1,5 +1,6 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
+#include "envs/driving/parking.h"
 #include "envs/registry.h"
 #include "sim/batched_env.h"
 
@@ -19,6 +20,7 @@ std::unique_ptr<VecEnv> make_highway(const Device& device, std::int64_t n, const
 
 void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
+  registry.add({default_env_spec<envs::Parking>(), &make_batched_env<envs::Parking>});
 }
 
 }  // namespace convoy
