@@ -265,7 +265,7 @@ Rates run_episodes(std::vector<std::string> cfg, std::int64_t n = 200) {
 }
 
 TEST(Parking, BaselineParksFarMoreOftenThanRandom) {
-  for (const char* parked : {"vehicles=0", "vehicles=10"}) {
+  for (const char* parked : {"vehicles=0", "vehicles=10", "vehicles=27"}) {
     const Rates random = run_episodes({parked});
     const Rates base = run_episodes({parked, "ego_policy=autopilot"});
     std::printf(

@@ -296,9 +296,9 @@ struct Parking {
 
   // The scripted baseline, as a normalised action [acceleration, steering]. Stages:
   // 0 K-turn until the car faces along the aisle towards the goal's side, 1 drive (forward
-  // or back) along the aisle's centre line to the turn-in point one minimum turning radius
-  // before the goal's column, 2 full lock into the goal's column, 3 pure pursuit along the
-  // spot's axis to its centre.
+  // or back) along the aisle's centre line to the turn-in point, from which a quarter turn at
+  // full lock ends in the goal's column, 2 that turn, 3 pure pursuit along the spot's axis
+  // to its centre, 4 (when stopped there out of tolerance) back out along it and retry.
   CONVOY_HD static void autopilot_action(const Params& p, const View& s, std::int64_t i, float* a) {
     using namespace parking;
     using physics::wrap_angle;
@@ -308,7 +308,9 @@ struct Parking {
     const float radius = len / 2 / 0.4472135954999579f;  // tightest turn of the centre
     const float sx = gx >= 0.0f ? 1.0f : -1.0f;          // drive along the aisle this way
     const float aisle_h = sx > 0.0f ? 0.0f : 3.141592653589793f;
-    const float turn_x = gx - sx * radius;
+    // full lock turns the centre's velocity by beta at once, so a quarter turn at full lock
+    // moves the centre radius (cos beta - sin beta) = length / 2 across the aisle
+    const float turn_x = gx - sx * radius * (0.8944271909999159f - 0.4472135954999579f);
     const float lookahead = 4.0f;
     float v_target = 0.0f, steer = 0.0f;
     if (s.phase[i] == 0) {
@@ -329,7 +331,7 @@ struct Parking {
     }
     if (s.phase[i] == 1) {
       const float e = sx * (turn_x - x);  // still to go along the aisle
-      if (e < 0.3f && e > -0.6f && v > -0.3f) {
+      if (fabsf(e) < 0.25f && fabsf(v) < 0.6f) {
         s.phase[i] = 2;
       } else {
         v_target = clampf(e, -2.5f, 2.5f);
@@ -348,13 +350,19 @@ struct Parking {
         v_target = 1.5f;
       }
     }
-    if (s.phase[i] == 3) {
+    if (s.phase[i] >= 3) {
+      // along the spot's axis: forwards to the centre (3); stopped there but not parked,
+      // back out along the axis into the aisle (4) and try again
       const float ux = cosf(gh), uy = sinf(gh);
       const float along = (x - gx) * ux + (y - gy) * uy;  // < 0 before the centre
-      const float tx = gx + ux * (along + lookahead), ty = gy + uy * (along + lookahead);
-      const float alpha = wrap_angle(atan2f(ty - y, tx - x) - h);
-      steer = pursuit_steer(alpha, sqrtf((tx - x) * (tx - x) + (ty - y) * (ty - y)), len, false);
-      v_target = clampf(-along, -1.0f, 2.0f);
+      if (s.phase[i] == 3 && along > -0.5f && fabsf(v) < 0.2f) s.phase[i] = 4;
+      if (s.phase[i] == 4 && along < -8.0f) s.phase[i] = 3;
+      const bool reverse = s.phase[i] == 4;
+      const float ahead = along + (reverse ? -lookahead : lookahead);
+      const float tx = gx + ux * ahead, ty = gy + uy * ahead;
+      const float alpha = wrap_angle(atan2f(ty - y, tx - x) - h - (reverse ? 3.1415927f : 0.0f));
+      steer = pursuit_steer(alpha, sqrtf((tx - x) * (tx - x) + (ty - y) * (ty - y)), len, reverse);
+      v_target = reverse ? -1.5f : clampf(-along, 0.0f, 2.0f);
     }
     a[0] = clampf(3.0f * (v_target - v) / kMaxAccel, -1.0f, 1.0f);
     a[1] = clampf(steer / kMaxSteer, -1.0f, 1.0f);

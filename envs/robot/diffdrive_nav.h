@@ -300,52 +300,54 @@ struct DiffDriveNav {
     return false;
   }
 
-  // The scripted baseline as a normalised action [v, omega]: head for the goal when the lidar
-  // shows the way clear, otherwise for the free ray nearest to the goal's bearing (a ray and
-  // its neighbours reaching past min(goal distance, 1 m) plus the robot's radius); slow down
-  // when turning hard or when something is close ahead.
+  // Whether the lidar returns leave a corridor of half-width `half` free for `length` m along
+  // direction psi (robot frame): no hit point lies inside it.
+  CONVOY_HD static bool corridor_free(const Params& p, const float* ranges, float psi, float half,
+                                      float length) {
+    for (int k = 0; k < p.lidar.n_rays; ++k) {
+      if (ranges[k] >= 1.0f) continue;  // nothing within range
+      const float d = ranges[k] * p.lidar.max_range;
+      const float phi = physics::lidar_ray_angle(p.lidar, k) - psi;
+      const float along = d * cosf(phi), across = d * sinf(phi);
+      if (along > 0.0f && along < length && fabsf(across) < half) return false;
+    }
+    return true;
+  }
+
+  // The scripted baseline as a normalised action [v, omega]: of the directions (the goal's
+  // bearing and 72 around the robot) whose corridor, the robot's width plus a margin, is free
+  // of lidar hits up to min(goal distance, 0.8 m), take the one nearest the goal's bearing
+  // (slightly preferring the current heading, so that it commits to one side of an
+  // obstacle), turn towards it and drive when facing it; when none is free, turn in place.
   CONVOY_HD static void autopilot_action(const Params& p, const View& s, std::int64_t i, float* a) {
     using namespace diffdrive_nav;
     using physics::wrap_angle;
     float ranges[kMaxRays];
     scan(p, s, i, ranges);
-    const int n = p.lidar.n_rays;
     const float dist = goal_distance(s, i);
     const float bearing =
         wrap_angle(atan2f(s.goal_y[i] - s.y[i], s.goal_x[i] - s.x[i]) - s.theta[i]);
-    const float need = fminf(dist, 1.0f) + p.robot_radius;
-    float best = 1e9f, heading = bearing;
-    bool found = false;
-    for (int k = 0; k < n; ++k) {
-      bool free = true;
-      for (int j = -1; j <= 1 && free; ++j) {
-        const int m = k + j;
-        if ((m < 0 || m >= n) && p.lidar.fov < 6.283185307179586f) continue;
-        const int mm = (m + n) % n;
-        free = ranges[mm] * p.lidar.max_range >= fminf(need, p.lidar.max_range);
-      }
-      if (!free) continue;
-      const float ang = physics::lidar_ray_angle(p.lidar, k);
-      const float cost = fabsf(wrap_angle(ang - bearing));
-      if (cost < best) {
-        best = cost;
-        heading = ang;
-        found = true;
+    const float half = p.robot_radius + 0.05f;
+    const float length = fminf(dist, 0.8f) + p.robot_radius;
+    float heading = bearing;
+    bool found = corridor_free(p, ranges, bearing, half, length);
+    if (!found) {
+      float best = 1e9f;
+      for (int k = 0; k < 72; ++k) {
+        const float psi = -3.1415927f + 6.2831853f * static_cast<float>(k) / 72.0f;
+        const float cost = fabsf(wrap_angle(psi - bearing)) + 0.2f * fabsf(psi);
+        if (cost < best && corridor_free(p, ranges, psi, half, length)) {
+          best = cost;
+          heading = psi;
+          found = true;
+        }
       }
     }
-    // straight at the goal when the ray nearest to its bearing is free
-    const bool full = p.lidar.fov >= 6.283185307179586f;
-    const float spacing = full ? 6.283185307179586f / n : p.lidar.fov / (n > 1 ? n - 1 : 1);
-    if (found && best <= 0.5f * spacing + 1e-4f) heading = bearing;
-    float front = p.lidar.max_range;
-    for (int k = 0; k < n; ++k) {
-      if (fabsf(wrap_angle(physics::lidar_ray_angle(p.lidar, k))) < 0.8f) {
-        front = fminf(front, ranges[k] * p.lidar.max_range);
-      }
-    }
-    const float omega = clampf(2.5f * heading, -p.robot.omega_max, p.robot.omega_max);
-    float v = p.robot.v_max * fmaxf(0.0f, cosf(heading));
-    v *= clampf((front - p.robot_radius - 0.05f) / 0.3f, 0.0f, 1.0f);
+    // clearance straight ahead, for the speed
+    const float ahead = corridor_free(p, ranges, 0.0f, half, p.robot_radius + 0.15f) ? 1.0f : 0.0f;
+    const float omega = found ? clampf(2.5f * heading, -p.robot.omega_max, p.robot.omega_max)
+                              : (bearing >= 0.0f ? p.robot.omega_max : -p.robot.omega_max);
+    float v = found ? p.robot.v_max * fmaxf(0.0f, cosf(heading)) * ahead : 0.0f;
     v = fminf(v, dist / p.dt);  // do not overshoot the goal
     a[0] = clampf(v / p.robot.v_max, -1.0f, 1.0f);
     a[1] = clampf(omega / p.robot.omega_max, -1.0f, 1.0f);
