@@ -334,5 +334,6 @@ PYBIND11_MODULE(_core, m) {
       .def("terminated", cp::env_buffer(&convoy::VecEnv::terminated, false))
       .def("truncated", cp::env_buffer(&convoy::VecEnv::truncated, false))
       .def("final_episode_return", cp::env_buffer(&convoy::VecEnv::final_episode_return, false))
-      .def("final_episode_length", cp::env_buffer(&convoy::VecEnv::final_episode_length, false));
+      .def("final_episode_length", cp::env_buffer(&convoy::VecEnv::final_episode_length, false))
+      .def("final_outcome", cp::env_buffer(&convoy::VecEnv::final_outcome, false));
 }

@@ -34,10 +34,6 @@ void draw_diffdrive_nav(cairo_t* cr, const VecEnv& env, const Config& config) {
   auto py = [&](double y) { return kHeight / 2.0 - y * scale; };
   fill_rect(cr, 0, 0, kWidth, kHeight, 0.25, 0.25, 0.25);
   fill_rect(cr, px(-arena / 2), py(arena / 2), arena * scale, arena * scale, 0.95, 0.95, 0.92);
-  // the goal
-  cairo_set_source_rgb(cr, 0.30, 0.80, 0.30);
-  cairo_arc(cr, px(s[5]), py(s[6]), goal_r * scale, 0, 2 * M_PI);
-  cairo_fill(cr);
   // obstacles
   cairo_set_source_rgb(cr, 0.35, 0.35, 0.40);
   const int n = static_cast<int>(s[7]);
@@ -59,6 +55,10 @@ void draw_diffdrive_nav(cairo_t* cr, const VecEnv& env, const Config& config) {
     cairo_line_to(cr, px(s[0] + d * std::cos(a)), py(s[1] + d * std::sin(a)));
     cairo_stroke(cr);
   }
+  // the goal, over the rays
+  cairo_set_source_rgb(cr, 0.30, 0.80, 0.30);
+  cairo_arc(cr, px(s[5]), py(s[6]), goal_r * scale, 0, 2 * M_PI);
+  cairo_fill(cr);
   // the robot and its heading
   cairo_set_source_rgb(cr, 0.15, 0.35, 0.85);
   cairo_arc(cr, px(s[0]), py(s[1]), std::max(robot_r * scale, 3.0), 0, 2 * M_PI);
