@@ -246,7 +246,8 @@ Rates run_episodes(std::vector<std::string> cfg, std::int64_t n = 200) {
   env->reset(11);
   std::vector<bool> done(n, false);
   Rates r;
-  for (int t = 0; t < env->spec().max_episode_steps; ++t) {
+  std::int64_t left = n;
+  for (int t = 0; t < env->spec().max_episode_steps && left > 0; ++t) {
     env->sample_actions(5, t, a.data());
     env->step(a);
     const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
@@ -255,6 +256,7 @@ Rates run_episodes(std::vector<std::string> cfg, std::int64_t n = 200) {
     for (std::int64_t i = 0; i < n; ++i) {
       if (done[i] || !(term[i] || trunc[i])) continue;
       done[i] = true;
+      --left;
       r.success += out[i] == 1 ? 1.0 / n : 0.0;
       r.collision += out[i] == 2 ? 1.0 / n : 0.0;
       r.mean_return += ret[i] / n;
@@ -265,7 +267,7 @@ Rates run_episodes(std::vector<std::string> cfg, std::int64_t n = 200) {
 }
 
 TEST(Parking, BaselineParksFarMoreOftenThanRandom) {
-  for (const char* parked : {"vehicles=0", "vehicles=10", "vehicles=27"}) {
+  for (const char* parked : {"vehicles=0", "vehicles=27"}) {
     const Rates random = run_episodes({parked});
     const Rates base = run_episodes({parked, "ego_policy=autopilot"});
     std::printf(
@@ -275,7 +277,10 @@ TEST(Parking, BaselineParksFarMoreOftenThanRandom) {
         base.mean_return);
     EXPECT_GT(base.success, 0.9);
     EXPECT_LT(random.success, 0.1);
-    EXPECT_GT(base.mean_return, random.mean_return);
+    // (not the return: the reward is a negative distance every step, so random actions that
+    // hit a wall within seconds collect less of it than a car that takes a minute to park)
+    EXPECT_LT(base.collision, 0.05);
+    EXPECT_GT(random.collision, 0.5);
   }
 }
 

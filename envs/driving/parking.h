@@ -297,7 +297,8 @@ struct Parking {
   // The scripted baseline, as a normalised action [acceleration, steering]. Stages:
   // 0 K-turn until the car faces along the aisle towards the goal's side, 1 drive (forward
   // or back) along the aisle's centre line to the turn-in point, from which a quarter turn at
-  // full lock ends in the goal's column, 2 that turn, 3 pure pursuit along the spot's axis
+  // full lock ends in the goal's column (arriving there not yet straight, back up 10 m and
+  // come again), 2 that turn, 3 pure pursuit along the spot's axis
   // to its centre, 4 (when stopped there out of tolerance) back out along it and retry.
   CONVOY_HD static void autopilot_action(const Params& p, const View& s, std::int64_t i, float* a) {
     using namespace parking;
@@ -317,6 +318,7 @@ struct Parking {
       const float err = wrap_angle(aisle_h - h);
       if (fabsf(err) < 0.1f) {
         s.phase[i] = 1;
+        s.gear[i] = 1;
       } else {
         // switch gear before leaving the band |y| < 4, |x| < 28 around the lot's centre
         const float dir = static_cast<float>(s.gear[i]);
@@ -331,14 +333,20 @@ struct Parking {
     }
     if (s.phase[i] == 1) {
       const float e = sx * (turn_x - x);  // still to go along the aisle
-      if (fabsf(e) < 0.25f && fabsf(v) < 0.6f) {
+      const bool aligned = fabsf(y) < 1.5f && fabsf(wrap_angle(aisle_h - h)) < 0.12f;
+      if (fabsf(e) < 0.25f && fabsf(v) < 0.6f && aligned) {
         s.phase[i] = 2;
       } else {
-        v_target = clampf(e, -2.5f, 2.5f);
-        const bool reverse = v_target < 0.0f;
-        const float tx = x + (reverse ? -sx : sx) * lookahead;
-        const float alpha = wrap_angle(atan2f(-y, tx - x) - h - (reverse ? 3.1415927f : 0.0f));
-        steer = pursuit_steer(alpha, sqrtf(lookahead * lookahead + y * y), len, reverse);
+        // too close to the turn-in point to straighten out first: back up 10 m and return
+        if (s.gear[i] > 0 && e < 2.0f && !aligned) s.gear[i] = -1;
+        if (s.gear[i] < 0 && e > 9.5f) s.gear[i] = 1;
+        v_target = clampf(s.gear[i] > 0 ? e : e - 10.0f, -2.5f, 2.5f);
+        if (v_target >= 0.0f || s.gear[i] > 0) {
+          const bool reverse = v_target < 0.0f;
+          const float tx = x + (reverse ? -sx : sx) * lookahead;
+          const float alpha = wrap_angle(atan2f(-y, tx - x) - h - (reverse ? 3.1415927f : 0.0f));
+          steer = pursuit_steer(alpha, sqrtf(lookahead * lookahead + y * y), len, reverse);
+        }  // backing up: straight back, the pursuit forwards straightens the car
       }
     }
     if (s.phase[i] == 2) {
