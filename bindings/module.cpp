@@ -294,7 +294,14 @@ class PyVecEnv {
                               std::string(py::str(a.dtype())) + "; allowed: integers for " +
                               e.spec().action_space.str());
       }
-      converted = check_and_cast<std::int32_t>(a, e);
+      // int32 (C-contiguous) is used as it is: the engine validates every index itself
+      // (VecEnv::step_raw, same message, state untouched); other integer dtypes are range
+      // checked in their own width first, so a narrowing cast cannot wrap a bad value into range
+      if (a.dtype().is(py::dtype::of<std::int32_t>()) && (a.flags() & py::array::c_style)) {
+        converted = a;
+      } else {
+        converted = check_and_cast<std::int32_t>(a, e);
+      }
     } else {
       if (kind != 'f') {
         throw py::value_error(e.spec().name + ": actions have dtype " +
