@@ -511,6 +511,7 @@ py::dict spec_dict(const EnvSpec& s) {
   d["observation_space"] = space_dict(s.observation_space);
   d["action_space"] = space_dict(s.action_space);
   d["max_episode_steps"] = s.max_episode_steps;
+  d["has_outcome"] = s.has_outcome;
   d["reward_threshold"] = std::isnan(s.reward_threshold)
                               ? py::object(py::none())
                               : py::object(py::float_(s.reward_threshold));

@@ -37,7 +37,9 @@ class ConvoyVectorEnv(VectorEnv):
     ``final_info``); ``"next_step"`` (Gymnasium's default) returns the terminal obs and resets
     that env on the following ``step``, ignoring its action there. Either way
     ``infos["episode"]`` holds ``r`` (return) and ``l`` (length) of episodes that ended,
-    masked by ``infos["_episode"]``.
+    masked by ``infos["_episode"]``; envs that report how episodes end (Parking-v0,
+    DiffDriveNav-v0, the driving envs) add ``infos["is_success"]`` and
+    ``infos["is_collision"]`` for them.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class ConvoyVectorEnv(VectorEnv):
         self._discrete = spec["action_space"]["kind"] == "discrete"
         self._cuda = self._core.device.startswith("cuda")
         self._next_step = mode == AutoresetMode.NEXT_STEP
+        self._has_outcome = bool(spec.get("has_outcome", False))
         self._was_reset = False
 
     @property
@@ -156,6 +159,13 @@ class ConvoyVectorEnv(VectorEnv):
                 "_l": done,
             }
             infos["_episode"] = done
+            if self._has_outcome:
+                # how the ended episodes ended (docs/envs.md): SB3's "is_success" convention
+                outcome = core.final_outcome(host=True)
+                infos["is_success"] = np.where(done, outcome == 1, False)
+                infos["_is_success"] = done
+                infos["is_collision"] = np.where(done, outcome == 2, False)
+                infos["_is_collision"] = done
         if self._copy:
             obs, rewards = obs.copy(), rewards.copy()
             terminations, truncations = terminations.copy(), truncations.copy()
