@@ -89,13 +89,15 @@ TEST(Racetrack, SpawnsOnTheCentrelineWithoutOverlaps) {
 }
 
 // The env's step is physics/vehicle.h's step_st on the same inputs: per frame a steering rate
-// that reaches the wheel-angle target, the speed P controller's acceleration, rk4_steps RK4
+// that reaches the wheel-angle target, the speed P controller's acceleration, rk4_steps(v) RK4
 // steps.
 TEST(Racetrack, StepIsTheDynamicSingleTrackModel) {
   for (const char* tyres : {"linear", "pacejka"}) {
     const std::vector<std::string> cfg = {"other_vehicles=0", std::string("tyres=") + tyres};
     const auto p = params_of(cfg);
-    EXPECT_GT(p.rk4_steps, 1);  // ST is stiff at low speed: a 15 Hz frame needs several
+    // ST is stiff at low speed: a 15 Hz frame needs several RK4 steps there, one at speed
+    EXPECT_GT(envs::racetrack::rk4_steps(p, 0.5f), 4);
+    EXPECT_LE(envs::racetrack::rk4_steps(p, 8.0f), 2);
     auto env = make(1, cfg);
     env->reset(0);
     env->set_state(0, {20.0, 0.5, 0.05, 6.0, 0.1, 0.3, 0.02, 0.9, 0.58, 0.31, 0.0}, 0);
@@ -110,7 +112,8 @@ TEST(Racetrack, StepIsTheDynamicSingleTrackModel) {
     for (int f = 0; f < 2 * p.frames; ++f) {
       const float u[2] = {(0.7f * car.steer_max - x[physics::kStDelta]) / p.dt,
                           (p.target_speed - x[physics::kStV]) / envs::racetrack::kTauAcc};
-      physics::step_st(car, x, u, p.dt, p.rk4_steps, physics::Integrator::kRk4);
+      physics::step_st(car, x, u, p.dt, envs::racetrack::rk4_steps(p, x[physics::kStV]),
+                       physics::Integrator::kRk4);
     }
     for (int k = 0; k < 7; ++k) EXPECT_NEAR(got[k], x[k], 1e-5) << tyres << " state " << k;
     EXPECT_GT(std::fabs(got[6]), 1e-3);  // a slip angle: the dynamic model, not a kinematic one
@@ -124,6 +127,39 @@ TEST(Racetrack, StepIsTheDynamicSingleTrackModel) {
   const auto st = ks->get_state(0);
   EXPECT_EQ(st[6], 0.0);
   EXPECT_NEAR(st[5], st[3] * std::tan(st[2]) / (0.15875 + 0.17145), 1e-4);
+}
+
+// The RK4 step count keeps h |lambda| <= 2 for ST's lateral modes at every speed a frame can
+// pass through, and the car stays well behaved at crawling speed with full lock.
+TEST(Racetrack, IntegrationIsStableDownToCrawlingSpeed) {
+  for (const char* friction : {"friction_max=1.0489", "friction_max=2.0"}) {
+    const auto p = params_of({friction});
+    physics::VehicleParams<double> c = physics::f1tenth<double>();
+    c.mu = p.friction_max;
+    for (double v0 = 0.0; v0 <= 20.0; v0 += 0.05) {
+      const int n = envs::racetrack::rk4_steps(p, static_cast<float>(v0));
+      const double v_low = std::max(v0 - c.a_max * p.dt, c.v_kinematic);
+      for (double a : {-c.a_max, 0.0, c.a_max}) {
+        ASSERT_LE(p.dt * envs::racetrack::st_lateral_rate(c, v_low, a) / n, 2.0)
+            << friction << " v " << v0 << " a " << a;
+      }
+    }
+  }
+  auto env = make(1, {"action=accel_steer", "other_vehicles=0"});
+  env->reset(0);
+  env->set_state(0, ego_at(20.0, 0.0, 0.0, 1.0), 0);
+  DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 1.0f});  // hold 1 m/s, full lock
+  for (int t = 0; t < 5; ++t) env->step(a);
+  auto st = env->get_state(0);
+  for (double x : st) ASSERT_TRUE(std::isfinite(x));
+  EXPECT_NEAR(st[3], 1.0, 1e-4);
+  // at 1 m/s the tyres barely slip: the yaw rate is close to the kinematic v tan(delta) / l
+  EXPECT_NEAR(st[5], std::tan(0.4189) / (0.15875 + 0.17145), 0.1);
+  a.copy_from_host(std::vector<float>{-1.0f, 1.0f});  // full braking to a stop
+  for (int t = 0; t < 3; ++t) env->step(a);
+  st = env->get_state(0);
+  for (double x : st) ASSERT_TRUE(std::isfinite(x));
+  EXPECT_EQ(st[3], 0.0);
 }
 
 TEST(Racetrack, LidarSeesTheEdgesAndCarsAtTheRightDistance) {

@@ -12,9 +12,11 @@
 // Dynamics: model=st (default) integrates ST with linear or Pacejka tyres (tyres=) by RK4, or
 // model=ks the kinematic single track, at dt = 1/simulation_frequency per frame and
 // frames = simulation_frequency / policy_frequency per policy step. Each frame is cut into
-// rk4_steps equal RK4 steps, chosen at construction so that h |lambda| <= 2 for ST's stiffest
-// lateral mode (at v_kinematic, the largest friction drawn): RK4 is stable over the whole speed
-// range. Reversing is off (v_min = 0): ST is a forward-driving model.
+// rk4_steps(v) equal RK4 steps so that h |lambda| <= 2 for ST's stiffest lateral mode at the
+// frame's speed (the modes grow as 1/v towards v_kinematic; the bound is fitted at construction
+// for the largest friction drawn): RK4 stays stable over the whole speed range, and at racing
+// speed one step per frame is usually enough. Reversing is off (v_min = 0): ST is a forward-driving
+// model.
 //
 // Actions: action=steer (default, highway-env's lateral-only ContinuousAction): Box(1) in
 // [-1, 1] -> front wheel angle target x steer_max, the speed held at target_speed by a P
@@ -77,7 +79,7 @@ struct Track {
 struct Params {
   std::int32_t max_episode_steps = 1500;  // duration x policy frequency
   std::int32_t frames = 3;                // simulation frames per policy step
-  std::int32_t rk4_steps = 1;             // RK4 steps per frame
+  float stiff_a = 0.0f, stiff_b = 0.0f;   // ST's fastest mode <= stiff_a / v + stiff_b, 1/s
   float dt = 1.0f / 15.0f;                // s per frame
   Track track;
   physics::VehicleParams<float> car;  // mu and footprint are replaced per env at reset
@@ -223,18 +225,25 @@ inline Params read_params(ConfigReader& r) {
   p.car = physics::f1tenth<float>();
   p.car.v_min = 0.0f;
   p.car.tyre = pacejka ? physics::TyreModel::kPacejka : physics::TyreModel::kLinear;
-  // RK4 steps per frame: h |lambda| <= 2 for the stiffest lateral mode, at v_kinematic (the
-  // dynamic model's slowest speed, where the modes are fastest), with the largest friction and
-  // either extreme of load transfer
+  // RK4 steps per frame: h |lambda| <= 2 for ST's stiffest lateral mode, bounded as
+  // stiff_a / v + stiff_b for v >= v_kinematic (the modes scale about as 1/v), with the largest
+  // friction and either extreme of load transfer; fitted on a grid up to v_max
   if (!p.kinematic) {
     physics::VehicleParams<double> c = physics::f1tenth<double>();
     c.mu = p.friction_max;
-    double rate = 0;
-    for (double a : {-c.a_max, 0.0, c.a_max}) {
-      rate = std::fmax(rate, st_lateral_rate(c, c.v_kinematic, a));
+    auto rate = [&](double v) {
+      double r = 0;
+      for (double a : {-c.a_max, 0.0, c.a_max}) r = std::fmax(r, st_lateral_rate(c, v, a));
+      return r;
+    };
+    const double a = rate(c.v_kinematic) * c.v_kinematic;
+    double b = 0;
+    for (int k = 0; k <= 2000; ++k) {
+      const double v = c.v_kinematic + (c.v_max - c.v_kinematic) * k / 2000.0;
+      b = std::fmax(b, rate(v) - a / v);
     }
-    p.rk4_steps = static_cast<std::int32_t>(std::ceil(p.dt * rate / 2.0));
-    if (p.rk4_steps < 1) p.rk4_steps = 1;
+    p.stiff_a = static_cast<float>(a * 1.05);
+    p.stiff_b = static_cast<float>(b * 1.05);
   }
   return p;
 }
@@ -306,6 +315,16 @@ CONVOY_HD_INLINE float ahead(float a, float b, float length) { return wrap_s(b -
 // Speed that keeps kFollowGap behind a car `gap` m ahead (bumper to bumper) moving at lead.
 CONVOY_HD_INLINE float follow_speed(float desired, float gap, float lead) {
   return fminf(desired, fmaxf(0.0f, lead + (gap - kFollowGap) / kFollowTime));
+}
+
+// RK4 steps for a frame that starts at speed v: h |lambda| <= 2 at the lowest speed the frame
+// can reach (full braking), so RK4 stays stable from v_max down to v_kinematic; 1 for KS.
+CONVOY_HD_INLINE int rk4_steps(const Params& p, float v) {
+  if (p.kinematic) return 1;
+  const float v_low = fmaxf(fabsf(v) - p.car.a_max * p.dt, p.car.v_kinematic);
+  const float lambda = p.stiff_a / v_low + p.stiff_b;
+  const int n = static_cast<int>(ceilf(p.dt * lambda / 2.0f));
+  return n < 1 ? 1 : n;
 }
 
 // Nearest hit of a ray on the track's edges (d = +-width/2 of every piece), or max_range:
@@ -523,7 +542,7 @@ struct Racetrack {
       s.beta[i] = 0.0f;
     } else {
       float x[7] = {s.x[i], s.y[i], s.delta[i], s.v[i], s.psi[i], s.psi_dot[i], s.beta[i]};
-      physics::step_st(car, x, u, p.dt, p.rk4_steps, physics::Integrator::kRk4);
+      physics::step_st(car, x, u, p.dt, rk4_steps(p, s.v[i]), physics::Integrator::kRk4);
       s.x[i] = x[physics::kStX];
       s.y[i] = x[physics::kStY];
       s.delta[i] = x[physics::kStDelta];
