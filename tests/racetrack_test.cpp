@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 
 #include "envs/registry.h"
 #include "sim/error.h"
@@ -207,6 +208,38 @@ TEST(Racetrack, LidarFindsTheCurvedEdges) {
   EXPECT_NEAR(obs[3] * 30, 2.5, 1e-3);  // right: the outer edge
   // ahead: the chord to the outer circle from 40 m out, sqrt(42.5^2 - 40^2)
   EXPECT_NEAR(obs[0] * 30, std::sqrt(42.5 * 42.5 - 40.0 * 40.0), 1e-3);
+}
+
+// The exact edge casting agrees with casting against the edges laid out as fine polylines.
+TEST(Racetrack, EdgeCastingMatchesAPolylineReference) {
+  const auto p = params_of({});
+  const physics::LaneChain<float> lane = p.track.chain();
+  std::vector<physics::Segment<float>> poly;
+  for (float d : {-2.5f, 2.5f}) {
+    physics::Vec2<float> prev = physics::lane_position(lane, 0.0f, d);
+    for (float s = 0.05f; s <= p.track.length + 0.025f; s += 0.05f) {
+      const physics::Vec2<float> q = physics::lane_position(lane, std::fmin(s, p.track.length), d);
+      poly.push_back({prev, q});
+      prev = q;
+    }
+  }
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> along(0.0f, p.track.length), across(-2.4f, 2.4f),
+      angle(-3.14159f, 3.14159f);
+  int far = 0, hits = 0;
+  const int rays = 1000;
+  for (int n = 0; n < rays; ++n) {
+    const float a = angle(gen);
+    const physics::Ray<float> ray = {
+        physics::lane_position(lane, along(gen), across(gen)), {std::cos(a), std::sin(a)}, 30.0f};
+    const float exact = envs::racetrack::ray_track_edges(p.track, ray);
+    const physics::RayHit<float> ref =
+        physics::cast_ray<float>(ray, nullptr, 0, nullptr, 0, poly.data(), int(poly.size()));
+    far += std::fabs(exact - ref.distance) > 1e-3f;
+    hits += exact < 30.0f;
+  }
+  EXPECT_LE(far, rays / 100);  // grazing rays may slip between polyline and circle
+  EXPECT_GT(hits, rays / 2);
 }
 
 TEST(Racetrack, RewardTermsAsRacetrackV0) {

@@ -73,8 +73,35 @@ struct Track {
   int count;
   float width;   // m
   float length;  // m, once around
+  // the edges (d = -width/2, +width/2) for the lidar, precomputed by set_track_edges
+  physics::Segment<float> edge[kTrackPieces][2];  // straights: the edge segments
+  physics::Vec2<float> centre[kTrackPieces];      // arcs: centre of curvature
+  physics::Vec2<float> mid[kTrackPieces];         // arcs: unit vector from it to mid-arc
+  float cos_half[kTrackPieces];                   // arcs: cos(half the angle swept)
   CONVOY_HD physics::LaneChain<float> chain() const { return {pieces, s0, count, width, length}; }
 };
+
+// Fills the lidar's edge geometry from the pieces.
+inline void set_track_edges(Track* t) {
+  for (int k = 0; k < t->count; ++k) {
+    const physics::LanePiece<float>& p = t->pieces[k];
+    for (int side = 0; side < 2; ++side) {
+      const float d = t->width * (side == 0 ? -0.5f : 0.5f);
+      t->edge[k][side] = {physics::piece_position(p, 0.0f, d),
+                          physics::piece_position(p, p.length, d)};
+    }
+    if (p.curvature == 0.0f) {
+      t->centre[k] = t->mid[k] = {0.0f, 0.0f};
+      t->cos_half[k] = 1.0f;
+      continue;
+    }
+    const physics::Vec2<float> u0 = physics::unit_from_angle(p.heading);
+    t->centre[k] = p.start + physics::perp(u0) / p.curvature;
+    t->mid[k] =
+        physics::normalized(physics::piece_position(p, 0.5f * p.length, 0.0f) - t->centre[k]);
+    t->cos_half[k] = std::cos(0.5f * p.length * std::fabs(p.curvature));
+  }
+}
 
 struct Params {
   std::int32_t max_episode_steps = 1500;  // duration x policy frequency
@@ -207,6 +234,7 @@ inline Params read_params(ConfigReader& r) {
   p.track.count = kTrackPieces;
   p.track.width = road.lane_width[0];
   p.track.length = road.lane_length[0];
+  set_track_edges(&p.track);
   if (p.width_max >= p.track.width) {
     throw Error(who + "width_max=" + std::to_string(p.width_max) + " does not fit the " +
                 std::to_string(p.track.width) + " m track; allowed: below the track width");
@@ -334,29 +362,28 @@ CONVOY_HD_INLINE float ray_track_edges(const Track& t, const physics::Ray<float>
   float best = ray.max_range;
   for (int k = 0; k < t.count; ++k) {
     const physics::LanePiece<float>& p = t.pieces[k];
-    for (int side = -1; side <= 1; side += 2) {
-      const float d = 0.5f * t.width * static_cast<float>(side);
-      if (p.curvature == 0.0f) {
-        const physics::Segment<float> seg = {physics::piece_position(p, 0.0f, d),
-                                             physics::piece_position(p, p.length, d)};
+    if (p.curvature == 0.0f) {
+      for (int side = 0; side < 2; ++side) {
         float hit;
-        if (physics::ray_segment(ray, seg, &hit) && hit < best) best = hit;
-        continue;
+        if (physics::ray_segment(ray, t.edge[k][side], &hit) && hit < best) best = hit;
       }
-      const Vec2<float> u0 = physics::unit_from_angle(p.heading);
-      const Vec2<float> centre = p.start + physics::perp(u0) / p.curvature;
+      continue;
+    }
+    const Vec2<float> m = ray.origin - t.centre[k];
+    const float b = physics::dot(m, ray.dir), mm = physics::dot(m, m);
+    for (int side = 0; side < 2; ++side) {
+      // the edge at d lies on the circle of radius (1 - curvature d) / |curvature|
+      const float d = t.width * (side == 0 ? -0.5f : 0.5f);
       const float radius = (1.0f - p.curvature * d) / fabsf(p.curvature);
-      const Vec2<float> m = ray.origin - centre;
-      const float b = physics::dot(m, ray.dir);
-      const float disc = b * b - (physics::dot(m, m) - radius * radius);
+      const float disc = b * b - (mm - radius * radius);
       if (disc < 0.0f) continue;
       const float root = sqrtf(disc);
       const float roots[2] = {-b - root, -b + root};
       for (float hit : roots) {
         if (hit < 0.0f || hit >= best) continue;
-        float s, dd;
-        physics::piece_frenet(p, ray.origin + ray.dir * hit, &s, &dd);
-        if (s >= -1e-3f && s <= p.length + 1e-3f) {
+        // on the arc: within half the swept angle of its middle
+        const Vec2<float> r = m + ray.dir * hit;
+        if (physics::dot(r, t.mid[k]) >= t.cos_half[k] * radius * (1.0f - 1e-6f)) {
           best = hit;
           break;  // the nearer root counts first
         }
