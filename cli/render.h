@@ -32,6 +32,7 @@ Scene highway_scene();
 Scene cartpole_scene();
 Scene parking_scene();
 Scene diffdrive_nav_scene();
+Scene racetrack_scene();
 
 // Every drawable env by name.
 const std::map<std::string, Scene>& scenes();

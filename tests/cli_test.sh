@@ -66,7 +66,15 @@ expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
-for f in hw.png cp.png; do
+expect 0 "wrote" -- render --env Racetrack-v0 --policy baseline --steps 3 --out "$tmp/rt.png"
+expect 0 "wrote" -- render --env Racetrack-v0 --policy random --steps 3 --out "$tmp/rt_random.png"
+expect 0 "wrote" -- render --env Racetrack-v0 --policy baseline --steps 4 --out "$tmp/rt.gif" other_vehicles=3
+expect 0 "wrote" -- render --env Racetrack-v0 --policy random --steps 4 --out "$tmp/rt_random.gif" action=accel_steer
+for f in rt.gif rt_random.gif; do
+  head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
+done
+expect 2 "other_vehicles=99" -- render --env Racetrack-v0 --out "$tmp/x.png" other_vehicles=99
+for f in hw.png cp.png rt.png rt_random.png; do
   head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
 done
 head -c 6 "$tmp/hw.gif" | grep -q "GIF89a" || { echo "FAIL: hw.gif is not a GIF89a"; fail=1; }

@@ -1,6 +1,7 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
 #include "envs/driving/parking.h"
+#include "envs/driving/racetrack.h"
 #include "envs/registry.h"
 #include "sim/batched_env.h"
 
@@ -16,11 +17,20 @@ std::unique_ptr<VecEnv> make_highway(const Device& device, std::int64_t n, const
   }
   return make_batched_env<envs::Highway<true>>(device, n, config);
 }
+// Racetrack-v0 likewise: action=steer is Box(1), action=accel_steer Box(2).
+std::unique_ptr<VecEnv> make_racetrack(const Device& device, std::int64_t n, const Config& config) {
+  const auto it = config.values().find("action");
+  if (it != config.values().end() && it->second == "accel_steer") {
+    return make_batched_env<envs::Racetrack<true>>(device, n, config);
+  }
+  return make_batched_env<envs::Racetrack<false>>(device, n, config);
+}
 }  // namespace
 
 void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
   registry.add({default_env_spec<envs::Parking>(), &make_batched_env<envs::Parking>});
+  registry.add({default_env_spec<envs::Racetrack<false>>(), &make_racetrack});
 }
 
 }  // namespace convoy
