@@ -41,6 +41,23 @@ void fit(std::vector<T>& v, std::int64_t n) {
   if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
 }
 
+// Sets the CPU backend's OpenMP threads for the guard's lifetime (0: leaves them).
+class CpuThreads {
+ public:
+  explicit CpuThreads(int threads) : saved_(cpu_threads()), set_(threads > 0) {
+    if (set_) set_cpu_threads(threads);
+  }
+  ~CpuThreads() {
+    if (set_) set_cpu_threads(saved_);
+  }
+  CpuThreads(const CpuThreads&) = delete;
+  CpuThreads& operator=(const CpuThreads&) = delete;
+
+ private:
+  int saved_;
+  bool set_;
+};
+
 // target <- tau * online + (1 - tau) * target over one contiguous range
 struct PolyakKernel {
   const float* online;
@@ -89,6 +106,9 @@ void SacConfig::read_config(ConfigReader& r) {
                                               "seeds init, env resets, exploration, replay"));
   gemm_threads = static_cast<int>(
       r.integer("gemm_threads", gemm_threads, 0, 4096, "threads of the networks' GEMMs (0: all)"));
+  cpu_threads = static_cast<int>(
+      r.integer("cpu_threads", cpu_threads, 0, 4096,
+                "OpenMP threads of env steps, replay, Adam during training (0: the process's)"));
   validate();
 }
 
@@ -125,6 +145,7 @@ void SacConfig::validate() const {
   if (hidden_layers < 0) bad_field("hidden_layers", std::to_string(hidden_layers), ">= 0");
   if (hidden_size < 1) bad_field("hidden_size", std::to_string(hidden_size), ">= 1");
   if (gemm_threads < 0) bad_field("gemm_threads", std::to_string(gemm_threads), ">= 0");
+  if (cpu_threads < 0) bad_field("cpu_threads", std::to_string(cpu_threads), ">= 0");
 }
 
 // --- networks and losses --------------------------------------------------------------------
@@ -454,6 +475,7 @@ void Sac::update(SacMetrics& m, double sums[8]) {
 SacMetrics Sac::train(std::int64_t vector_steps) {
   const auto start = std::chrono::steady_clock::now();
   const GemmThreads gemm(config_.gemm_threads);
+  const CpuThreads cpu(config_.cpu_threads);
   const std::int64_t N = config_.num_envs;
   SacMetrics m;
   double sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
