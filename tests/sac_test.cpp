@@ -248,6 +248,8 @@ TEST(Sac, SameSeedSameBits) {
     auto env = make_env("Pendulum-v1", 2);
     SacConfig cfg = small_config();
     cfg.seed = seed;
+    cfg.batch_size = 96;  // >= LaunchPolicy::kMinParallel: replay sampling runs threaded
+    cfg.cpu_threads = 0;  // the process's threads, set below
     Sac sac(*env, cfg);
     sac.train(60);
     return sac.params().to_host();
