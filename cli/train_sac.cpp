@@ -21,8 +21,10 @@
 
 namespace convoy::cli {
 
+namespace {
+
 // Concatenates the three Adam groups' moments in parameter order: [actor | q1 q2 | log_alpha].
-static void adam_state(rl::Sac& sac, rl::Checkpoint& c) {
+void adam_state(rl::Sac& sac, rl::Checkpoint& c) {
   for (rl::Adam<float>* a :
        {&sac.actor_optimizer(), &sac.critic_optimizer(), &sac.alpha_optimizer()}) {
     const auto m = a->m().to_host(), v = a->v().to_host();
@@ -31,6 +33,8 @@ static void adam_state(rl::Sac& sac, rl::Checkpoint& c) {
   }
   c.adam_steps = sac.critic_optimizer().steps();
 }
+
+}  // namespace
 
 void run_train_sac(const TrainSacOptions& o) {
   if (o.eval_episodes < 1 || o.eval_episodes > 100000) {

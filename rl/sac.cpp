@@ -321,6 +321,9 @@ template class SacNetworks<double>;
 namespace {
 
 SacNetworks<float> make_networks(const VecEnv& env, const SacConfig& c) {
+  if (!env.device().is_cpu()) {
+    throw Error("Sac: runs on the CPU only for now; the env is on " + env.device().str());
+  }
   if (env.discrete_actions()) {
     throw Error("Sac: " + env.spec().name +
                 " has a Discrete action space; SAC needs a Box action space");
@@ -361,9 +364,6 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
       replay_(std::move(replay)),
       alpha_(config.alpha),
       target_entropy_(-static_cast<double>(act_dim_)) {
-  if (!env.device().is_cpu()) {
-    throw Error("Sac: runs on the CPU only for now; the env is on " + env.device().str());
-  }
   if (env.num_envs() != config.num_envs) {
     throw Error("Sac: the env has " + std::to_string(env.num_envs()) +
                 " envs but num_envs = " + std::to_string(config.num_envs));
