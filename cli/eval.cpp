@@ -32,8 +32,9 @@ void run_eval(const EvalOptions& o) {
                 " is invalid; allowed: 1..100000");
   }
   const Device device = Device::parse(o.device);
-  if (device.is_cuda())
+  if (device.is_cuda()) {
     throw Error("eval: the learners run on the CPU only so far; use --device cpu");
+  }
   const rl::Checkpoint ckpt = rl::load_checkpoint(o.checkpoint);
   if (ckpt.algo != "ppo" && ckpt.algo != "sac") {
     throw Error("eval: checkpoint algorithm '" + ckpt.algo + "' is unknown; allowed: ppo, sac");
