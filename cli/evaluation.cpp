@@ -1,5 +1,6 @@
 #include "cli/evaluation.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -55,16 +56,24 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
 
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
                                   int episodes, std::uint64_t seed, rl::Ppo& ppo) {
+  return compare_policies(
+      env_name, env_config, episodes, seed, "ppo", [&](VecEnv& e, void* a, int) {
+        if (e.discrete_actions()) {
+          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<std::int32_t*>(a));
+        } else {
+          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
+        }
+      });
+}
+
+PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
+                                  int episodes, std::uint64_t seed, const std::string& algo,
+                                  const PolicyFn& trained) {
   PolicyComparison c;
   c.env = env_name;
+  c.algo = algo;
   c.episodes = episodes;
-  c.trained = evaluate(env_name, env_config, episodes, seed, [&](VecEnv& e, void* a, int) {
-    if (e.discrete_actions()) {
-      ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<std::int32_t*>(a));
-    } else {
-      ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
-    }
-  });
+  c.trained = evaluate(env_name, env_config, episodes, seed, trained);
   auto random_policy = [&](VecEnv& e, void* a, int t) {
     e.sample_actions(seed, static_cast<std::uint64_t>(t), a);
   };
@@ -91,7 +100,9 @@ void print_comparison(const PolicyComparison& c) {
     }
     std::printf("\n");
   };
-  row("PPO", c.trained);
+  std::string name = c.algo;
+  for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  row(name.c_str(), c.trained);
   if (c.has_baseline) row("baseline", c.baseline);
   row("random", c.random);
 }
@@ -108,8 +119,9 @@ std::string number_or_null(double x) {
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds) {
   std::ostringstream js;
-  js << "{\"env\": \"" << c.env << "\", \"algo\": \"ppo\", \"episodes\": " << c.episodes
-     << ", \"mean_return\": " << c.trained.mean << ", \"std_return\": " << c.trained.std
+  js << "{\"env\": \"" << c.env << "\", \"algo\": \"" << c.algo
+     << "\", \"episodes\": " << c.episodes << ", \"mean_return\": " << c.trained.mean
+     << ", \"std_return\": " << c.trained.std
      << ", \"early_end_rate\": " << c.trained.early_end_rate
      << ", \"mean_length\": " << c.trained.mean_length
      << ", \"success_rate\": " << number_or_null(c.trained.success_rate)

@@ -30,12 +30,22 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
 
 struct PolicyComparison {
   std::string env;
+  std::string algo = "ppo";  // the trained policy's learner, lower case
   int episodes = 0;
   EvalResult trained, random, baseline;
   bool has_baseline = false;
 };
 
-// The PPO policy (greedy), the baseline and a random policy on the same seeds.
+// A trained policy: writes actions for the env's current obs into the buffer (num_envs x
+// act_dim, int32 for Discrete spaces, float for Box); the int is the step count.
+using PolicyFn = std::function<void(VecEnv&, void*, int)>;
+
+// The trained policy (named by `algo`, e.g. "sac"), the baseline and a random policy on the
+// same seeds.
+PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
+                                  int episodes, std::uint64_t seed, const std::string& algo,
+                                  const PolicyFn& trained);
+// The same for a PPO policy (greedy).
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
                                   int episodes, std::uint64_t seed, rl::Ppo& ppo);
 void print_comparison(const PolicyComparison& c);

@@ -1,8 +1,8 @@
-// `convoy train`: trains a policy with PPO on one env and ends by evaluating it against the
-// env's scripted baseline (where it has one) and a random policy. Settings come from the
-// checked-in preset presets/ppo/<env>.conf, then from key=value words on the command line
-// (learner keys as they are, env keys prefixed with "env."). Writes DIR/metrics.csv and
-// DIR/summary.json.
+// `convoy train`: trains a policy with PPO (or SAC: cli/train_sac.cpp) on one env and ends by
+// evaluating it against the env's scripted baseline (where it has one) and a random policy.
+// Settings come from the checked-in preset presets/<algo>/<env>.conf, then from key=value words on
+// the command line (learner keys as they are, env keys prefixed with "env."). Writes
+// DIR/metrics.csv and DIR/summary.json.
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/evaluation.h"
+#include "cli/train_sac.h"
 #include "envs/registry.h"
 #include "rl/checkpoint.h"
 #include "rl/ppo.h"
@@ -57,8 +58,13 @@ std::vector<std::string> read_preset(const std::string& algo, const std::string&
 }
 
 void run_train(const TrainOptions& o) {
+  if (o.algo == "sac") {
+    run_train_sac({o.env, o.device, o.num_envs, o.total_steps, o.seed, o.out, o.eval_episodes,
+                   read_preset("sac", o.env), o.config});
+    return;
+  }
   if (o.algo != "ppo") {
-    throw Error("train: --algo " + o.algo + " is not available yet; allowed: ppo");
+    throw Error("train: --algo " + o.algo + " is not available; allowed: ppo, sac");
   }
   if (o.eval_episodes < 1 || o.eval_episodes > 100000) {
     throw Error("train: --eval-episodes " + std::to_string(o.eval_episodes) +
@@ -157,9 +163,9 @@ void run_train(const TrainOptions& o) {
 
 void add_train_command(CLI::App& app) {
   auto opts = std::make_shared<TrainOptions>();
-  auto* cmd = app.add_subcommand("train", "Train a policy (PPO) and evaluate it");
+  auto* cmd = app.add_subcommand("train", "Train a policy (PPO or SAC) and evaluate it");
   cmd->add_option("--env", opts->env, "Environment name")->required();
-  cmd->add_option("--algo", opts->algo, "ppo")->capture_default_str();
+  cmd->add_option("--algo", opts->algo, "ppo or sac (Box action spaces)")->capture_default_str();
   cmd->add_option("--device", opts->device, "cpu or auto (PPO runs on the CPU so far)")
       ->capture_default_str();
   cmd->add_option("--num-envs", opts->num_envs, "Parallel envs (default: the preset's)");

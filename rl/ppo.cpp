@@ -1,26 +1,17 @@
 #include "rl/ppo.h"
 
-#include <Eigen/Core>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <string>
 
+#include "rl/learner_util.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 
 namespace convoy::rl {
 
 namespace {
-
-// splitmix64: distinct init seeds for the actor and the critic (Mlp::init_orthogonal keys
-// its draws by (seed, layer), so the same seed would give both first layers the same W).
-std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t salt) {
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (salt + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (z ^ (z >> 31)) & ((std::uint64_t(1) << 56) - 1);
-}
 
 MlpSpec net_spec(const PpoConfig& c, int in, int out) {
   MlpSpec s;
@@ -42,23 +33,6 @@ int checked_dim(std::int64_t d, const char* what) {
   }
   return static_cast<int>(d);
 }
-
-// Runs Eigen's GEMMs on `threads` threads (0: its default) for the guard's lifetime, then
-// hands them back to Eigen's default (nothing in Convoy sets Eigen's count otherwise).
-class GemmThreads {
- public:
-  explicit GemmThreads(int threads) : set_(threads > 0) {
-    if (set_) Eigen::setNbThreads(threads);
-  }
-  ~GemmThreads() {
-    if (set_) Eigen::setNbThreads(-1);  // negative: back to omp_get_max_threads()
-  }
-  GemmThreads(const GemmThreads&) = delete;
-  GemmThreads& operator=(const GemmThreads&) = delete;
-
- private:
-  bool set_;
-};
 
 }  // namespace
 

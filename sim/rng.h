@@ -50,12 +50,16 @@ CONVOY_HD_INLINE void philox4x32_10(const std::uint32_t ctr[4], const std::uint3
 // kInit: network parameter initialisation (rl/), keyed by layer index.
 // kPolicy: a learner's action sampling, keyed by env, counted by (iteration, step).
 // kShuffle: a learner's minibatch permutations, counted by (iteration, epoch).
+// kReplay: replay-buffer sampling, keyed by batch row, counted by the sample call.
+// kNoise: a learner's reparameterisation noise in its updates (SAC), keyed by batch row.
 enum class RngPurpose : std::uint32_t {
   kReset = 1,
   kAction = 2,
   kInit = 3,
   kPolicy = 4,
   kShuffle = 5,
+  kReplay = 6,
+  kNoise = 7,
   kTest = 255
 };
 

@@ -59,7 +59,18 @@ expect 2 "cannot read" -- plot "$tmp/nowhere"
 head -c 1000 "$tmp/cp/checkpoint.ckpt" >"$tmp/truncated.ckpt"
 expect 2 "truncated" -- eval --checkpoint "$tmp/truncated.ckpt"
 expect 2 "not a Convoy checkpoint" -- eval --checkpoint "$tmp/cp/metrics.csv"
-expect 2 "allowed: ppo" -- train --env CartPole-v1 --algo dqn
+expect 2 "allowed: ppo, sac" -- train --env CartPole-v1 --algo dqn
+expect 2 "allowed: ppo, sac" -- train --env Pendulum-v1 --algo xyz
+# SAC: a short run from presets/sac/Pendulum-v1.conf writes PPO's outputs and its checkpoint
+# evaluates; a Discrete env is refused by name
+expect 0 "SAC " -- train --env Pendulum-v1 --algo sac --total-steps 3000 --eval-episodes 5 --out "$tmp/sac"
+for f in sac/metrics.csv sac/summary.json sac/checkpoint.ckpt; do
+  [ -s "$tmp/$f" ] || { echo "FAIL: train --algo sac wrote no $f"; fail=1; }
+done
+grep -q "qf1_loss" "$tmp/sac/metrics.csv" || { echo "FAIL: SAC metrics.csv has no qf1_loss"; fail=1; }
+expect 0 '"algo": "sac"' -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 5 --json
+expect 0 "SAC after 3000 env steps" -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 3
+expect 2 "CartPole-v1 has a Discrete action space" -- train --env CartPole-v1 --algo sac --total-steps 100 --out "$tmp/sac-cp"
 expect 2 "unknown env 'Nope-v0'" -- train --env Nope-v0
 expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning_rat=1
 expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1

@@ -1,0 +1,142 @@
+#include <string>
+
+#include "replay/replay.h"
+#include "sim/error.h"
+#include "sim/parallel.h"
+#include "sim/rng.h"
+
+namespace convoy {
+
+namespace {
+
+std::int64_t checked(const char* what, std::int64_t v, std::int64_t hi) {
+  if (v < 1 || v > hi) {
+    throw Error(std::string("UniformReplayBuffer: ") + what + " = " + std::to_string(v) +
+                " is invalid; allowed: 1.." + std::to_string(hi));
+  }
+  return v;
+}
+
+// Row i of an env step into slot (pos + i) % capacity.
+struct AddKernel {
+  std::int64_t pos, capacity, obs_dim, act_dim;
+  Transitions t;
+  float *obs, *actions, *rewards, *next_obs;  // storage
+  std::uint8_t* dones;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    const std::int64_t slot = (pos + i) % capacity;
+    const bool ended = t.terminated[i] != 0 || t.truncated[i] != 0;
+    // where an episode ended, env obs is already the next episode's first
+    const float* next = ended ? t.final_obs : t.next_obs;
+    for (std::int64_t k = 0; k < obs_dim; ++k) {
+      obs[slot * obs_dim + k] = t.obs[i * obs_dim + k];
+      next_obs[slot * obs_dim + k] = next[i * obs_dim + k];
+    }
+    for (std::int64_t k = 0; k < act_dim; ++k) {
+      actions[slot * act_dim + k] = t.actions[i * act_dim + k];
+    }
+    rewards[slot] = t.rewards[i];
+    dones[slot] = t.terminated[i] != 0 ? 1 : 0;
+  }
+};
+
+// Row i of a batch: a uniform slot among the filled ones, gathered.
+struct SampleKernel {
+  std::uint64_t seed, counter;
+  std::uint32_t filled;
+  std::int64_t obs_dim, act_dim;
+  const float *obs, *actions, *rewards, *next_obs;
+  const std::uint8_t* dones;
+  float *b_obs, *b_actions, *b_rewards, *b_next_obs, *b_dones, *b_weights;
+  std::int64_t* b_indices;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    PhiloxStream rng(seed, static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(counter >> 32),
+                     static_cast<std::uint32_t>(counter), RngPurpose::kReplay);
+    const std::int64_t slot = rng.below(filled);
+    for (std::int64_t k = 0; k < obs_dim; ++k) {
+      b_obs[i * obs_dim + k] = obs[slot * obs_dim + k];
+      b_next_obs[i * obs_dim + k] = next_obs[slot * obs_dim + k];
+    }
+    for (std::int64_t k = 0; k < act_dim; ++k) {
+      b_actions[i * act_dim + k] = actions[slot * act_dim + k];
+    }
+    b_rewards[i] = rewards[slot];
+    b_dones[i] = dones[slot] ? 1.0f : 0.0f;
+    b_weights[i] = 1.0f;
+    b_indices[i] = slot;
+  }
+};
+
+template <class T>
+void fit(DeviceArray<T>& a, const Device& device, std::int64_t n) {
+  if (a.size() != n || !(a.device() == device)) a = DeviceArray<T>(device, n);
+}
+
+}  // namespace
+
+Transitions env_transitions(const VecEnv& env, const float* obs_before, const float* actions) {
+  Transitions t;
+  t.rows = env.num_envs();
+  t.obs = obs_before;
+  t.actions = actions;
+  t.rewards = env.reward().data();
+  t.next_obs = env.obs().data();
+  t.final_obs = env.final_obs().data();
+  t.terminated = env.terminated().data();
+  t.truncated = env.truncated().data();
+  return t;
+}
+
+UniformReplayBuffer::UniformReplayBuffer(const Device& device, std::int64_t capacity,
+                                         std::int64_t obs_dim, std::int64_t act_dim)
+    : device_(device),
+      capacity_(checked("capacity", capacity, kMaxCapacity)),
+      obs_dim_(checked("obs_dim", obs_dim, 1 << 24)),
+      act_dim_(checked("act_dim", act_dim, 1 << 24)),
+      obs_(device, capacity * obs_dim),
+      actions_(device, capacity * act_dim),
+      rewards_(device, capacity),
+      next_obs_(device, capacity * obs_dim),
+      dones_(device, capacity) {}
+
+void UniformReplayBuffer::add(const Transitions& t) {
+  if (t.rows < 1 || t.rows > capacity_) {
+    throw Error("UniformReplayBuffer::add: " + std::to_string(t.rows) +
+                " transitions at once is invalid; allowed: 1..capacity (" +
+                std::to_string(capacity_) + ")");
+  }
+  if (!t.obs || !t.actions || !t.rewards || !t.next_obs || !t.final_obs || !t.terminated ||
+      !t.truncated) {
+    throw Error("UniformReplayBuffer::add: every Transitions pointer must be set");
+  }
+  for_each_index(device_, t.rows,
+                 AddKernel{pos_, capacity_, obs_dim_, act_dim_, t, obs_.data(), actions_.data(),
+                           rewards_.data(), next_obs_.data(), dones_.data()});
+  pos_ = (pos_ + t.rows) % capacity_;
+  size_ = size_ + t.rows < capacity_ ? size_ + t.rows : capacity_;
+}
+
+void UniformReplayBuffer::sample(std::int64_t batch_size, std::uint64_t seed, std::uint64_t counter,
+                                 ReplayBatch& out) {
+  if (size_ < 1) throw Error("UniformReplayBuffer::sample: the buffer is empty");
+  if (batch_size < 1 || batch_size > (std::int64_t(1) << 31)) {
+    throw Error("UniformReplayBuffer::sample: batch_size = " + std::to_string(batch_size) +
+                " is invalid; allowed: 1..2^31");
+  }
+  fit(out.obs, device_, batch_size * obs_dim_);
+  fit(out.actions, device_, batch_size * act_dim_);
+  fit(out.rewards, device_, batch_size);
+  fit(out.next_obs, device_, batch_size * obs_dim_);
+  fit(out.dones, device_, batch_size);
+  fit(out.indices, device_, batch_size);
+  fit(out.weights, device_, batch_size);
+  out.size = batch_size;
+  for_each_index(
+      device_, batch_size,
+      SampleKernel{seed, counter, static_cast<std::uint32_t>(size_), obs_dim_, act_dim_,
+                   obs_.data(), actions_.data(), rewards_.data(), next_obs_.data(), dones_.data(),
+                   out.obs.data(), out.actions.data(), out.rewards.data(), out.next_obs.data(),
+                   out.dones.data(), out.weights.data(), out.indices.data()});
+}
+
+}  // namespace convoy

@@ -1,0 +1,36 @@
+// Small pieces the learners (PPO, SAC) share: distinct initialisation seeds per network and
+// a scoped setting of Eigen's GEMM thread count.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+
+namespace convoy::rl {
+
+// splitmix64: distinct init seeds per network (Mlp::init_orthogonal keys its draws by
+// (seed, layer), so the same seed would give two networks' first layers the same W).
+inline std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t salt) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ull * (salt + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (z ^ (z >> 31)) & ((std::uint64_t(1) << 56) - 1);
+}
+
+// Runs Eigen's GEMMs on `threads` threads (0: its default) for the guard's lifetime, then
+// hands them back to Eigen's default (nothing in Convoy sets Eigen's count otherwise).
+class GemmThreads {
+ public:
+  explicit GemmThreads(int threads) : set_(threads > 0) {
+    if (set_) Eigen::setNbThreads(threads);
+  }
+  ~GemmThreads() {
+    if (set_) Eigen::setNbThreads(-1);  // negative: back to omp_get_max_threads()
+  }
+  GemmThreads(const GemmThreads&) = delete;
+  GemmThreads& operator=(const GemmThreads&) = delete;
+
+ private:
+  bool set_;
+};
+
+}  // namespace convoy::rl

@@ -1,0 +1,546 @@
+#include "rl/sac.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "rl/learner_util.h"
+#include "sim/error.h"
+#include "sim/parallel.h"
+#include "sim/rng.h"
+
+namespace convoy::rl {
+
+namespace {
+
+MlpSpec net_spec(const SacConfig& c, int in, int out) {
+  MlpSpec s;
+  s.input_dim = in;
+  s.hidden.assign(static_cast<std::size_t>(c.hidden_layers), c.hidden_size);
+  s.output_dim = out;
+  s.activation = c.activation;
+  return s;
+}
+
+[[noreturn]] void bad_field(const char* name, const std::string& value, const char* allowed) {
+  throw Error(std::string("SacConfig: ") + name + " = " + value +
+              " is invalid; allowed: " + allowed);
+}
+
+int checked_dim(std::int64_t d, const char* what) {
+  if (d < 1 || d > (1 << 24)) {
+    throw Error(std::string("Sac: ") + what + " " + std::to_string(d) + " is not supported");
+  }
+  return static_cast<int>(d);
+}
+
+template <class T>
+void fit(std::vector<T>& v, std::int64_t n) {
+  if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+}
+
+// Sets the CPU backend's OpenMP threads for the guard's lifetime (0: leaves them).
+class CpuThreads {
+ public:
+  explicit CpuThreads(int threads) : saved_(cpu_threads()), set_(threads > 0) {
+    if (set_) set_cpu_threads(threads);
+  }
+  ~CpuThreads() {
+    if (set_) set_cpu_threads(saved_);
+  }
+  CpuThreads(const CpuThreads&) = delete;
+  CpuThreads& operator=(const CpuThreads&) = delete;
+
+ private:
+  int saved_;
+  bool set_;
+};
+
+// target <- tau * online + (1 - tau) * target over one contiguous range
+struct PolyakKernel {
+  const float* online;
+  float* target;
+  float tau;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    target[i] = tau * online[i] + (1.0f - tau) * target[i];
+  }
+};
+
+}  // namespace
+
+// --- config --------------------------------------------------------------------------------
+
+void SacConfig::read_config(ConfigReader& r) {
+  num_envs = r.integer("num_envs", num_envs, 1, 1 << 20, "parallel envs the learner expects");
+  total_timesteps = r.integer("total_timesteps", total_timesteps, 1, std::int64_t(1) << 50,
+                              "env steps (all envs) of a run");
+  buffer_size = r.integer("buffer_size", buffer_size, 1, std::int64_t(1) << 31,
+                          "replay buffer capacity in transitions");
+  gamma = r.real("gamma", gamma, 0.0, 1.0, "discount factor");
+  tau = r.real("tau", tau, 0.0, 1.0, "Polyak coefficient of the target networks");
+  batch_size = r.integer("batch_size", batch_size, 1, 1 << 20, "replay batch per update");
+  learning_starts = r.integer("learning_starts", learning_starts, 0, std::int64_t(1) << 50,
+                              "env steps of uniform random actions before updates start");
+  policy_lr = r.real("policy_lr", policy_lr, 0.0, 1.0, "actor Adam step size");
+  q_lr = r.real("q_lr", q_lr, 0.0, 1.0, "critic (and alpha) Adam step size");
+  policy_frequency = r.integer("policy_frequency", policy_frequency, 1, 1000,
+                               "actor updates every this many critic updates, that many at once");
+  target_network_frequency =
+      r.integer("target_network_frequency", target_network_frequency, 1, 1000000,
+                "Polyak target update every this many critic updates");
+  gradient_steps =
+      r.integer("gradient_steps", gradient_steps, 1, 10000, "critic updates per vector env step");
+  alpha = r.real("alpha", alpha, 1e-8, 100.0, "entropy coefficient (the initial one if autotune)");
+  autotune = r.boolean("autotune", autotune, "learn alpha towards entropy -act_dim");
+  adam_eps = r.real("adam_eps", adam_eps, 1e-12, 1.0, "Adam's epsilon");
+  hidden_layers =
+      static_cast<int>(r.integer("hidden_layers", hidden_layers, 0, 16, "hidden layers per net"));
+  hidden_size =
+      static_cast<int>(r.integer("hidden_size", hidden_size, 1, 1 << 16, "hidden layer width"));
+  activation = parse_activation(r.choice("activation", activation_name(activation),
+                                         {"tanh", "relu", "elu"}, "hidden activation"));
+  seed = static_cast<std::uint64_t>(r.integer("seed", static_cast<std::int64_t>(seed), 0,
+                                              (std::int64_t(1) << 56) - 1,
+                                              "seeds init, env resets, exploration, replay"));
+  gemm_threads = static_cast<int>(
+      r.integer("gemm_threads", gemm_threads, 0, 4096, "threads of the networks' GEMMs (0: all)"));
+  cpu_threads = static_cast<int>(
+      r.integer("cpu_threads", cpu_threads, 0, 4096,
+                "OpenMP threads of env steps, replay, Adam during training (0: the process's)"));
+  validate();
+}
+
+SacConfig SacConfig::from_config(const Config& config) {
+  ConfigReader reader(config, "SAC");
+  SacConfig c;
+  c.read_config(reader);
+  reader.finish();
+  return c;
+}
+
+void SacConfig::validate() const {
+  auto s = [](double v) { return std::to_string(v); };
+  if (num_envs < 1) bad_field("num_envs", std::to_string(num_envs), ">= 1");
+  if (total_timesteps < 1) bad_field("total_timesteps", std::to_string(total_timesteps), ">= 1");
+  if (buffer_size < num_envs || buffer_size > (std::int64_t(1) << 31)) {
+    bad_field("buffer_size", std::to_string(buffer_size), "num_envs..2^31");
+  }
+  if (!(gamma >= 0 && gamma <= 1)) bad_field("gamma", s(gamma), "[0, 1]");
+  if (!(tau >= 0 && tau <= 1)) bad_field("tau", s(tau), "[0, 1]");
+  if (batch_size < 1) bad_field("batch_size", std::to_string(batch_size), ">= 1");
+  if (learning_starts < 0) bad_field("learning_starts", std::to_string(learning_starts), ">= 0");
+  if (!(policy_lr >= 0 && policy_lr <= 1)) bad_field("policy_lr", s(policy_lr), "[0, 1]");
+  if (!(q_lr >= 0 && q_lr <= 1)) bad_field("q_lr", s(q_lr), "[0, 1]");
+  if (policy_frequency < 1) {
+    bad_field("policy_frequency", std::to_string(policy_frequency), ">= 1");
+  }
+  if (target_network_frequency < 1) {
+    bad_field("target_network_frequency", std::to_string(target_network_frequency), ">= 1");
+  }
+  if (gradient_steps < 1) bad_field("gradient_steps", std::to_string(gradient_steps), ">= 1");
+  if (!(alpha > 0)) bad_field("alpha", s(alpha), "> 0");
+  if (!(adam_eps > 0)) bad_field("adam_eps", s(adam_eps), "> 0");
+  if (hidden_layers < 0) bad_field("hidden_layers", std::to_string(hidden_layers), ">= 0");
+  if (hidden_size < 1) bad_field("hidden_size", std::to_string(hidden_size), ">= 1");
+  if (gemm_threads < 0) bad_field("gemm_threads", std::to_string(gemm_threads), ">= 0");
+  if (cpu_threads < 0) bad_field("cpu_threads", std::to_string(cpu_threads), ">= 0");
+}
+
+// --- networks and losses --------------------------------------------------------------------
+
+template <class T>
+SacNetworks<T>::SacNetworks(const MlpSpec& actor_spec, const MlpSpec& q_spec,
+                            const std::vector<T>& act_scale, const std::vector<T>& act_bias,
+                            const Device& device)
+    : actor_(actor_spec, device),
+      q_(q_spec, device),
+      obs_dim_(actor_spec.input_dim),
+      act_dim_(actor_spec.output_dim / 2),
+      scale_(act_scale),
+      bias_(act_bias) {
+  if (actor_spec.output_dim != 2 * act_dim_ || q_spec.input_dim != obs_dim_ + act_dim_ ||
+      q_spec.output_dim != 1 || static_cast<int>(scale_.size()) != act_dim_ ||
+      static_cast<int>(bias_.size()) != act_dim_) {
+    throw Error("SacNetworks: the actor must map obs to 2 x act_dim, the Qs obs + act to 1");
+  }
+}
+
+template <class T>
+void SacNetworks<T>::reserve(std::int64_t rows) {
+  if (actor_ws_.capacity() < rows) actor_ws_ = actor_.make_workspace(rows);
+  if (q1_ws_.capacity() < rows) q1_ws_ = q_.make_workspace(rows);
+  if (q2_ws_.capacity() < rows) q2_ws_ = q_.make_workspace(rows);
+  fit(qin_, rows * (obs_dim_ + act_dim_));
+  fit(act_, rows * act_dim_);
+  fit(logp_, rows);
+  fit(dhead_, rows * 2 * act_dim_);
+  fit(dq1_, rows);
+  fit(dq2_, rows);
+  fit(dx1_, rows * (obs_dim_ + act_dim_));
+  fit(dx2_, rows * (obs_dim_ + act_dim_));
+  fit(g_act_, act_dim_);
+  fit(q_scratch_, q_.num_params());
+}
+
+template <class T>
+void SacNetworks<T>::init(T* params, std::uint64_t seed, double alpha) const {
+  actor_.init_orthogonal(params + actor_offset(), mix_seed(seed, 1), 0.01);
+  q_.init_orthogonal(params + q1_offset(), mix_seed(seed, 2), 1.0);
+  q_.init_orthogonal(params + q2_offset(), mix_seed(seed, 3), 1.0);
+  std::memcpy(params + q1_target_offset(), params + q1_offset(),
+              sizeof(T) * static_cast<std::size_t>(2 * q_.num_params()));
+  params[log_alpha_offset()] = static_cast<T>(std::log(alpha));
+}
+
+template <class T>
+void SacNetworks<T>::concat(const T* obs, const T* actions, std::int64_t rows) {
+  const int in = obs_dim_ + act_dim_;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    std::memcpy(qin_.data() + i * in, obs + i * obs_dim_,
+                sizeof(T) * static_cast<std::size_t>(obs_dim_));
+    std::memcpy(qin_.data() + i * in + obs_dim_, actions + i * act_dim_,
+                sizeof(T) * static_cast<std::size_t>(act_dim_));
+  }
+}
+
+template <class T>
+void SacNetworks<T>::policy(const T* params, const T* obs, const T* eps, std::int64_t rows,
+                            T* actions, T* log_probs) {
+  reserve(rows);
+  const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    log_probs[i] = sac_sample_row(head + i * 2 * act_dim_, eps + i * act_dim_, act_dim_,
+                                  scale_.data(), bias_.data(), actions + i * act_dim_);
+  }
+}
+
+template <class T>
+void SacNetworks<T>::policy_mean(const T* params, const T* obs, std::int64_t rows, T* actions) {
+  reserve(rows);
+  const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (int k = 0; k < act_dim_; ++k) {
+      actions[i * act_dim_ + k] = math::tanh(head[i * 2 * act_dim_ + k]) * scale_[k] + bias_[k];
+    }
+  }
+}
+
+template <class T>
+void SacNetworks<T>::critic_targets(const T* params, const T* next_obs, const T* rewards,
+                                    const T* dones, const T* eps, std::int64_t rows, T alpha,
+                                    T gamma, T* y) {
+  reserve(rows);  // before taking act_ and logp_'s pointers
+  policy(params, next_obs, eps, rows, act_.data(), logp_.data());
+  concat(next_obs, act_.data(), rows);
+  const T* q1 = q_.forward(params + q1_target_offset(), qin_.data(), rows, q1_ws_);
+  const T* q2 = q_.forward(params + q2_target_offset(), qin_.data(), rows, q2_ws_);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const T soft = std::min(q1[i], q2[i]) - alpha * logp_[i];
+    y[i] = rewards[i] + (T(1) - dones[i]) * gamma * soft;
+  }
+}
+
+template <class T>
+SacCriticStats SacNetworks<T>::critic_loss(const T* params, const T* obs, const T* actions,
+                                           const T* y, const T* weights, std::int64_t rows,
+                                           T* grads, T* td_abs) {
+  reserve(rows);
+  concat(obs, actions, rows);
+  const T* q1 = q_.forward(params + q1_offset(), qin_.data(), rows, q1_ws_);
+  const T* q2 = q_.forward(params + q2_offset(), qin_.data(), rows, q2_ws_);
+  SacCriticStats s;
+  const T inv = T(1) / static_cast<T>(rows);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const T w = weights != nullptr ? weights[i] : T(1);
+    const T e1 = q1[i] - y[i], e2 = q2[i] - y[i];
+    s.qf1_loss += static_cast<double>(w * e1 * e1);
+    s.qf2_loss += static_cast<double>(w * e2 * e2);
+    s.qf1_value += static_cast<double>(q1[i]);
+    s.qf2_value += static_cast<double>(q2[i]);
+    dq1_[i] = T(2) * w * e1 * inv;
+    dq2_[i] = T(2) * w * e2 * inv;
+    if (td_abs != nullptr) td_abs[i] = T(0.5) * (std::abs(e1) + std::abs(e2));
+  }
+  q_.backward(params + q1_offset(), dq1_.data(), q1_ws_, grads + q1_offset());
+  q_.backward(params + q2_offset(), dq2_.data(), q2_ws_, grads + q2_offset());
+  const double n = static_cast<double>(rows);
+  s.qf1_loss /= n;
+  s.qf2_loss /= n;
+  s.qf1_value /= n;
+  s.qf2_value /= n;
+  return s;
+}
+
+template <class T>
+SacActorStats SacNetworks<T>::actor_loss(const T* params, const T* obs, const T* eps,
+                                         std::int64_t rows, T alpha, T* grads) {
+  reserve(rows);
+  const int A = act_dim_, in = obs_dim_ + act_dim_;
+  const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    logp_[i] = sac_sample_row(head + i * 2 * A, eps + i * A, A, scale_.data(), bias_.data(),
+                              act_.data() + i * A);
+  }
+  concat(obs, act_.data(), rows);
+  const T* q1 = q_.forward(params + q1_offset(), qin_.data(), rows, q1_ws_);
+  const T* q2 = q_.forward(params + q2_offset(), qin_.data(), rows, q2_ws_);
+  SacActorStats s;
+  const T inv = T(1) / static_cast<T>(rows);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const bool first = q1[i] <= q2[i];  // the min's gradient flows to the smaller Q
+    s.loss += static_cast<double>(alpha * logp_[i] - (first ? q1[i] : q2[i]));
+    s.mean_log_prob += static_cast<double>(logp_[i]);
+    dq1_[i] = first ? -inv : T(0);
+    dq2_[i] = first ? T(0) : -inv;
+  }
+  // dL/daction through both Qs; their parameter gradients go to a scratch buffer
+  std::fill(q_scratch_.begin(), q_scratch_.end(), T(0));
+  q_.backward(params + q1_offset(), dq1_.data(), q1_ws_, q_scratch_.data(), dx1_.data());
+  q_.backward(params + q2_offset(), dq2_.data(), q2_ws_, q_scratch_.data(), dx2_.data());
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (int k = 0; k < A; ++k)
+      g_act_[k] = dx1_[i * in + obs_dim_ + k] + dx2_[i * in + obs_dim_ + k];
+    T* dh = dhead_.data() + i * 2 * A;
+    for (int k = 0; k < 2 * A; ++k) dh[k] = T(0);
+    sac_sample_backward(head + i * 2 * A, eps + i * A, A, scale_.data(), alpha * inv, g_act_.data(),
+                        dh);
+  }
+  actor_.backward(params + actor_offset(), dhead_.data(), actor_ws_, grads + actor_offset());
+  s.loss /= static_cast<double>(rows);
+  s.mean_log_prob /= static_cast<double>(rows);
+  return s;
+}
+
+template class SacNetworks<float>;
+template class SacNetworks<double>;
+
+// --- the learner ----------------------------------------------------------------------------
+
+namespace {
+
+SacNetworks<float> make_networks(const VecEnv& env, const SacConfig& c) {
+  if (!env.device().is_cpu()) {
+    throw Error("Sac: runs on the CPU only for now; the env is on " + env.device().str());
+  }
+  if (env.discrete_actions()) {
+    throw Error("Sac: " + env.spec().name +
+                " has a Discrete action space; SAC needs a Box action space");
+  }
+  const int obs = checked_dim(env.obs_dim(), "obs_dim"),
+            act = checked_dim(env.act_dim(), "act_dim");
+  const auto& low = env.spec().action_space.low;
+  const auto& high = env.spec().action_space.high;
+  std::vector<float> scale(static_cast<std::size_t>(act)), bias(static_cast<std::size_t>(act));
+  for (int k = 0; k < act; ++k) {
+    if (!std::isfinite(low[k]) || !std::isfinite(high[k]) || !(high[k] > low[k])) {
+      throw Error("Sac: " + env.spec().name + "'s action bound " + std::to_string(k) + " [" +
+                  std::to_string(low[k]) + ", " + std::to_string(high[k]) +
+                  "] is not a finite interval; SAC rescales tanh onto it");
+    }
+    scale[k] = 0.5f * (high[k] - low[k]);
+    bias[k] = 0.5f * (high[k] + low[k]);
+  }
+  return SacNetworks<float>(net_spec(c, obs, 2 * act), net_spec(c, obs + act, 1), scale, bias,
+                            env.device());
+}
+
+}  // namespace
+
+Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> replay)
+    : env_(env),
+      config_((config.validate(), config)),
+      obs_dim_(checked_dim(env.obs_dim(), "obs_dim")),
+      act_dim_(checked_dim(env.act_dim(), "act_dim")),
+      nets_(make_networks(env, config)),
+      params_(env.device(), nets_.num_params()),
+      grads_(env.device(), nets_.num_params()),
+      actor_adam_(env.device(), nets_.actor().num_params(),
+                  AdamConfig{config.policy_lr, 0.9, 0.999, config.adam_eps}),
+      critic_adam_(env.device(), 2 * nets_.q().num_params(),
+                   AdamConfig{config.q_lr, 0.9, 0.999, config.adam_eps}),
+      alpha_adam_(env.device(), 1, AdamConfig{config.q_lr, 0.9, 0.999, config.adam_eps}),
+      replay_(std::move(replay)),
+      alpha_(config.alpha),
+      target_entropy_(-static_cast<double>(act_dim_)) {
+  if (env.num_envs() != config.num_envs) {
+    throw Error("Sac: the env has " + std::to_string(env.num_envs()) +
+                " envs but num_envs = " + std::to_string(config.num_envs));
+  }
+  if (!replay_) {
+    replay_ =
+        std::make_unique<UniformReplayBuffer>(env.device(), config.buffer_size, obs_dim_, act_dim_);
+  }
+  if (replay_->obs_dim() != obs_dim_ || replay_->act_dim() != act_dim_ ||
+      replay_->capacity() < config.num_envs) {
+    throw Error("Sac: the replay buffer holds obs " + std::to_string(replay_->obs_dim()) +
+                ", actions " + std::to_string(replay_->act_dim()) + ", capacity " +
+                std::to_string(replay_->capacity()) + "; the env needs obs " +
+                std::to_string(obs_dim_) + ", actions " + std::to_string(act_dim_) +
+                " and a capacity >= num_envs");
+  }
+  nets_.init(params_.data(), config.seed, config.alpha);
+  grads_.zero();
+  const std::int64_t N = config.num_envs, B = config.batch_size;
+  nets_.reserve(std::max(N, B));
+  obs_before_ = DeviceArray<float>(env.device(), N * obs_dim_);
+  env_actions_ = DeviceArray<float>(env.device(), N * act_dim_);
+  eps_.resize(static_cast<std::size_t>(std::max(N, B) * act_dim_));
+  y_.resize(static_cast<std::size_t>(B));
+  td_.resize(static_cast<std::size_t>(B));
+  logp_.resize(static_cast<std::size_t>(std::max(N, B)));
+  scratch_actions_.resize(static_cast<std::size_t>(B * act_dim_));
+  env_.reset(config.seed);
+}
+
+void Sac::load_params(const std::vector<float>& params) {
+  if (static_cast<std::int64_t>(params.size()) != params_.size()) {
+    throw Error("Sac::load_params: " + std::to_string(params.size()) +
+                " parameters given; these settings make " + std::to_string(params_.size()));
+  }
+  params_.copy_from_host(params);
+  alpha_ = std::exp(static_cast<double>(params_.data()[nets_.log_alpha_offset()]));
+}
+
+void Sac::fill_noise(std::int64_t rows, std::uint32_t phase) {
+  const auto u = static_cast<std::uint32_t>(updates_);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    PhiloxStream rng(config_.seed, static_cast<std::uint64_t>(i), u, phase, RngPurpose::kNoise);
+    normal_noise(rng, act_dim_, eps_.data() + i * act_dim_);
+  }
+}
+
+// sums: qf1, qf2, q1 value, q2 value, actor loss, alpha loss, log pi, (unused)
+void Sac::update(SacMetrics& m, double sums[8]) {
+  ++updates_;
+  const std::int64_t B = config_.batch_size;
+  float* p = params_.data();
+  float* g = grads_.data();
+  replay_->sample(B, mix_seed(config_.seed, 4), static_cast<std::uint64_t>(updates_), batch_);
+
+  // critics: soft Bellman targets from the target networks, then one Adam step
+  fill_noise(B, 0);
+  nets_.critic_targets(p, batch_.next_obs.data(), batch_.rewards.data(), batch_.dones.data(),
+                       eps_.data(), B, static_cast<float>(alpha_),
+                       static_cast<float>(config_.gamma), y_.data());
+  const std::int64_t q_begin = nets_.q1_offset(), q_size = 2 * nets_.q().num_params();
+  std::fill(g + q_begin, g + q_begin + q_size, 0.0f);
+  const SacCriticStats cs = nets_.critic_loss(p, batch_.obs.data(), batch_.actions.data(),
+                                              y_.data(), batch_.weights.data(), B, g, td_.data());
+  critic_adam_.step(p + q_begin, g + q_begin);
+  replay_->update_priorities(batch_.indices.data(), td_.data(), B);
+  sums[0] += cs.qf1_loss;
+  sums[1] += cs.qf2_loss;
+  sums[2] += cs.qf1_value;
+  sums[3] += cs.qf2_value;
+  ++m.critic_updates;
+
+  // delayed policy (and alpha) updates: policy_frequency of them every policy_frequency
+  if (updates_ % config_.policy_frequency == 0) {
+    const std::int64_t a_size = nets_.actor().num_params();
+    const std::int64_t la = nets_.log_alpha_offset();
+    for (std::int64_t j = 0; j < config_.policy_frequency; ++j) {
+      fill_noise(B, static_cast<std::uint32_t>(1 + 2 * j));
+      std::fill(g, g + a_size, 0.0f);
+      const SacActorStats as =
+          nets_.actor_loss(p, batch_.obs.data(), eps_.data(), B, static_cast<float>(alpha_), g);
+      actor_adam_.step(p, g);
+      sums[4] += as.loss;
+      sums[6] += as.mean_log_prob;
+      ++m.actor_updates;
+      if (config_.autotune) {
+        // a fresh sample from the updated actor, as CleanRL
+        fill_noise(B, static_cast<std::uint32_t>(2 + 2 * j));
+        nets_.policy(p, batch_.obs.data(), eps_.data(), B, scratch_actions_.data(), logp_.data());
+        double mean_logp = 0.0;
+        for (std::int64_t i = 0; i < B; ++i) mean_logp += logp_[i];
+        mean_logp /= static_cast<double>(B);
+        // alpha_loss = mean(-exp(log_alpha) (log pi + target_entropy))
+        const double a = std::exp(static_cast<double>(p[la]));
+        sums[5] += -a * (mean_logp + target_entropy_);
+        g[la] = static_cast<float>(-a * (mean_logp + target_entropy_));
+        alpha_adam_.step(p + la, g + la);
+        alpha_ = std::exp(static_cast<double>(p[la]));
+      }
+    }
+  }
+  if (updates_ % config_.target_network_frequency == 0) {
+    for_each_index(
+        params_.device(), q_size,
+        PolyakKernel{p + q_begin, p + nets_.q1_target_offset(), static_cast<float>(config_.tau)});
+  }
+}
+
+SacMetrics Sac::train(std::int64_t vector_steps) {
+  const auto start = std::chrono::steady_clock::now();
+  const GemmThreads gemm(config_.gemm_threads);
+  const CpuThreads cpu(config_.cpu_threads);
+  const std::int64_t N = config_.num_envs;
+  SacMetrics m;
+  double sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double ret_sum = 0.0, len_sum = 0.0;
+  for (std::int64_t s = 0; s < vector_steps; ++s) {
+    const float* obs = env_.obs().data();
+    std::memcpy(obs_before_.data(), obs, sizeof(float) * static_cast<std::size_t>(N * obs_dim_));
+    if (global_step_ < config_.learning_starts) {
+      env_.sample_actions(mix_seed(config_.seed, 5), static_cast<std::uint64_t>(vector_step_),
+                          env_actions_.data());
+    } else {
+      const auto hi = static_cast<std::uint32_t>(vector_step_ >> 32);
+      const auto lo = static_cast<std::uint32_t>(vector_step_);
+      for (std::int64_t i = 0; i < N; ++i) {
+        PhiloxStream rng(config_.seed, static_cast<std::uint64_t>(i), hi, lo, RngPurpose::kPolicy);
+        normal_noise(rng, act_dim_, eps_.data() + i * act_dim_);
+      }
+      nets_.policy(params_.data(), obs, eps_.data(), N, env_actions_.data(), logp_.data());
+    }
+    env_.step(env_actions_);
+    replay_->add(env_transitions(env_, obs_before_.data(), env_actions_.data()));
+    const std::uint8_t* term = env_.terminated().data();
+    const std::uint8_t* trunc = env_.truncated().data();
+    for (std::int64_t i = 0; i < N; ++i) {
+      if (term[i] || trunc[i]) {
+        ret_sum += env_.final_episode_return().data()[i];
+        len_sum += env_.final_episode_length().data()[i];
+        ++m.episodes;
+      }
+    }
+    global_step_ += N;
+    ++vector_step_;
+    if (global_step_ > config_.learning_starts) {
+      for (std::int64_t k = 0; k < config_.gradient_steps; ++k) update(m, sums);
+    }
+  }
+  if (m.critic_updates > 0) {
+    const double inv = 1.0 / static_cast<double>(m.critic_updates);
+    m.qf1_loss = sums[0] * inv;
+    m.qf2_loss = sums[1] * inv;
+    m.qf1_value = sums[2] * inv;
+    m.qf2_value = sums[3] * inv;
+  }
+  if (m.actor_updates > 0) {
+    const double inv = 1.0 / static_cast<double>(m.actor_updates);
+    m.actor_loss = sums[4] * inv;
+    m.entropy = -sums[6] * inv;
+    if (config_.autotune) m.alpha_loss = sums[5] * inv;
+  }
+  m.alpha = alpha_;
+  m.global_step = global_step_;
+  m.updates = updates_;
+  if (m.episodes > 0) {
+    m.mean_episode_return = ret_sum / static_cast<double>(m.episodes);
+    m.mean_episode_length = len_sum / static_cast<double>(m.episodes);
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m.steps_per_second = secs > 0 ? static_cast<double>(vector_steps * N) / secs : 0.0;
+  return m;
+}
+
+void Sac::act_deterministic(const float* obs, std::int64_t batch, float* out_actions) {
+  const GemmThreads gemm(config_.gemm_threads);
+  nets_.policy_mean(params_.data(), obs, batch, out_actions);
+}
+
+}  // namespace convoy::rl

@@ -1,0 +1,266 @@
+// SAC (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications") on the CPU,
+// following CleanRL's sac_continuous_action.py: an actor MLP whose last layer gives the mean
+// and a raw log_std per action dimension (log_std = min + (max - min)(tanh(raw) + 1) / 2,
+// min -5, max 2), a tanh-squashed Gaussian rescaled to the action box, twin Q MLPs on
+// concat(obs, action) with Polyak-averaged target copies, the soft Bellman target
+//   y = r + gamma (1 - terminated) (min(Q1', Q2')(s', a') - alpha log pi(a' | s')),
+// automatic entropy tuning (log_alpha learned towards a target entropy of -act_dim), a
+// delayed policy update (every policy_frequency critic updates, that many actor and alpha
+// updates at once), uniform random actions until learning_starts env steps, and one Adam
+// per group (actor, critics, alpha).
+//
+// Parameters live in ONE flat DeviceArray<float>:
+//   [ actor | q1 | q2 | q1_target | q2_target | log_alpha ]
+// with a gradient buffer of the same layout; each group's Adam runs over its own range
+// (the critic group is [q1 | q2]; the targets have no optimiser), so a checkpoint is one
+// copy of the parameters.
+//
+// Experience goes through the ReplayBuffer interface (replay/replay.h): uniform by default;
+// a prioritized buffer passed to the constructor is used as is (SAC weights the critic loss
+// by the batch's importance weights and reports |TD errors| through update_priorities).
+//
+// Randomness: exploration draws from PhiloxStream(seed, env, step, kPolicy), random actions
+// from the VecEnv's sample_actions, replay batches from the buffer keyed by the update
+// count, and the update's reparameterisation noise from PhiloxStream(seed, row, update,
+// phase, kNoise), so a run is bit-reproducible for a fixed seed and thread count.
+//
+// Box action spaces only (a Discrete env is a convoy::Error naming it); CPU only for now
+// (rl::Mlp's CUDA path is not written yet): a CUDA env is a convoy::Error.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "replay/replay.h"
+#include "rl/adam.h"
+#include "rl/distributions.h"
+#include "rl/mlp.h"
+#include "sim/array.h"
+#include "sim/config.h"
+#include "sim/hd.h"
+#include "sim/vec_env.h"
+
+namespace convoy::rl {
+
+struct SacConfig {
+  // Defaults: CleanRL's sac_continuous_action.py (one env, 256-256 relu networks).
+  std::int64_t num_envs = 1;               // the VecEnv must have this many envs
+  std::int64_t total_timesteps = 1000000;  // env steps (all envs) of a `convoy train` run
+  std::int64_t buffer_size = 1000000;      // replay capacity (transitions)
+  double gamma = 0.99;
+  double tau = 0.005;  // target <- tau * online + (1 - tau) * target
+  std::int64_t batch_size = 256;
+  std::int64_t learning_starts = 5000;  // env steps of uniform random actions first
+  double policy_lr = 3e-4;
+  double q_lr = 1e-3;                         // also alpha's learning rate (CleanRL)
+  std::int64_t policy_frequency = 2;          // actor+alpha updates every this many critic
+                                              // updates, this many at once
+  std::int64_t target_network_frequency = 1;  // Polyak update every this many critic updates
+  std::int64_t gradient_steps = 1;            // critic updates per vector env step
+  double alpha = 0.2;                         // entropy coefficient (initial one with autotune)
+  bool autotune = true;                       // learn log_alpha towards entropy -act_dim
+  double adam_eps = 1e-8;                     // torch's default
+  int hidden_layers = 2;
+  int hidden_size = 256;
+  Activation activation = Activation::kRelu;
+  std::uint64_t seed = 1;
+  // OpenMP threads for the networks' Eigen GEMMs (0: all); see PpoConfig::gemm_threads.
+  int gemm_threads = 1;
+  // OpenMP threads of the CPU kernels (env step, replay add/sample, Adam, Polyak) during
+  // train() (0: leave the process's setting). With one env and batches of a few hundred,
+  // every parallel region is overhead: `convoy train --env Pendulum-v1 --algo sac` ran
+  // 46 env steps/s with 2 threads on a busy 2-core machine and 600+ with 1.
+  int cpu_threads = 1;
+
+  // Reads every field as a documented key=value setting with its range.
+  void read_config(ConfigReader& reader);
+  static SacConfig from_config(const Config& config);
+  // Throws convoy::Error naming the field when a value is out of range.
+  void validate() const;
+};
+
+// Means over what one Sac::train() call ran. Loss fields are NaN when no update ran.
+struct SacMetrics {
+  std::int64_t global_step = 0;                        // env steps so far (all envs)
+  std::int64_t updates = 0;                            // critic updates so far
+  std::int64_t critic_updates = 0, actor_updates = 0;  // in this call
+  double qf1_loss = NAN, qf2_loss = NAN;
+  double qf1_value = NAN, qf2_value = NAN;  // mean Q of the batch's actions
+  double actor_loss = NAN, alpha_loss = NAN;
+  double alpha = 0;           // after the call
+  double entropy = NAN;       // -mean log pi of the actor updates' samples
+  std::int64_t episodes = 0;  // episodes that finished during the call
+  double mean_episode_return = NAN, mean_episode_length = NAN;
+  double steps_per_second = 0;  // env steps (all envs) per second, collection + updates
+};
+
+inline constexpr double kSacLogStdMin = -5.0, kSacLogStdMax = 2.0;
+
+// log_std from the actor's raw output (CleanRL): tanh into [min, max].
+template <class T>
+CONVOY_HD_INLINE T sac_log_std(T raw) {
+  return T(kSacLogStdMin) + T(0.5 * (kSacLogStdMax - kSacLogStdMin)) * (math::tanh(raw) + T(1));
+}
+
+// One row of the policy: head = [mean (dim) | raw log_std (dim)], eps ~ N(0, 1) (dim).
+// Writes the action tanh(mean + sigma eps) * scale + bias (dim) and returns its log-density
+// in the action box: the squashed Gaussian's minus sum log scale.
+template <class T>
+CONVOY_HD_INLINE T sac_sample_row(const T* head, const T* eps, int dim, const T* scale,
+                                  const T* bias, T* action) {
+  T lp = T(0);
+  for (int i = 0; i < dim; ++i) {
+    const T log_std = sac_log_std(head[dim + i]);
+    const T u = head[i] + math::exp(log_std) * eps[i];
+    action[i] = math::tanh(u) * scale[i] + bias[i];
+    lp += T(-0.5) * eps[i] * eps[i] - log_std - T(0.5 * kLog2Pi) - squashed_log_det(u) -
+          math::log(scale[i]);
+  }
+  return lp;
+}
+
+// Backward of sac_sample_row for a loss L(log pi, action) with eps fixed: given
+// g_log_prob = dL/dlog pi and g_action = dL/daction (dim, action-box units), ADDS dL/dhead
+// (2 dim) into dhead.
+template <class T>
+CONVOY_HD_INLINE void sac_sample_backward(const T* head, const T* eps, int dim, const T* scale,
+                                          T g_log_prob, const T* g_action, T* dhead) {
+  for (int i = 0; i < dim; ++i) {
+    const T th = math::tanh(head[dim + i]);
+    const T log_std = sac_log_std(head[dim + i]);
+    const T sigma = math::exp(log_std);
+    const T u = head[i] + sigma * eps[i];
+    const T a = math::tanh(u);
+    // d(-log(1 - tanh^2 u))/du = 2 tanh u; d action/du = scale (1 - a^2)
+    const T du = g_log_prob * T(2) * a + g_action[i] * scale[i] * (T(1) - a * a);
+    dhead[i] += du;
+    const T dlog_std = du * sigma * eps[i] - g_log_prob;
+    dhead[dim + i] += dlog_std * T(0.5 * (kSacLogStdMax - kSacLogStdMin)) * (T(1) - th * th);
+  }
+}
+
+struct SacCriticStats {
+  double qf1_loss = 0, qf2_loss = 0, qf1_value = 0, qf2_value = 0;
+};
+struct SacActorStats {
+  double loss = 0, mean_log_prob = 0;
+};
+
+// SAC's networks and losses over a flat parameter buffer (layout above), on host pointers.
+// T is float for training and double for the gradient checks. Each call overwrites the
+// workspaces, so a backward always follows its own forward inside one call.
+template <class T>
+class SacNetworks {
+ public:
+  SacNetworks(const MlpSpec& actor_spec, const MlpSpec& q_spec, const std::vector<T>& act_scale,
+              const std::vector<T>& act_bias, const Device& device);
+
+  const Mlp<T>& actor() const { return actor_; }
+  const Mlp<T>& q() const { return q_; }
+  int obs_dim() const { return obs_dim_; }
+  int act_dim() const { return act_dim_; }
+  std::int64_t actor_offset() const { return 0; }
+  std::int64_t q1_offset() const { return actor_.num_params(); }
+  std::int64_t q2_offset() const { return q1_offset() + q_.num_params(); }
+  std::int64_t q1_target_offset() const { return q2_offset() + q_.num_params(); }
+  std::int64_t q2_target_offset() const { return q1_target_offset() + q_.num_params(); }
+  std::int64_t log_alpha_offset() const { return q2_target_offset() + q_.num_params(); }
+  std::int64_t num_params() const { return log_alpha_offset() + 1; }
+
+  // Sizes the workspaces for batches of up to `rows`.
+  void reserve(std::int64_t rows);
+
+  // Initial parameters: orthogonal actor (head gain 0.01) and Qs (gain 1), targets equal
+  // to the Qs, log_alpha = log(alpha).
+  void init(T* params, std::uint64_t seed, double alpha) const;
+
+  // Samples `rows` actions (rows x act_dim, action-box units) and their log pi (rows) for
+  // obs (rows x obs_dim) with noise eps (rows x act_dim).
+  void policy(const T* params, const T* obs, const T* eps, std::int64_t rows, T* actions,
+              T* log_probs);
+  // tanh(mean) rescaled to the box: the deterministic policy.
+  void policy_mean(const T* params, const T* obs, std::int64_t rows, T* actions);
+
+  // y = r + gamma (1 - done) (min(Q1t, Q2t)(s', a') - alpha log pi(a' | s')), a' from eps.
+  void critic_targets(const T* params, const T* next_obs, const T* rewards, const T* dones,
+                      const T* eps, std::int64_t rows, T alpha, T gamma, T* y);
+  // sum_k mean_i w_i (Qk(s_i, a_i) - y_i)^2 (w: importance weights, null for all 1); ADDS
+  // its gradient into grads' q1 and q2 ranges, and writes |TD error| (mean over the two
+  // Qs) into td_abs (rows) when not null.
+  SacCriticStats critic_loss(const T* params, const T* obs, const T* actions, const T* y,
+                             const T* weights, std::int64_t rows, T* grads, T* td_abs);
+  // mean_i (alpha log pi(a_i | s_i) - min(Q1, Q2)(s_i, a_i)) with a_i from eps; ADDS its
+  // gradient into grads' actor range (the Qs' parameters get none).
+  SacActorStats actor_loss(const T* params, const T* obs, const T* eps, std::int64_t rows, T alpha,
+                           T* grads);
+
+ private:
+  void concat(const T* obs, const T* actions, std::int64_t rows);
+
+  Mlp<T> actor_, q_;
+  int obs_dim_, act_dim_;
+  std::vector<T> scale_, bias_;
+  MlpWorkspace<T> actor_ws_, q1_ws_, q2_ws_;
+  std::vector<T> qin_, act_, logp_, dhead_, dq1_, dq2_, dx1_, dx2_, q_scratch_, g_act_;
+};
+
+extern template class SacNetworks<float>;
+extern template class SacNetworks<double>;
+
+class Sac {
+ public:
+  // The env must be on the CPU with a Box action space of finite bounds and
+  // config.num_envs envs; the constructor resets it from config.seed. It must outlive the
+  // Sac. `replay` defaults to a UniformReplayBuffer of config.buffer_size on the env's
+  // device; one passed in must match the env's obs and action sizes.
+  Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> replay = nullptr);
+
+  // Runs `vector_steps` env steps (each across all envs), with gradient_steps updates after
+  // each once past learning_starts.
+  SacMetrics train(std::int64_t vector_steps);
+
+  // The deterministic policy, tanh(mean) rescaled to the action box, for `batch` rows of
+  // obs (batch x obs_dim) into out_actions (batch x act_dim).
+  void act_deterministic(const float* obs, std::int64_t batch, float* out_actions);
+
+  DeviceArray<float>& params() { return params_; }
+  const DeviceArray<float>& params() const { return params_; }
+  const SacNetworks<float>& networks() const { return nets_; }
+  std::int64_t num_params() const { return params_.size(); }
+  Adam<float>& actor_optimizer() { return actor_adam_; }
+  Adam<float>& critic_optimizer() { return critic_adam_; }
+  Adam<float>& alpha_optimizer() { return alpha_adam_; }
+  double alpha() const { return alpha_; }
+  double target_entropy() const { return target_entropy_; }
+  const SacConfig& config() const { return config_; }
+  std::int64_t global_step() const { return global_step_; }
+  std::int64_t updates() const { return updates_; }
+  ReplayBuffer& replay() { return *replay_; }
+
+  // Restores parameters (the whole flat buffer, e.g. from a checkpoint) and sets alpha from
+  // its log_alpha entry.
+  void load_params(const std::vector<float>& params);
+
+ private:
+  void update(SacMetrics& m, double sums[8]);
+  void fill_noise(std::int64_t rows, std::uint32_t phase);
+
+  VecEnv& env_;
+  SacConfig config_;
+  int obs_dim_, act_dim_;
+  SacNetworks<float> nets_;
+  DeviceArray<float> params_, grads_;
+  Adam<float> actor_adam_, critic_adam_, alpha_adam_;
+  std::unique_ptr<ReplayBuffer> replay_;
+  double alpha_, target_entropy_;
+  std::int64_t global_step_ = 0, vector_step_ = 0, updates_ = 0;
+
+  // workspaces, allocated once
+  ReplayBatch batch_;
+  DeviceArray<float> obs_before_, env_actions_;
+  std::vector<float> eps_, y_, td_, logp_, scratch_actions_;
+};
+
+}  // namespace convoy::rl
