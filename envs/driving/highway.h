@@ -170,7 +170,11 @@ CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
   return k < 0 ? 0 : (k >= lanes ? lanes - 1 : k);
 }
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
+// Comparisons rather than fminf/fmaxf: g++ cannot inline those without -ffinite-math-only and
+// the libm calls were 5% of a frame. Equal for every non-NaN argument.
+CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
+}
 
 CONVOY_HD_INLINE float not_zero(float v) {
   return fabsf(v) > 1e-2f ? v : (v >= 0.0f ? 1e-2f : -1e-2f);
@@ -213,33 +217,40 @@ CONVOY_HD_INLINE void neighbour_tables(const std::int32_t* lane, const float* x,
   // x: Road.neighbour_vehicles for all at once instead of a scan of all per query (the
   // scans were 60% of a frame). Sort order is by (x, index); the scene barely changes
   // between frames, so insertion sort runs in about n steps.
+  // The keys are sorted alongside the order so the inner loop reads no x through an index.
   std::int32_t order[kMaxVehicles];
+  float key[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) {
+    const float xv = x[v];
     std::int32_t j = v;
-    while (j > 0 && x[order[j - 1]] > x[v]) {
+    while (j > 0 && key[j - 1] > xv) {
       order[j] = order[j - 1];
+      key[j] = key[j - 1];
       --j;
     }
     order[j] = v;
+    key[j] = xv;
   }
-  std::int32_t last[kMaxLanes];
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  // last[l + 1] is lane l's latest vehicle; the slots for lanes -1 and `lanes` stay -1, so the
+  // side lanes need no bounds checks. 64-bit slots: with 32-bit ones g++ read two lanes' slots
+  // as one 8-byte load right after a 4-byte store to one of them, a store-to-load forwarding
+  // stall that cost a quarter of the tables' time.
+  std::int64_t last[kMaxLanes + 2];
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = n - 1; k >= 0; --k) {  // from the front: last[l] is the nearest ahead
-    const std::int32_t v = order[k];
-    for (int d = 0; d < 3; ++d) {
-      const std::int32_t l = lane[v] + d - 1;
-      front_of[v][d] = (l >= 0 && l < lanes) ? last[l] : -1;
-    }
-    last[lane[v]] = v;
+    const std::int32_t v = order[k], l = lane[v];
+    front_of[v][0] = static_cast<std::int32_t>(last[l]);
+    front_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    front_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = 0; k < n; ++k) {  // from the back: last[l] is the nearest behind
-    const std::int32_t v = order[k];
-    for (int d = 0; d < 3; ++d) {
-      const std::int32_t l = lane[v] + d - 1;
-      rear_of[v][d] = (l >= 0 && l < lanes) ? last[l] : -1;
-    }
-    last[lane[v]] = v;
+    const std::int32_t v = order[k], l = lane[v];
+    rear_of[v][0] = static_cast<std::int32_t>(last[l]);
+    rear_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    rear_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
 }
 
@@ -368,11 +379,13 @@ struct Highway {
       }
       physics::IdmParams<float> idm = idm0;
       idm.delta = s.delta[base + v];
-      // IDM behind the leader in the current lane
+      // IDM behind the leader in the current lane; the free-road term (its power) serves every
+      // question this car asks this frame
+      const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
       std::int32_t front = front_of[v][1];
-      const float self_a = physics::idm_acceleration_raw(idm, speed[v], target_speed[v], front >= 0,
-                                                         front >= 0 ? x[front] - x[v] : 0.0f,
-                                                         front >= 0 ? speed[front] : 0.0f);
+      const float self_a = physics::idm_with_leader(idm, free_road, speed[v], front >= 0,
+                                                    front >= 0 ? x[front] - x[v] : 0.0f,
+                                                    front >= 0 ? speed[front] : 0.0f);
       // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
       timer[v] += p.dt;
       if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
@@ -380,7 +393,7 @@ struct Highway {
         for (int side = -1; side <= 1; side += 2) {
           const std::int32_t cand = lane[v] + side;
           if (cand < 0 || cand >= p.lanes) continue;
-          if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
+          if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
                            front_of[v][side + 1], rear_of[v][side + 1])) {
             target_lane[v] = cand;
             break;
@@ -394,15 +407,17 @@ struct Highway {
         const std::int32_t d = target_lane[v] - lane[v] + 1;
         front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
         if (front >= 0) {
-          a = fminf(a, physics::idm_acceleration_raw(idm, speed[v], target_speed[v], true,
-                                                     x[front] - x[v], speed[front]));
+          const float a_side = physics::idm_with_leader(idm, free_road, speed[v], true,
+                                                        x[front] - x[v], speed[front]);
+          a = a_side < a ? a_side : a;
         }
       }
       acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
       // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
       // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
       // can then roll backwards and flip the lane keeper's sign)
-      acc[v] = fmaxf(acc[v], -speed[v] / p.dt);
+      const float stop = -speed[v] / p.dt;
+      acc[v] = acc[v] < stop ? stop : acc[v];
       steer[v] = steering_control(y[v], heading[v], speed[v], target_lane[v]);
     }
 
@@ -410,8 +425,8 @@ struct Highway {
     const physics::VehicleParams<float> car = physics::highway_env_car<float>();
     for (std::int32_t v = 0; v < n; ++v) {
       float a = acc[v];
-      if (speed[v] > kMaxSpeed) a = fminf(a, kMaxSpeed - speed[v]);
-      if (speed[v] < -kMaxSpeed) a = fmaxf(a, -kMaxSpeed - speed[v]);
+      if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
+      if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
       if (steer[v] == 0.0f) {
         // wheels straight: no slip and no yaw, the bicycle model moves along the heading
         if (heading[v] == 0.0f) {
@@ -454,11 +469,24 @@ struct Highway {
                                      const float* target_speed, std::int32_t n, std::int32_t v,
                                      std::int32_t cand, float self_a, std::int32_t new_front,
                                      std::int32_t new_rear) {
+    return mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
+                        physics::idm_free_road(idm, speed[v], target_speed[v]), new_front,
+                        new_rear);
+  }
+  // The same with v's free-road IDM term already known.
+  CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
+                                     const physics::MobilParams<float>& mobil,
+                                     const std::int32_t* lane, const float* x, const float* speed,
+                                     const float* target_speed, std::int32_t n, std::int32_t v,
+                                     std::int32_t cand, float self_a, float free_road,
+                                     std::int32_t new_front, std::int32_t new_rear) {
     if (mobil.politeness != 0.0f) {
       return physics::mobil_should_change(
           mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
     }
-    const float self_pred = physics::idm_acceleration_of(idm, x, speed, target_speed, v, new_front);
+    const float self_pred = physics::idm_with_leader(idm, free_road, speed[v], new_front >= 0,
+                                                     new_front >= 0 ? x[new_front] - x[v] : 0.0f,
+                                                     new_front >= 0 ? speed[new_front] : 0.0f);
     if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
     const float new_following_pred =
         physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
