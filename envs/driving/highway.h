@@ -23,6 +23,7 @@
 #include <string>
 
 #include "physics/collision.h"
+#include "physics/lidar.h"
 #include "physics/math.h"
 #include "physics/traffic.h"
 #include "physics/vehicle.h"
@@ -48,6 +49,18 @@ constexpr float kTauLateral = 0.6f;                  // ControlledVehicle.TAU_LA
 constexpr float kMaxSteering = 1.0471975511965976f;  // ControlledVehicle.MAX_STEERING_ANGLE pi/3
 constexpr float kPerception = 5.0f * kMaxSpeed;      // Vehicle perception distance, m
 constexpr int kFeatures = 7;                         // presence, x, y, vx, vy, cos h, sin h
+constexpr int kLidarFeatures = 2;                    // distance, relative speed along the ray
+constexpr int kMaxLidarCells = 64;
+
+// A setting drawn afresh per episode (or per vehicle) from [low, high]; low == high is fixed
+// and draws nothing, so the default settings consume the random stream as before.
+struct Range {
+  float low, high;
+  CONVOY_HD bool varies() const { return low < high; }
+  CONVOY_HD float draw(PhiloxStream& rng) const {
+    return varies() ? static_cast<float>(rng.uniform(low, high)) : low;
+  }
+};
 
 struct Params {
   std::int32_t max_episode_steps = 30;  // duration x policy frequency
@@ -66,7 +79,33 @@ struct Params {
   bool offroad_terminal = true;
   bool autopilot = false;  // the ego drives itself by IDM/MOBIL; actions are ignored
   float idm_delta_low = 3.5f, idm_delta_high = 4.5f;  // IDMVehicle.DELTA_RANGE
+  // domain randomisation at reset: density per episode, the rest per traffic vehicle
+  Range density_range = {1.0f, 1.0f};
+  Range idm_time_gap = {1.5f, 1.5f};    // s, IDMVehicle.TIME_WANTED
+  Range idm_distance = {10.0f, 10.0f};  // m, DISTANCE_WANTED (centre to centre)
+  Range idm_acc = {3.0f, 3.0f};         // m/s^2, COMFORT_ACC_MAX
+  Range length = {kLength, kLength};    // m, traffic's boxes (collisions, lidar)
+  Range width = {kWidth, kWidth};       // m
+  bool lidar = false;                   // observation=lidar: LidarObservation instead
+  std::int32_t lidar_cells = 16;
+  float lidar_range = 60.0f;  // m
+  // true when any IDM parameter varies per vehicle (frames then read them per vehicle)
+  CONVOY_HD bool random_idm() const {
+    return idm_time_gap.varies() || idm_distance.varies() || idm_acc.varies();
+  }
 };
+
+// Reads key_low / key_high (defaults: both def) within [lo, hi], low <= high.
+inline Range read_range(ConfigReader& r, const std::string& key, double def, double lo, double hi,
+                        const std::string& doc) {
+  const double low = r.real(key + "_low", def, lo, hi, doc + ", low end (drawn at reset)");
+  const double high = r.real(key + "_high", def, lo, hi, doc + ", high end");
+  if (high < low) {
+    throw Error("Highway-v0: " + key + "_high=" + std::to_string(high) + " is below " + key +
+                "_low=" + std::to_string(low) + "; allowed: " + key + "_low <= " + key + "_high");
+  }
+  return {static_cast<float>(low), static_cast<float>(high)};
+}
 
 inline Params read_params(ConfigReader& r) {
   Params p;
@@ -82,6 +121,8 @@ inline Params read_params(ConfigReader& r) {
       r.integer("observed_vehicles", 5, 1, 32, "rows of the kinematics observation (ego first)"));
   p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
   p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
+  p.density_range = read_range(r, "vehicles_density", p.density, 0.1, 5.0,
+                               "vehicles_density drawn per episode (default: vehicles_density)");
   p.collision_reward = static_cast<float>(r.real("collision_reward", -1.0, -100.0, 0.0, ""));
   p.right_lane_reward = static_cast<float>(r.real("right_lane_reward", 0.1, 0.0, 100.0, ""));
   p.high_speed_reward = static_cast<float>(r.real("high_speed_reward", 0.4, 0.0, 100.0, ""));
@@ -97,6 +138,19 @@ inline Params read_params(ConfigReader& r) {
       static_cast<float>(r.real("idm_delta_low", 3.5, 1.0, 10.0, "IDM exponent, low"));
   p.idm_delta_high =
       static_cast<float>(r.real("idm_delta_high", 4.5, 1.0, 10.0, "IDM exponent, high"));
+  p.idm_time_gap = read_range(r, "idm_time_headway", 1.5, 0.1, 5.0, "IDM time headway, s");
+  p.idm_distance =
+      read_range(r, "idm_distance", 10.0, 2.0, 50.0, "IDM jam distance, m centre to centre");
+  p.idm_acc = read_range(r, "idm_acc", 3.0, 0.5, 10.0, "IDM comfortable acceleration, m/s^2");
+  p.length = read_range(r, "vehicle_length", kLength, 3.0, 8.0, "traffic's length, m");
+  p.width = read_range(r, "vehicle_width", kWidth, 1.5, 3.0, "traffic's width, m");
+  p.lidar = r.choice("observation", "kinematics", {"kinematics", "lidar"},
+                     "kinematics of the nearest vehicles, or LidarObservation (rays x "
+                     "[distance, relative speed along the ray])") == "lidar";
+  p.lidar_cells = static_cast<std::int32_t>(
+      r.integer("lidar_cells", 16, 1, kMaxLidarCells, "lidar rays, evenly spaced from +x"));
+  p.lidar_range =
+      static_cast<float>(r.real("lidar_range", 60.0, 1.0, 500.0, "lidar maximum_range, m"));
   // frames per policy step, as highway-env's int(simulation_frequency // policy_frequency)
   const double ratio = std::floor(sim_hz / policy_hz + 1e-9);
   if (ratio < 1) {
@@ -136,8 +190,13 @@ struct View {
   float* delta;         // IDM exponent (randomised per vehicle)
   float* lane_timer;    // s since the last MOBIL decision
   std::int32_t* target_lane;
-  float* accel;  // m/s^2, the ego's held continuous command
-  float* steer;  // rad, the ego's held continuous command
+  float* accel;     // m/s^2, the ego's held continuous command
+  float* steer;     // rad, the ego's held continuous command
+  float* length;    // m, box length (domain randomisation; the ego's is kLength)
+  float* width;     // m, box width
+  float* idm_acc;   // m/s^2, IDM's comfortable acceleration (read only when randomised)
+  float* time_gap;  // s, IDM's time headway (idem)
+  float* d0;        // m, IDM's jam distance (idem)
 };
 
 struct State {
@@ -145,6 +204,7 @@ struct State {
   DeviceArray<float> x, y, heading, speed, target_speed, delta, lane_timer;
   DeviceArray<std::int32_t> target_lane;
   DeviceArray<float> accel, steer;  // (num_envs)
+  DeviceArray<float> length, width, idm_acc, time_gap, d0;
   State(const Device& d, std::int64_t n, std::int32_t v)
       : vehicles(v),
         x(d, n * v),
@@ -156,12 +216,19 @@ struct State {
         lane_timer(d, n * v),
         target_lane(d, n * v),
         accel(d, n),
-        steer(d, n) {}
+        steer(d, n),
+        length(d, n * v),
+        width(d, n * v),
+        idm_acc(d, n * v),
+        time_gap(d, n * v),
+        d0(d, n * v) {}
   View view() {
     return {vehicles,       x.data(),          y.data(),
             heading.data(), speed.data(),      target_speed.data(),
             delta.data(),   lane_timer.data(), target_lane.data(),
-            accel.data(),   steer.data()};
+            accel.data(),   steer.data(),      length.data(),
+            width.data(),   idm_acc.data(),    time_gap.data(),
+            d0.data()};
   }
 };
 
@@ -280,7 +347,9 @@ struct Highway {
   };
 
   static Params read_params(ConfigReader& r) { return highway::read_params(r); }
-  static int obs_dim(const Params& p) { return p.observed * highway::kFeatures; }
+  static int obs_dim(const Params& p) {
+    return p.lidar ? p.lidar_cells * highway::kLidarFeatures : p.observed * highway::kFeatures;
+  }
   static int state_dim(const Params& p) { return p.vehicles * 6; }
   static Space observation_space(const Params& p) {
     return Space::box(std::vector<float>(obs_dim(p), -1.0f), std::vector<float>(obs_dim(p), 1.0f));
@@ -298,13 +367,14 @@ struct Highway {
     using namespace highway;
     const std::int64_t base = i * s.vehicles;
     const float lane_factor = expf(-5.0f / 40.0f * static_cast<float>(p.lanes));
+    const float density = p.density_range.varies() ? p.density_range.draw(rng) : p.density;
     float front = 0.0f;
     for (std::int32_t v = 0; v < s.vehicles; ++v) {
       const std::int64_t k = base + v;
       const bool ego = v == 0;
       const float speed =
           ego ? 25.0f : static_cast<float>(rng.uniform(0.7 * kSpeedLimit, 0.8 * kSpeedLimit));
-      const float spacing = ego ? p.ego_spacing : 1.0f / p.density;
+      const float spacing = ego ? p.ego_spacing : 1.0f / density;
       const float offset = spacing * (12.0f + speed) * lane_factor;
       const float x0 =
           (ego ? 3.0f * offset : front) + offset * static_cast<float>(rng.uniform(0.95, 1.05));
@@ -319,6 +389,11 @@ struct Highway {
       s.delta[k] = static_cast<float>(rng.uniform(p.idm_delta_low, p.idm_delta_high));
       s.lane_timer[k] = static_cast<float>(rng.uniform(0.0, 1.0));
       s.target_lane[k] = lane;
+      s.idm_acc[k] = p.idm_acc.draw(rng);
+      s.time_gap[k] = p.idm_time_gap.draw(rng);
+      s.d0[k] = p.idm_distance.draw(rng);
+      s.length[k] = ego ? kLength : p.length.draw(rng);
+      s.width[k] = ego ? kWidth : p.width.draw(rng);
     }
     s.accel[i] = 0.0f;
     s.steer[i] = 0.0f;
@@ -346,6 +421,7 @@ struct Highway {
   // One simulation frame of env i: every vehicle acts (IDM + MOBIL + lane keeping; the ego
   // by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
   // is checked against every other vehicle. Returns true when the ego crashed.
+  template <bool RandomIdm>
   CONVOY_HD static bool frame(const Params& p, const View& s, std::int64_t i) {
     using namespace highway;
     const std::int32_t n = s.vehicles;
@@ -379,6 +455,11 @@ struct Highway {
       }
       physics::IdmParams<float> idm = idm0;
       idm.delta = s.delta[base + v];
+      if (RandomIdm) {
+        idm.a_max = s.idm_acc[base + v];
+        idm.time_gap = s.time_gap[base + v];
+        idm.d0 = s.d0[base + v];
+      }
       // IDM behind the leader in the current lane; the free-road term (its power) serves every
       // question this car asks this frame
       const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
@@ -450,9 +531,14 @@ struct Highway {
 
     // ego-only collision checks (highway-fast-v0 disables the others')
     const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
+    const float* length = s.length + base;
+    const float* width = s.width + base;
     for (std::int32_t v = 1; v < n; ++v) {
-      if (fabsf(x[v] - x[0]) > kLength + kWidth || fabsf(y[v] - y[0]) > kLength + kWidth) continue;
-      const physics::OrientedBox<float> other{{x[v], y[v]}, {kLength / 2, kWidth / 2}, heading[v]};
+      // boxes farther apart than the sum of their half length + half width cannot touch
+      const float reach = (kLength + kWidth) / 2 + (length[v] + width[v]) / 2;
+      if (fabsf(x[v] - x[0]) > reach || fabsf(y[v] - y[0]) > reach) continue;
+      const physics::OrientedBox<float> other{
+          {x[v], y[v]}, {length[v] / 2, width[v] / 2}, heading[v]};
       if (physics::box_box_overlap(ego, other)) return true;
     }
     return false;
@@ -499,7 +585,10 @@ struct Highway {
     using namespace highway;
     if (!p.autopilot) apply_ego_action(p, s, i, action);
     bool crashed = false;
-    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) crashed = frame(p, s, i);
+    const bool random_idm = p.random_idm();
+    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) {
+      crashed = random_idm ? frame<true>(p, s, i) : frame<false>(p, s, i);
+    }
     const std::int64_t k = i * s.vehicles;
     const bool road = on_road(s.y[k], p.lanes);
     // HighwayEnv._rewards / _reward
@@ -518,8 +607,62 @@ struct Highway {
     *terminated = crashed || (p.offroad_terminal && !road);
   }
 
-  // KinematicObservation with features presence, x, y, vx, vy, cos_h, sin_h.
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {
+    if (p.lidar) {
+      observe_lidar(p, s, i, obs);
+    } else {
+      observe_kinematics(p, s, i, obs);
+    }
+  }
+
+  // LidarObservation: cells rays from the ego's centre at angles 2 pi k / cells in the road's
+  // frame (not turned with the ego), each [distance, (v_hit - v_ego) . ray direction] over
+  // maximum_range, the speed clipped to [-1, 1]; a ray that hits nothing reads [1, 1], as
+  // highway-env fills empty cells with maximum_range in both columns. Exact ray casts against
+  // the other vehicles' boxes (highway-env approximates a box by the angular sector of its
+  // corners); road edges are not seen, as in highway-env.
+  CONVOY_HD static void observe_lidar(const Params& p, const View& s, std::int64_t i, float* obs) {
+    using namespace highway;
+    const std::int32_t n = s.vehicles;
+    const std::int64_t base = i * n;
+    const float ex = s.x[base], ey = s.y[base];
+    const float evx = s.speed[base] * cosf(s.heading[base]);
+    const float evy = s.speed[base] * sinf(s.heading[base]);
+    // the vehicles a ray can reach
+    physics::OrientedBox<float> boxes[kMaxVehicles];
+    std::int32_t owner[kMaxVehicles];
+    int m = 0;
+    for (std::int32_t v = 1; v < n; ++v) {
+      const std::int64_t k = base + v;
+      const float reach = p.lidar_range + (s.length[k] + s.width[k]) / 2;
+      if (fabsf(s.x[k] - ex) > reach || fabsf(s.y[k] - ey) > reach) continue;
+      boxes[m] = {{s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
+      owner[m++] = v;
+    }
+    const physics::LidarSpec<float> spec{p.lidar_cells, physics::two_pi<float>(), p.lidar_range};
+    float distance[kMaxLidarCells];
+    int hit[kMaxLidarCells];
+    physics::lidar_scan<float>(spec, {ex, ey}, 0.0f, boxes, m, nullptr, 0, nullptr, 0, distance,
+                               nullptr, hit);
+    for (int r = 0; r < p.lidar_cells; ++r) {
+      float* o = obs + r * kLidarFeatures;
+      if (hit[r] < 0) {
+        o[0] = 1.0f;
+        o[1] = 1.0f;
+        continue;
+      }
+      const float a = physics::lidar_ray_angle(spec, r);
+      const std::int64_t k = base + owner[hit[r]];
+      const float rel = (s.speed[k] * cosf(s.heading[k]) - evx) * cosf(a) +
+                        (s.speed[k] * sinf(s.heading[k]) - evy) * sinf(a);
+      o[0] = distance[r];
+      o[1] = clampf(rel / p.lidar_range, -1, 1);
+    }
+  }
+
+  // KinematicObservation with features presence, x, y, vx, vy, cos_h, sin_h.
+  CONVOY_HD static void observe_kinematics(const Params& p, const View& s, std::int64_t i,
+                                           float* obs) {
     using namespace highway;
     const std::int32_t n = s.vehicles;
     const std::int64_t base = i * n;
