@@ -247,22 +247,28 @@ CONVOY_HD_INLINE float not_zero(float v) {
   return fabsf(v) > 1e-2f ? v : (v >= 0.0f ? 1e-2f : -1e-2f);
 }
 
-// ControlledVehicle.steering_control on a straight lane (lane heading 0): a lateral P
+// ControlledVehicle.steering_control: a lateral P
 // controller gives a heading reference, a heading P controller a yaw rate, inverted through
 // the bicycle model to a wheel angle.
-CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
-  const float lateral = y - lane * kLaneWidth;
+// lateral: offset from the lane's centre (+ towards +y); lane_heading: the lane's heading a
+// pursuit distance ahead (0 on a straight lane).
+CONVOY_HD_INLINE float lane_keeping(float lateral, float lane_heading, float heading, float speed) {
   // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
   // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
-  if (fabsf(lateral) < 1e-3f && fabsf(heading) < 1e-4f) return 0.0f;
+  if (fabsf(lateral) < 1e-3f && fabsf(heading - lane_heading) < 1e-4f) return 0.0f;
   const float lateral_speed_command = -(1.0f / kTauLateral) * lateral;
   const float heading_command = asinf(clampf(lateral_speed_command / not_zero(speed), -1, 1));
-  const float heading_ref = clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
+  const float heading_ref =
+      lane_heading + clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
   const float heading_rate = (1.0f / kTauHeading) * physics::wrap_angle(heading_ref - heading);
   const float slip = asinf(clampf(kLength / 2 / not_zero(speed) * heading_rate, -1, 1));
   // atan(2 tan(slip)) as atan2: at slip = asin(1) float's tan(pi/2) is a huge NEGATIVE number
   // (float pi/2 lies just above the true one) and would steer the wrong way
   return clampf(atan2f(2 * sinf(slip), cosf(slip)), -kMaxSteering, kMaxSteering);
+}
+
+CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
+  return lane_keeping(y - lane * kLaneWidth, 0.0f, heading, speed);
 }
 
 // MDPVehicle.speed_to_index over target speeds 20, 25, 30.
@@ -323,6 +329,185 @@ CONVOY_HD_INLINE void neighbour_tables(const std::int32_t* lane, const float* x,
 
 CONVOY_HD_INLINE bool on_road(float y, std::int32_t lanes) {
   return y >= -kLaneWidth / 2 && y <= (lanes - 1) * kLaneWidth + kLaneWidth / 2;
+}
+
+}  // namespace highway
+
+namespace highway {
+
+// IDMVehicle.mobil for vehicle v moving to lane cand, given its current-lane acceleration and
+// its would-be leader and follower there.
+// With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
+// only looked at for the safety check, and only when the gain is worth it: the same
+// decision as physics::mobil_should_change for a fraction of the IDM evaluations.
+// v's free-road IDM term (idm_free_road) is passed in: the frame knows it already.
+CONVOY_HD_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
+                                   const physics::MobilParams<float>& mobil,
+                                   const std::int32_t* lane, const float* x, const float* speed,
+                                   const float* target_speed, std::int32_t n, std::int32_t v,
+                                   std::int32_t cand, float self_a, float free_road,
+                                   std::int32_t new_front, std::int32_t new_rear) {
+  if (mobil.politeness != 0.0f) {
+    return physics::mobil_should_change(
+        mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
+  }
+  const float self_pred = physics::idm_with_leader(idm, free_road, speed[v], new_front >= 0,
+                                                   new_front >= 0 ? x[new_front] - x[v] : 0.0f,
+                                                   new_front >= 0 ? speed[new_front] : 0.0f);
+  if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
+  const float new_following_pred =
+      physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
+  return !(new_following_pred < -mobil.max_braking_imposed);
+}
+
+// The straight highway's answers to traffic_frame's questions about the road (a Road):
+// every lane straight along x, any neighbouring lane open, nothing on the road but vehicles.
+struct StraightRoad {
+  // wheel angle that keeps a car in (or steers it to) lane `lane`
+  CONVOY_HD static float steer(const Params&, std::int32_t lane, float, float y, float heading,
+                               float speed) {
+    return steering_control(y, heading, speed, lane);
+  }
+  // whether MOBIL may move a car at x from lane `from` to lane `to`
+  CONVOY_HD static bool may_change(std::int32_t, std::int32_t, float) { return true; }
+  // a fixed obstacle ahead in `lane` (its x), which IDM then treats as a stopped leader
+  CONVOY_HD static bool obstacle(std::int32_t, float, float*) { return false; }
+  // whether the ego's box hits something that is not a vehicle
+  CONVOY_HD static bool ego_hits_object(const physics::OrientedBox<float>&) { return false; }
+};
+
+// One simulation frame of env i: every vehicle acts (IDM + MOBIL + lane keeping; the ego
+// by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
+// is checked against every other vehicle. Returns true when the ego crashed.
+template <bool Discrete, bool RandomIdm, class Road>
+CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
+  const std::int32_t n = s.vehicles;
+  const std::int64_t base = i * n;
+  float* x = s.x + base;
+  float* y = s.y + base;
+  float* heading = s.heading + base;
+  float* speed = s.speed + base;
+  float* target_speed = s.target_speed + base;
+  std::int32_t* target_lane = s.target_lane + base;
+  float* timer = s.lane_timer + base;
+  float acc[kMaxVehicles], steer[kMaxVehicles];
+  std::int32_t lane[kMaxVehicles];
+  for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
+  std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
+  highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
+  const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
+  const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
+
+  for (std::int32_t v = 0; v < n; ++v) {
+    if (v == 0 && !Discrete && !p.autopilot) {
+      acc[0] = s.accel[i];
+      steer[0] = s.steer[i];
+      continue;
+    }
+    if (v == 0 && !p.autopilot) {
+      // MDPVehicle: P control towards the target speed and lane
+      acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
+      steer[0] = Road::steer(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
+      continue;
+    }
+    physics::IdmParams<float> idm = idm0;
+    idm.delta = s.delta[base + v];
+    if (RandomIdm) {
+      idm.a_max = s.idm_acc[base + v];
+      idm.time_gap = s.time_gap[base + v];
+      idm.d0 = s.d0[base + v];
+    }
+    // IDM behind the leader in the current lane; the free-road term (its power) serves every
+    // question this car asks this frame
+    const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
+    std::int32_t front = front_of[v][1];
+    bool has_front = front >= 0;
+    float front_gap = has_front ? x[front] - x[v] : 0.0f;
+    float front_speed = has_front ? speed[front] : 0.0f;
+    float obstacle_x;
+    if (Road::obstacle(lane[v], x[v], &obstacle_x) &&
+        (!has_front || obstacle_x - x[v] < front_gap)) {
+      has_front = true;
+      front_gap = obstacle_x - x[v];
+      front_speed = 0.0f;
+    }
+    const float self_a =
+        physics::idm_with_leader(idm, free_road, speed[v], has_front, front_gap, front_speed);
+    // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
+    timer[v] += p.dt;
+    if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
+      timer[v] = 0.0f;
+      for (int side = -1; side <= 1; side += 2) {
+        const std::int32_t cand = lane[v] + side;
+        if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, x[v])) continue;
+        if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
+                         front_of[v][side + 1], rear_of[v][side + 1])) {
+          target_lane[v] = cand;
+          break;
+        }
+      }
+    }
+    float a = self_a;
+    if (target_lane[v] != lane[v]) {
+      // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
+      // lane the car is in, and the car's closest lane moves one at a time)
+      const std::int32_t d = target_lane[v] - lane[v] + 1;
+      front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
+      if (front >= 0) {
+        const float a_side =
+            physics::idm_with_leader(idm, free_road, speed[v], true, x[front] - x[v], speed[front]);
+        a = a_side < a ? a_side : a;
+      }
+    }
+    acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
+    // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
+    // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
+    // can then roll backwards and flip the lane keeper's sign)
+    const float stop = -speed[v] / p.dt;
+    acc[v] = acc[v] < stop ? stop : acc[v];
+    steer[v] = Road::steer(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
+  }
+
+  // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
+  const physics::VehicleParams<float> car = physics::highway_env_car<float>();
+  for (std::int32_t v = 0; v < n; ++v) {
+    float a = acc[v];
+    if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
+    if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
+    if (steer[v] == 0.0f) {
+      // wheels straight: no slip and no yaw, the bicycle model moves along the heading
+      if (heading[v] == 0.0f) {
+        x[v] += speed[v] * p.dt;
+      } else {
+        x[v] += speed[v] * cosf(heading[v]) * p.dt;
+        y[v] += speed[v] * sinf(heading[v]) * p.dt;
+      }
+      speed[v] += a * p.dt;
+      continue;
+    }
+    const float state[4] = {x[v], y[v], heading[v], speed[v]};
+    const float u[2] = {a, steer[v]};
+    float d[4];
+    physics::bicycle_derivative(car, state, u, d);
+    x[v] += d[0] * p.dt;
+    y[v] += d[1] * p.dt;
+    heading[v] += d[2] * p.dt;
+    speed[v] += d[3] * p.dt;
+  }
+
+  // ego-only collision checks (highway-fast-v0 disables the others')
+  const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
+  const float* length = s.length + base;
+  const float* width = s.width + base;
+  for (std::int32_t v = 1; v < n; ++v) {
+    // boxes farther apart than the sum of their half length + half width cannot touch
+    const float reach = (kLength + kWidth) / 2 + (length[v] + width[v]) / 2;
+    if (fabsf(x[v] - x[0]) > reach || fabsf(y[v] - y[0]) > reach) continue;
+    const physics::OrientedBox<float> other{
+        {x[v], y[v]}, {length[v] / 2, width[v] / 2}, heading[v]};
+    if (physics::box_box_overlap(ego, other)) return true;
+  }
+  return Road::ego_hits_object(ego);
 }
 
 }  // namespace highway
@@ -418,165 +603,22 @@ struct Highway {
     s.steer[i] = highway::clampf(a[1], -1, 1) * 0.7853981633974483f;
   }
 
-  // One simulation frame of env i: every vehicle acts (IDM + MOBIL + lane keeping; the ego
-  // by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
-  // is checked against every other vehicle. Returns true when the ego crashed.
+  // One simulation frame of env i on the straight highway (see highway::traffic_frame).
   template <bool RandomIdm>
   CONVOY_HD static bool frame(const Params& p, const View& s, std::int64_t i) {
-    using namespace highway;
-    const std::int32_t n = s.vehicles;
-    const std::int64_t base = i * n;
-    float* x = s.x + base;
-    float* y = s.y + base;
-    float* heading = s.heading + base;
-    float* speed = s.speed + base;
-    float* target_speed = s.target_speed + base;
-    std::int32_t* target_lane = s.target_lane + base;
-    float* timer = s.lane_timer + base;
-    float acc[kMaxVehicles], steer[kMaxVehicles];
-    std::int32_t lane[kMaxVehicles];
-    for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
-    std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
-    highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
-    const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
-    const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
-
-    for (std::int32_t v = 0; v < n; ++v) {
-      if (v == 0 && !Discrete && !p.autopilot) {
-        acc[0] = s.accel[i];
-        steer[0] = s.steer[i];
-        continue;
-      }
-      if (v == 0 && !p.autopilot) {
-        // MDPVehicle: P control towards the target speed and lane
-        acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
-        steer[0] = steering_control(y[0], heading[0], speed[0], target_lane[0]);
-        continue;
-      }
-      physics::IdmParams<float> idm = idm0;
-      idm.delta = s.delta[base + v];
-      if (RandomIdm) {
-        idm.a_max = s.idm_acc[base + v];
-        idm.time_gap = s.time_gap[base + v];
-        idm.d0 = s.d0[base + v];
-      }
-      // IDM behind the leader in the current lane; the free-road term (its power) serves every
-      // question this car asks this frame
-      const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
-      std::int32_t front = front_of[v][1];
-      const float self_a = physics::idm_with_leader(idm, free_road, speed[v], front >= 0,
-                                                    front >= 0 ? x[front] - x[v] : 0.0f,
-                                                    front >= 0 ? speed[front] : 0.0f);
-      // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
-      timer[v] += p.dt;
-      if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
-        timer[v] = 0.0f;
-        for (int side = -1; side <= 1; side += 2) {
-          const std::int32_t cand = lane[v] + side;
-          if (cand < 0 || cand >= p.lanes) continue;
-          if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
-                           front_of[v][side + 1], rear_of[v][side + 1])) {
-            target_lane[v] = cand;
-            break;
-          }
-        }
-      }
-      float a = self_a;
-      if (target_lane[v] != lane[v]) {
-        // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
-        // lane the car is in, and the car's closest lane moves one at a time)
-        const std::int32_t d = target_lane[v] - lane[v] + 1;
-        front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
-        if (front >= 0) {
-          const float a_side = physics::idm_with_leader(idm, free_road, speed[v], true,
-                                                        x[front] - x[v], speed[front]);
-          a = a_side < a ? a_side : a;
-        }
-      }
-      acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
-      // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
-      // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
-      // can then roll backwards and flip the lane keeper's sign)
-      const float stop = -speed[v] / p.dt;
-      acc[v] = acc[v] < stop ? stop : acc[v];
-      steer[v] = steering_control(y[v], heading[v], speed[v], target_lane[v]);
-    }
-
-    // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
-    const physics::VehicleParams<float> car = physics::highway_env_car<float>();
-    for (std::int32_t v = 0; v < n; ++v) {
-      float a = acc[v];
-      if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
-      if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
-      if (steer[v] == 0.0f) {
-        // wheels straight: no slip and no yaw, the bicycle model moves along the heading
-        if (heading[v] == 0.0f) {
-          x[v] += speed[v] * p.dt;
-        } else {
-          x[v] += speed[v] * cosf(heading[v]) * p.dt;
-          y[v] += speed[v] * sinf(heading[v]) * p.dt;
-        }
-        speed[v] += a * p.dt;
-        continue;
-      }
-      const float state[4] = {x[v], y[v], heading[v], speed[v]};
-      const float u[2] = {a, steer[v]};
-      float d[4];
-      physics::bicycle_derivative(car, state, u, d);
-      x[v] += d[0] * p.dt;
-      y[v] += d[1] * p.dt;
-      heading[v] += d[2] * p.dt;
-      speed[v] += d[3] * p.dt;
-    }
-
-    // ego-only collision checks (highway-fast-v0 disables the others')
-    const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
-    const float* length = s.length + base;
-    const float* width = s.width + base;
-    for (std::int32_t v = 1; v < n; ++v) {
-      // boxes farther apart than the sum of their half length + half width cannot touch
-      const float reach = (kLength + kWidth) / 2 + (length[v] + width[v]) / 2;
-      if (fabsf(x[v] - x[0]) > reach || fabsf(y[v] - y[0]) > reach) continue;
-      const physics::OrientedBox<float> other{
-          {x[v], y[v]}, {length[v] / 2, width[v] / 2}, heading[v]};
-      if (physics::box_box_overlap(ego, other)) return true;
-    }
-    return false;
+    return highway::traffic_frame<Discrete, RandomIdm, highway::StraightRoad>(p, s, i);
   }
 
-  // IDMVehicle.mobil for vehicle v moving to lane cand, given its current-lane acceleration and
-  // its would-be leader and follower there.
-  // With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
-  // only looked at for the safety check, and only when the gain is worth it: the same
-  // decision as physics::mobil_should_change for a fraction of the IDM evaluations.
+  // highway::mobil_change, kept here for the tests that compare it with the full rule.
   CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
                                      const physics::MobilParams<float>& mobil,
                                      const std::int32_t* lane, const float* x, const float* speed,
                                      const float* target_speed, std::int32_t n, std::int32_t v,
                                      std::int32_t cand, float self_a, std::int32_t new_front,
                                      std::int32_t new_rear) {
-    return mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
-                        physics::idm_free_road(idm, speed[v], target_speed[v]), new_front,
-                        new_rear);
-  }
-  // The same with v's free-road IDM term already known.
-  CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
-                                     const physics::MobilParams<float>& mobil,
-                                     const std::int32_t* lane, const float* x, const float* speed,
-                                     const float* target_speed, std::int32_t n, std::int32_t v,
-                                     std::int32_t cand, float self_a, float free_road,
-                                     std::int32_t new_front, std::int32_t new_rear) {
-    if (mobil.politeness != 0.0f) {
-      return physics::mobil_should_change(
-          mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
-    }
-    const float self_pred = physics::idm_with_leader(idm, free_road, speed[v], new_front >= 0,
-                                                     new_front >= 0 ? x[new_front] - x[v] : 0.0f,
-                                                     new_front >= 0 ? speed[new_front] : 0.0f);
-    if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
-    const float new_following_pred =
-        physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
-    return !(new_following_pred < -mobil.max_braking_imposed);
+    return highway::mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
+                                 physics::idm_free_road(idm, speed[v], target_speed[v]), new_front,
+                                 new_rear);
   }
 
   template <class Action>
