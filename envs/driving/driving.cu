@@ -1,5 +1,6 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
+#include "envs/driving/merge.h"
 #include "envs/registry.h"
 #include "sim/batched_env.h"
 
@@ -15,10 +16,19 @@ std::unique_ptr<VecEnv> make_highway(const Device& device, std::int64_t n, const
   }
   return make_batched_env<envs::Highway<true>>(device, n, config);
 }
+
+std::unique_ptr<VecEnv> make_merge(const Device& device, std::int64_t n, const Config& config) {
+  const auto it = config.values().find("action_type");
+  if (it != config.values().end() && it->second == "continuous") {
+    return make_batched_env<envs::Merge<false>>(device, n, config);
+  }
+  return make_batched_env<envs::Merge<true>>(device, n, config);
+}
 }  // namespace
 
 void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
+  registry.add({default_env_spec<envs::Merge<true>>(), &make_merge});
 }
 
 }  // namespace convoy

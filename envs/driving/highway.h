@@ -96,36 +96,46 @@ struct Params {
 };
 
 // Reads key_low / key_high (defaults: both def) within [lo, hi], low <= high.
-inline Range read_range(ConfigReader& r, const std::string& key, double def, double lo, double hi,
-                        const std::string& doc) {
+inline Range read_range(ConfigReader& r, const std::string& env, const std::string& key, double def,
+                        double lo, double hi, const std::string& doc) {
   const double low = r.real(key + "_low", def, lo, hi, doc + ", low end (drawn at reset)");
   const double high = r.real(key + "_high", def, lo, hi, doc + ", high end");
   if (high < low) {
-    throw Error("Highway-v0: " + key + "_high=" + std::to_string(high) + " is below " + key +
+    throw Error(env + ": " + key + "_high=" + std::to_string(high) + " is below " + key +
                 "_low=" + std::to_string(low) + "; allowed: " + key + "_low <= " + key + "_high");
   }
   return {static_cast<float>(low), static_cast<float>(high)};
 }
 
-inline Params read_params(ConfigReader& r) {
-  Params p;
+// The driving envs' defaults where they differ (highway-env's per-env configs).
+struct DrivingDefaults {
+  double duration, simulation_frequency, high_speed_reward, idm_delta_low, idm_delta_high;
+};
+
+// Settings every driving env built on traffic_frame shares: timing, observation, rewards,
+// who drives the ego, IDM randomisation and traffic sizes. Lanes and vehicles are the env's.
+inline void read_driving_settings(ConfigReader& r, const std::string& env, const DrivingDefaults& d,
+                                  Params* out) {
+  Params& p = *out;
   r.choice("action_type", "discrete", {"discrete", "continuous"},
            "discrete meta-actions or continuous [acceleration, steering]");
-  p.lanes = static_cast<std::int32_t>(r.integer("lanes", 3, 1, 10, "lanes_count"));
-  const auto others = r.integer("vehicles", 20, 0, 200, "vehicles_count: other vehicles");
-  p.vehicles = static_cast<std::int32_t>(others + 1);
-  const double duration = r.real("duration", 30.0, 1.0, 3600.0, "episode length, s");
-  const double sim_hz = r.real("simulation_frequency", 5.0, 1.0, 100.0, "physics frames per s");
+  const double duration = r.real("duration", d.duration, 1.0, 3600.0, "episode length, s");
+  const double sim_hz =
+      r.real("simulation_frequency", d.simulation_frequency, 1.0, 100.0, "physics frames per s");
   const double policy_hz = r.real("policy_frequency", 1.0, 0.1, 100.0, "actions per s");
   p.observed = static_cast<std::int32_t>(
       r.integer("observed_vehicles", 5, 1, 32, "rows of the kinematics observation (ego first)"));
-  p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
-  p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
-  p.density_range = read_range(r, "vehicles_density", p.density, 0.1, 5.0,
-                               "vehicles_density drawn per episode (default: vehicles_density)");
+  p.lidar = r.choice("observation", "kinematics", {"kinematics", "lidar"},
+                     "kinematics of the nearest vehicles, or LidarObservation (rays x "
+                     "[distance, relative speed along the ray])") == "lidar";
+  p.lidar_cells = static_cast<std::int32_t>(
+      r.integer("lidar_cells", 16, 1, kMaxLidarCells, "lidar rays, evenly spaced from +x"));
+  p.lidar_range =
+      static_cast<float>(r.real("lidar_range", 60.0, 1.0, 500.0, "lidar maximum_range, m"));
   p.collision_reward = static_cast<float>(r.real("collision_reward", -1.0, -100.0, 0.0, ""));
   p.right_lane_reward = static_cast<float>(r.real("right_lane_reward", 0.1, 0.0, 100.0, ""));
-  p.high_speed_reward = static_cast<float>(r.real("high_speed_reward", 0.4, 0.0, 100.0, ""));
+  p.high_speed_reward =
+      static_cast<float>(r.real("high_speed_reward", d.high_speed_reward, 0.0, 100.0, ""));
   p.speed_low = static_cast<float>(r.real("reward_speed_low", 20.0, 0.0, 40.0, "m/s"));
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 30.0, 0.0, 40.0, "m/s"));
   p.normalize_reward = r.boolean("normalize_reward", true, "map the reward to [0, 1]");
@@ -135,26 +145,19 @@ inline Params read_params(ConfigReader& r) {
                "who drives the ego: the actions, or the scripted IDM/MOBIL baseline "
                "(the same rules as the traffic; actions are then ignored)") == "autopilot";
   p.idm_delta_low =
-      static_cast<float>(r.real("idm_delta_low", 3.5, 1.0, 10.0, "IDM exponent, low"));
-  p.idm_delta_high =
-      static_cast<float>(r.real("idm_delta_high", 4.5, 1.0, 10.0, "IDM exponent, high"));
-  p.idm_time_gap = read_range(r, "idm_time_headway", 1.5, 0.1, 5.0, "IDM time headway, s");
+      static_cast<float>(r.real("idm_delta_low", d.idm_delta_low, 1.0, 10.0, "IDM exponent, low"));
+  p.idm_delta_high = static_cast<float>(
+      r.real("idm_delta_high", d.idm_delta_high, 1.0, 10.0, "IDM exponent, high"));
+  p.idm_time_gap = read_range(r, env, "idm_time_headway", 1.5, 0.1, 5.0, "IDM time headway, s");
   p.idm_distance =
-      read_range(r, "idm_distance", 10.0, 2.0, 50.0, "IDM jam distance, m centre to centre");
-  p.idm_acc = read_range(r, "idm_acc", 3.0, 0.5, 10.0, "IDM comfortable acceleration, m/s^2");
-  p.length = read_range(r, "vehicle_length", kLength, 3.0, 8.0, "traffic's length, m");
-  p.width = read_range(r, "vehicle_width", kWidth, 1.5, 3.0, "traffic's width, m");
-  p.lidar = r.choice("observation", "kinematics", {"kinematics", "lidar"},
-                     "kinematics of the nearest vehicles, or LidarObservation (rays x "
-                     "[distance, relative speed along the ray])") == "lidar";
-  p.lidar_cells = static_cast<std::int32_t>(
-      r.integer("lidar_cells", 16, 1, kMaxLidarCells, "lidar rays, evenly spaced from +x"));
-  p.lidar_range =
-      static_cast<float>(r.real("lidar_range", 60.0, 1.0, 500.0, "lidar maximum_range, m"));
+      read_range(r, env, "idm_distance", 10.0, 2.0, 50.0, "IDM jam distance, m centre to centre");
+  p.idm_acc = read_range(r, env, "idm_acc", 3.0, 0.5, 10.0, "IDM comfortable acceleration, m/s^2");
+  p.length = read_range(r, env, "vehicle_length", kLength, 3.0, 8.0, "traffic's length, m");
+  p.width = read_range(r, env, "vehicle_width", kWidth, 1.5, 3.0, "traffic's width, m");
   // frames per policy step, as highway-env's int(simulation_frequency // policy_frequency)
   const double ratio = std::floor(sim_hz / policy_hz + 1e-9);
   if (ratio < 1) {
-    throw Error("Highway-v0: policy_frequency=" + std::to_string(policy_hz) +
+    throw Error(env + ": policy_frequency=" + std::to_string(policy_hz) +
                 " exceeds simulation_frequency=" + std::to_string(sim_hz) +
                 "; allowed: policy_frequency <= simulation_frequency");
   }
@@ -162,12 +165,24 @@ inline Params read_params(ConfigReader& r) {
   p.dt = static_cast<float>(1.0 / sim_hz);
   p.max_episode_steps = static_cast<std::int32_t>(std::ceil(duration * policy_hz - 1e-9));
   if (p.speed_high <= p.speed_low) {
-    throw Error("Highway-v0: reward_speed_high=" + std::to_string(p.speed_high) +
+    throw Error(env + ": reward_speed_high=" + std::to_string(p.speed_high) +
                 " must exceed reward_speed_low=" + std::to_string(p.speed_low));
   }
   if (p.idm_delta_high < p.idm_delta_low) {
-    throw Error("Highway-v0: idm_delta_high must be >= idm_delta_low");
+    throw Error(env + ": idm_delta_high must be >= idm_delta_low");
   }
+}
+
+inline Params read_params(ConfigReader& r) {
+  Params p;
+  p.lanes = static_cast<std::int32_t>(r.integer("lanes", 3, 1, 10, "lanes_count"));
+  const auto others = r.integer("vehicles", 20, 0, 200, "vehicles_count: other vehicles");
+  p.vehicles = static_cast<std::int32_t>(others + 1);
+  p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
+  p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
+  p.density_range = read_range(r, "Highway-v0", "vehicles_density", p.density, 0.1, 5.0,
+                               "vehicles_density drawn per episode (default: vehicles_density)");
+  read_driving_settings(r, "Highway-v0", {30.0, 5.0, 0.4, 3.5, 4.5}, &p);
   // vehicles are spawned one after another along the road at least a car plus IDM's jam
   // distance apart; the road (10 km, highway-env's) must hold them
   const double capacity = p.lanes * 10000.0 / (kLength + 10.0);
@@ -325,6 +340,17 @@ CONVOY_HD_INLINE void neighbour_tables(const std::int32_t* lane, const float* x,
     rear_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
     last[l + 1] = v;
   }
+}
+
+// A vehicle's randomised IDM parameters and size (domain randomisation; fixed values draw
+// nothing). The ego keeps highway-env's size.
+CONVOY_HD_INLINE void draw_vehicle_traits(const Params& p, const View& s, std::int64_t k, bool ego,
+                                          PhiloxStream& rng) {
+  s.idm_acc[k] = p.idm_acc.draw(rng);
+  s.time_gap[k] = p.idm_time_gap.draw(rng);
+  s.d0[k] = p.idm_distance.draw(rng);
+  s.length[k] = ego ? kLength : p.length.draw(rng);
+  s.width[k] = ego ? kWidth : p.width.draw(rng);
 }
 
 CONVOY_HD_INLINE bool on_road(float y, std::int32_t lanes) {
@@ -574,11 +600,7 @@ struct Highway {
       s.delta[k] = static_cast<float>(rng.uniform(p.idm_delta_low, p.idm_delta_high));
       s.lane_timer[k] = static_cast<float>(rng.uniform(0.0, 1.0));
       s.target_lane[k] = lane;
-      s.idm_acc[k] = p.idm_acc.draw(rng);
-      s.time_gap[k] = p.idm_time_gap.draw(rng);
-      s.d0[k] = p.idm_distance.draw(rng);
-      s.length[k] = ego ? kLength : p.length.draw(rng);
-      s.width[k] = ego ? kWidth : p.width.draw(rng);
+      draw_vehicle_traits(p, s, k, ego, rng);
     }
     s.accel[i] = 0.0f;
     s.steer[i] = 0.0f;
