@@ -34,6 +34,15 @@
 #include "sim/rng.h"
 #include "sim/spaces.h"
 
+// For the frame's helpers that g++ stopped inlining once the frame became a template over
+// the road (5% more instructions, measured with callgrind); nvcc's CONVOY_HD_INLINE already
+// forces it.
+#if defined(__CUDACC__) || !defined(__GNUC__)
+#define CONVOY_FRAME_INLINE CONVOY_HD_INLINE
+#else
+#define CONVOY_FRAME_INLINE inline __attribute__((always_inline))
+#endif
+
 namespace convoy::envs {
 
 namespace highway {
@@ -267,10 +276,8 @@ CONVOY_HD_INLINE float not_zero(float v) {
 // the bicycle model to a wheel angle.
 // lateral: offset from the lane's centre (+ towards +y); lane_heading: the lane's heading a
 // pursuit distance ahead (0 on a straight lane).
-CONVOY_HD_INLINE float lane_keeping(float lateral, float lane_heading, float heading, float speed) {
-  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
-  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
-  if (fabsf(lateral) < 1e-3f && fabsf(heading - lane_heading) < 1e-4f) return 0.0f;
+CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, float heading,
+                                            float speed) {
   const float lateral_speed_command = -(1.0f / kTauLateral) * lateral;
   const float heading_command = asinf(clampf(lateral_speed_command / not_zero(speed), -1, 1));
   const float heading_ref =
@@ -280,6 +287,15 @@ CONVOY_HD_INLINE float lane_keeping(float lateral, float lane_heading, float hea
   // atan(2 tan(slip)) as atan2: at slip = asin(1) float's tan(pi/2) is a huge NEGATIVE number
   // (float pi/2 lies just above the true one) and would steer the wrong way
   return clampf(atan2f(2 * sinf(slip), cosf(slip)), -kMaxSteering, kMaxSteering);
+}
+
+// The settled test sits apart from the controller so the compiler inlines it into the frame
+// (the controller itself stays a call: with it inlined the frame ran 4% more instructions).
+CONVOY_HD_INLINE float lane_keeping(float lateral, float lane_heading, float heading, float speed) {
+  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
+  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
+  if (fabsf(lateral) < 1e-3f && fabsf(heading - lane_heading) < 1e-4f) return 0.0f;
+  return lane_keeping_command(lateral, lane_heading, heading, speed);
 }
 
 CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
@@ -298,9 +314,9 @@ constexpr int kMaxLanes = 10;      // read_params caps lanes at 10
 
 // front_of[v][d] / rear_of[v][d]: the nearest vehicle ahead of (at or ahead) / behind v in lane
 // lane[v] + d - 1, or -1; what Road.neighbour_vehicles answers, for every vehicle at once.
-CONVOY_HD_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
-                                       std::int32_t lanes, std::int32_t (*front_of)[3],
-                                       std::int32_t (*rear_of)[3]) {
+CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
+                                          std::int32_t lanes, std::int32_t (*front_of)[3],
+                                          std::int32_t (*rear_of)[3]) {
   // Leaders and followers of every vehicle in its own and both side lanes, from one sort by
   // x: Road.neighbour_vehicles for all at once instead of a scan of all per query (the
   // scans were 60% of a frame). Sort order is by (x, index); the scene barely changes
@@ -367,12 +383,12 @@ namespace highway {
 // only looked at for the safety check, and only when the gain is worth it: the same
 // decision as physics::mobil_should_change for a fraction of the IDM evaluations.
 // v's free-road IDM term (idm_free_road) is passed in: the frame knows it already.
-CONVOY_HD_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
-                                   const physics::MobilParams<float>& mobil,
-                                   const std::int32_t* lane, const float* x, const float* speed,
-                                   const float* target_speed, std::int32_t n, std::int32_t v,
-                                   std::int32_t cand, float self_a, float free_road,
-                                   std::int32_t new_front, std::int32_t new_rear) {
+CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
+                                      const physics::MobilParams<float>& mobil,
+                                      const std::int32_t* lane, const float* x, const float* speed,
+                                      const float* target_speed, std::int32_t n, std::int32_t v,
+                                      std::int32_t cand, float self_a, float free_road,
+                                      std::int32_t new_front, std::int32_t new_rear) {
   if (mobil.politeness != 0.0f) {
     return physics::mobil_should_change(
         mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
@@ -525,9 +541,11 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
   const float* length = s.length + base;
   const float* width = s.width + base;
+  const bool sized = p.length.varies() || p.width.varies();
   for (std::int32_t v = 1; v < n; ++v) {
     // boxes farther apart than the sum of their half length + half width cannot touch
-    const float reach = (kLength + kWidth) / 2 + (length[v] + width[v]) / 2;
+    const float reach =
+        sized ? (kLength + kWidth) / 2 + (length[v] + width[v]) / 2 : kLength + kWidth;
     if (fabsf(x[v] - x[0]) > reach || fabsf(y[v] - y[0]) > reach) continue;
     const physics::OrientedBox<float> other{
         {x[v], y[v]}, {length[v] / 2, width[v] / 2}, heading[v]};
