@@ -177,6 +177,7 @@ const std::map<std::string, Scene>& scenes() {
   static const std::map<std::string, Scene> all = {
       {"CartPole-v1", cartpole_scene()},
       {"Highway-v0", highway_scene()},
+      {"Merge-v0", merge_scene()},
   };
   return all;
 }

@@ -66,10 +66,14 @@ expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
-for f in hw.png cp.png; do
+expect 0 "wrote" -- render --env Merge-v0 --policy baseline --steps 6 --out "$tmp/mg.png"
+expect 0 "wrote" -- render --env Merge-v0 --steps 4 --out "$tmp/mg.gif"
+for f in hw.png cp.png mg.png; do
   head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
 done
-head -c 6 "$tmp/hw.gif" | grep -q "GIF89a" || { echo "FAIL: hw.gif is not a GIF89a"; fail=1; }
+for f in hw.gif mg.gif; do
+  head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
+done
 expect 2 "allowed: a path ending in .png or .gif" -- render --env Highway-v0 --out "$tmp/x.jpg"
 expect 2 "has no drawing yet" -- render --env Acrobot-v1 --out "$tmp/x.png"
 expect 2 "no scripted baseline" -- render --env CartPole-v1 --policy baseline --out "$tmp/x.png"
