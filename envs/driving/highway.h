@@ -57,6 +57,7 @@ constexpr float kTauHeading = 0.2f;                  // ControlledVehicle.TAU_HE
 constexpr float kTauLateral = 0.6f;                  // ControlledVehicle.TAU_LATERAL
 constexpr float kMaxSteering = 1.0471975511965976f;  // ControlledVehicle.MAX_STEERING_ANGLE pi/3
 constexpr float kPerception = 5.0f * kMaxSpeed;      // Vehicle perception distance, m
+constexpr float kMaxSlip = 0.7137243789447656f;      // atan(tan(kMaxSteering) / 2), rad
 constexpr int kFeatures = 7;                         // presence, x, y, vx, vy, cos h, sin h
 constexpr int kLidarFeatures = 2;                    // distance, relative speed along the ray
 constexpr int kMaxLidarCells = 64;
@@ -271,9 +272,9 @@ CONVOY_HD_INLINE float not_zero(float v) {
   return fabsf(v) > 1e-2f ? v : (v >= 0.0f ? 1e-2f : -1e-2f);
 }
 
-// ControlledVehicle.steering_control: a lateral P
-// controller gives a heading reference, a heading P controller a yaw rate, inverted through
-// the bicycle model to a wheel angle.
+// ControlledVehicle.steering_control: a lateral P controller gives a heading reference, a
+// heading P controller a yaw rate, inverted through the bicycle model to the slip angle at the
+// centre (what the wheel angle highway-env computes does to the car).
 // lateral: offset from the lane's centre (+ towards +y); lane_heading: the lane's heading a
 // pursuit distance ahead (0 on a straight lane).
 CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, float heading,
@@ -284,9 +285,12 @@ CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, f
       lane_heading + clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
   const float heading_rate = (1.0f / kTauHeading) * physics::wrap_angle(heading_ref - heading);
   const float slip = asinf(clampf(kLength / 2 / not_zero(speed) * heading_rate, -1, 1));
-  // atan(2 tan(slip)) as atan2: at slip = asin(1) float's tan(pi/2) is a huge NEGATIVE number
-  // (float pi/2 lies just above the true one) and would steer the wrong way
-  return clampf(atan2f(2 * sinf(slip), cosf(slip)), -kMaxSteering, kMaxSteering);
+  // highway-env turns the slip into a wheel angle atan(2 tan(slip)) clipped to +-pi/3, and the
+  // bicycle model turns the wheel angle back into the slip atan(tan(wheel) / 2): that is the
+  // slip itself, clipped to atan(tan(pi/3) / 2). Returning it skips five transcendental calls
+  // per steering car and frame (atan2, sin, cos here; tan, atan in the model), with results
+  // that differ from the round trip by float rounding only (see BENCHMARKS.md).
+  return clampf(slip, -kMaxSlip, kMaxSlip);
 }
 
 // The settled test sits apart from the controller so the compiler inlines it into the frame
@@ -405,9 +409,9 @@ CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
 // The straight highway's answers to traffic_frame's questions about the road (a Road):
 // every lane straight along x, any neighbouring lane open, nothing on the road but vehicles.
 struct StraightRoad {
-  // wheel angle that keeps a car in (or steers it to) lane `lane`
-  CONVOY_HD static float steer(const Params&, std::int32_t lane, float, float y, float heading,
-                               float speed) {
+  // slip angle that keeps a car in (or steers it to) lane `lane`
+  CONVOY_HD static float slip(const Params&, std::int32_t lane, float, float y, float heading,
+                              float speed) {
     return steering_control(y, heading, speed, lane);
   }
   // whether MOBIL may move a car at x from lane `from` to lane `to`
@@ -432,7 +436,10 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   float* target_speed = s.target_speed + base;
   std::int32_t* target_lane = s.target_lane + base;
   float* timer = s.lane_timer + base;
-  float acc[kMaxVehicles], steer[kMaxVehicles];
+  // acc: m/s^2; slip: rad, the bicycle's slip angle from the lane keeper (or, for an ego
+  // under continuous control, its wheel angle)
+  float acc[kMaxVehicles], slip[kMaxVehicles];
+  const bool wheel_given = !Discrete && !p.autopilot;
   std::int32_t lane[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
   std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
@@ -441,15 +448,15 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
 
   for (std::int32_t v = 0; v < n; ++v) {
-    if (v == 0 && !Discrete && !p.autopilot) {
+    if (v == 0 && wheel_given) {
       acc[0] = s.accel[i];
-      steer[0] = s.steer[i];
+      slip[0] = s.steer[i];
       continue;
     }
     if (v == 0 && !p.autopilot) {
       // MDPVehicle: P control towards the target speed and lane
       acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
-      steer[0] = Road::steer(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
+      slip[0] = Road::slip(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
       continue;
     }
     physics::IdmParams<float> idm = idm0;
@@ -507,7 +514,7 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     // can then roll backwards and flip the lane keeper's sign)
     const float stop = -speed[v] / p.dt;
     acc[v] = acc[v] < stop ? stop : acc[v];
-    steer[v] = Road::steer(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
+    slip[v] = Road::slip(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
   }
 
   // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
@@ -516,7 +523,7 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     float a = acc[v];
     if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
     if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
-    if (steer[v] == 0.0f) {
+    if (slip[v] == 0.0f) {
       // wheels straight: no slip and no yaw, the bicycle model moves along the heading
       if (heading[v] == 0.0f) {
         x[v] += speed[v] * p.dt;
@@ -527,14 +534,24 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
       speed[v] += a * p.dt;
       continue;
     }
-    const float state[4] = {x[v], y[v], heading[v], speed[v]};
-    const float u[2] = {a, steer[v]};
-    float d[4];
-    physics::bicycle_derivative(car, state, u, d);
-    x[v] += d[0] * p.dt;
-    y[v] += d[1] * p.dt;
-    heading[v] += d[2] * p.dt;
-    speed[v] += d[3] * p.dt;
+    if (v == 0 && wheel_given) {
+      const float state[4] = {x[v], y[v], heading[v], speed[v]};
+      const float u[2] = {a, slip[v]};
+      float d[4];
+      physics::bicycle_derivative(car, state, u, d);
+      x[v] += d[0] * p.dt;
+      y[v] += d[1] * p.dt;
+      heading[v] += d[2] * p.dt;
+      speed[v] += d[3] * p.dt;
+      continue;
+    }
+    // bicycle_derivative with the slip known: x' = v cos(h + slip), y' = v sin(h + slip),
+    // h' = v sin(slip) / l_r
+    const float course = heading[v] + slip[v];
+    x[v] += speed[v] * cosf(course) * p.dt;
+    y[v] += speed[v] * sinf(course) * p.dt;
+    heading[v] += speed[v] * sinf(slip[v]) / car.l_r * p.dt;
+    speed[v] += a * p.dt;
   }
 
   // ego-only collision checks (highway-fast-v0 disables the others')

@@ -82,8 +82,8 @@ CONVOY_HD_INLINE float ramp_heading(float x) {
 
 // merge-v0's road for highway::traffic_frame (see highway::StraightRoad).
 struct MergeRoad {
-  CONVOY_HD static float steer(const highway::Params&, std::int32_t lane, float x, float y,
-                               float heading, float speed) {
+  CONVOY_HD static float slip(const highway::Params&, std::int32_t lane, float x, float y,
+                              float heading, float speed) {
     if (lane != kRampLane) return highway::steering_control(y, heading, speed, lane);
     return highway::lane_keeping(y - ramp_y(x), ramp_heading(x + speed * kTauPursuit), heading,
                                  speed);
