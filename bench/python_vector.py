@@ -7,6 +7,9 @@ Measures (best of 3 repetitions each):
     (gymnasium.make_vec("CartPole-v1", vectorization_mode="vector_entry_point")) and
     EnvPool's CartPole-v1, all at the same thread count.
 Actions are drawn up front (64 random batches, cycled) so that no peer pays for sampling.
+Convoy runs in both auto-reset modes: NEXT_STEP is what Gymnasium's CartPoleVectorEnv and
+EnvPool do (the like-for-like figure); SAME_STEP adds Gymnasium's infos["final_obs"] object
+array.
 
 Usage: python3 bench/python_vector.py [--threads 2] [--steps 2000] [--json out.json]
 Installs gymnasium and envpool from PyPI when they are missing; needs `pip install .` first.
@@ -49,13 +52,14 @@ def measure(impl, n, threads, steps):
     gym = ensure("gymnasium", "gymnasium>=1.1,<2")
     rng = np.random.default_rng(0)
     acts = [rng.integers(0, 2, size=n).astype(np.int32) for _ in range(64)]
-    if impl == "convoy":
+    if impl.startswith("convoy"):
         import convoy
         from convoy import _core
 
         _core.set_cpu_threads(threads)
-        env = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0)
-        name = "convoy"
+        mode = "next_step" if impl == "convoy-next" else "same_step"
+        env = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0, autoreset_mode=mode)
+        name = f"convoy ({mode})"
     elif impl == "gymnasium":
         env = gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
         name = f"gymnasium {gym.__version__} CartPoleVectorEnv"
@@ -86,7 +90,7 @@ def main():
     # which would steal a core from whatever ran next in the same process
     rows = []
     for n in (1, 4096):
-        for impl in ("convoy", "gymnasium", "envpool"):
+        for impl in ("convoy-next", "convoy-same", "gymnasium", "envpool"):
             out = subprocess.run(
                 [sys.executable, __file__, "--threads", str(args.threads), "--steps",
                  str(args.steps), "--one", impl, str(n)],

@@ -1,7 +1,10 @@
 // convoy._core: the pybind11 module under the `convoy` Python package. It exposes the
-// registry and the VecEnv engine with zero-copy numpy views of the CPU buffers (valid until
-// the next step; the views keep the env alive). The Gymnasium VectorEnv on top is pure
-// Python (bindings/convoy/vector.py). The GIL is released while the engine steps.
+// registry and the VecEnv engine with zero-copy views of its buffers (valid until the next
+// step; the views keep the env alive): numpy arrays on the CPU, DeviceBuffer objects that
+// speak DLPack (__dlpack__, __dlpack_device__) and __cuda_array_interface__ on CUDA. The
+// Gymnasium VectorEnv on top is pure Python (bindings/convoy/vector.py). The GIL is released
+// while the engine steps.
+#include <dlpack/dlpack.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -14,12 +17,121 @@
 
 #include "envs/registry.h"
 #include "rl/ppo.h"
+#include "sim/autoreset.h"
 #include "sim/error.h"
 
 namespace py = pybind11;
 
 namespace convoy::python {
 namespace {
+
+// A zero-copy view of one engine buffer for DLPack consumers (torch.from_dlpack, cupy,
+// numpy.from_dlpack) and, on CUDA, __cuda_array_interface__ consumers. The view holds a
+// reference to its owner (the Python env object), so the memory outlives every consumer; the
+// contents are those of the last step (valid until the next one). Stream semantics: every
+// step ends with the device synchronised (compose_step_outputs counts on the host), so the
+// data is complete on any stream when step() returns and no stream handshake is needed.
+struct DeviceBuffer {
+  py::object owner;
+  void* data = nullptr;
+  std::vector<std::int64_t> shape;
+  DLDataType dtype{};
+  Device device = Device::cpu();
+
+  py::tuple dlpack_device() const {
+    return py::make_tuple(static_cast<int>(device.is_cuda() ? kDLCUDA : kDLCPU),
+                          device.is_cuda() ? device.index() : 0);
+  }
+
+  std::string typestr() const {
+    const char kind = dtype.code == kDLFloat ? 'f' : (dtype.code == kDLInt ? 'i' : 'u');
+    const int bytes = dtype.bits / 8;
+    return std::string(bytes == 1 ? "|" : "<") + kind + std::to_string(bytes);
+  }
+
+  py::dict cuda_array_interface() const {
+    if (!device.is_cuda()) {
+      throw py::attribute_error("__cuda_array_interface__: this buffer is in CPU memory");
+    }
+    py::dict d;
+    py::list dims;
+    for (auto v : shape) dims.append(v);
+    d["shape"] = py::tuple(dims);
+    d["typestr"] = typestr();
+    d["data"] = py::make_tuple(reinterpret_cast<std::uintptr_t>(data), false);
+    d["version"] = 3;
+    d["strides"] = py::none();  // C-contiguous
+    d["stream"] = py::none();   // complete when step() returned: no synchronisation needed
+    return d;
+  }
+
+  // The legacy "dltensor" capsule (DLPack 0.6; consumers that ask for a versioned one accept
+  // it). stream: the consumer's stream, only checked for the value the spec forbids.
+  py::capsule dlpack(py::object stream, py::object /*max_version*/, py::object dl_device,
+                     py::object copy) const {
+    if (!copy.is_none() && copy.cast<bool>()) {
+      throw py::buffer_error("__dlpack__(copy=True): Convoy's buffers are exported without a copy");
+    }
+    if (!dl_device.is_none() && !dl_device.equal(dlpack_device())) {
+      throw py::buffer_error("__dlpack__: dl_device " + std::string(py::str(dl_device)) +
+                             " differs from the buffer's " + std::string(py::str(dlpack_device())));
+    }
+    if (!stream.is_none() && device.is_cpu() && stream.cast<std::int64_t>() != -1) {
+      throw py::buffer_error("__dlpack__: stream must be None for a CPU buffer");
+    }
+    struct Holder {
+      DLManagedTensor tensor;
+      std::vector<std::int64_t> shape;
+      py::object owner;
+    };
+    auto* h = new Holder{};
+    h->shape = shape;
+    h->owner = owner;
+    h->tensor.dl_tensor.data = data;
+    h->tensor.dl_tensor.device = {device.is_cuda() ? kDLCUDA : kDLCPU,
+                                  device.is_cuda() ? device.index() : 0};
+    h->tensor.dl_tensor.ndim = static_cast<int>(shape.size());
+    h->tensor.dl_tensor.dtype = dtype;
+    h->tensor.dl_tensor.shape = h->shape.data();
+    h->tensor.dl_tensor.strides = nullptr;  // compact, row-major
+    h->tensor.dl_tensor.byte_offset = 0;
+    h->tensor.manager_ctx = h;
+    h->tensor.deleter = [](DLManagedTensor* t) {
+      py::gil_scoped_acquire gil;  // consumers may free from any thread
+      delete static_cast<Holder*>(t->manager_ctx);
+    };
+    // a capsule nobody consumed (still named "dltensor") frees its tensor itself
+    return py::capsule(&h->tensor, "dltensor", [](PyObject* cap) {
+      if (PyCapsule_IsValid(cap, "dltensor")) {
+        auto* t = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
+        if (t && t->deleter) t->deleter(t);
+      }
+    });
+  }
+};
+
+template <class T>
+DLDataType dl_dtype() {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    return {kDLFloat, static_cast<std::uint8_t>(8 * sizeof(T)), 1};
+  } else if constexpr (std::is_signed_v<T>) {
+    return {kDLInt, static_cast<std::uint8_t>(8 * sizeof(T)), 1};
+  } else {
+    return {kDLUInt, static_cast<std::uint8_t>(8 * sizeof(T)), 1};
+  }
+}
+
+template <class T>
+DeviceBuffer device_buffer(py::object owner, const DeviceArray<T>& a,
+                           std::vector<std::int64_t> shape) {
+  DeviceBuffer b;
+  b.owner = std::move(owner);
+  b.data = const_cast<T*>(a.data());
+  b.shape = std::move(shape);
+  b.dtype = dl_dtype<T>();
+  b.device = a.device();
+  return b;
+}
 
 class PyVecEnv {
  public:
@@ -44,46 +156,22 @@ class PyVecEnv {
   void close() { env_.reset(); }
   bool closed() const { return !env_; }
 
-  void reset(std::uint64_t seed) { env().reset(seed); }
-  void reset_seeds(const std::vector<std::uint64_t>& seeds) { env().reset(seeds); }
+  void reset(std::uint64_t seed) {
+    env().reset(seed);
+    pending_ = false;
+  }
+  void reset_seeds(const std::vector<std::uint64_t>& seeds) {
+    env().reset(seeds);
+    pending_ = false;
+  }
 
-  // actions: a numpy array of shape (num_envs,) for Discrete, (num_envs, act_dim) for Box
-  // ((num_envs,) too when act_dim is 1). skip: optional bool/uint8 array (num_envs,).
-  void step(py::array actions, py::object skip) {
+  // Plain step with an optional skip mask (bool/uint8 array (num_envs,)); the vector env uses
+  // step_auto. actions: see prepare_actions.
+  void step(py::object actions, py::object skip) {
     VecEnv& e = env();
-    const std::int64_t n = e.num_envs(), d = e.act_dim();
-    const bool shape_ok =
-        (actions.ndim() == 1 && actions.shape(0) == n && (e.discrete_actions() || d == 1)) ||
-        (actions.ndim() == 2 && actions.shape(0) == n && actions.shape(1) == d &&
-         !e.discrete_actions());
-    if (!shape_ok) {
-      std::string shape = "(";
-      for (py::ssize_t k = 0; k < actions.ndim(); ++k)
-        shape += std::to_string(actions.shape(k)) + ",";
-      shape += ")";
-      throw py::value_error(e.spec().name + ": actions have shape " + shape + "; expected (" +
-                            std::to_string(n) +
-                            (e.discrete_actions() ? ",)" : ", " + std::to_string(d) + ")"));
-    }
-    const char kind = actions.dtype().kind();
-    const void* src = nullptr;
-    py::array converted;
-    if (e.discrete_actions()) {
-      if (kind != 'i' && kind != 'u') {
-        throw py::value_error(e.spec().name + ": actions have dtype " +
-                              std::string(py::str(actions.dtype())) + "; allowed: integers for " +
-                              e.spec().action_space.str());
-      }
-      converted = check_and_cast<std::int32_t>(actions, e);
-    } else {
-      if (kind != 'f') {
-        throw py::value_error(e.spec().name + ": actions have dtype " +
-                              std::string(py::str(actions.dtype())) +
-                              "; allowed: float32 or float64 for " + e.spec().action_space.str());
-      }
-      converted = py::array_t<float, py::array::c_style | py::array::forcecast>(actions);
-    }
-    src = converted.data();
+    const std::int64_t n = e.num_envs();
+    py::object keep;
+    const void* d_actions = prepare_actions(actions, &keep);
     const std::uint8_t* d_skip = nullptr;
     if (!skip.is_none()) {
       auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>(skip);
@@ -92,24 +180,45 @@ class PyVecEnv {
       skip_.copy_from_host(mask.data(), n);
       d_skip = skip_.data();
     }
-    const void* d_actions = src;
-    if (e.device().is_cuda()) {
-      // the host array goes to the device first (DLPack input is a later step)
-      if (e.discrete_actions()) {
-        int_actions_.copy_from_host(static_cast<const std::int32_t*>(src), n * d);
-        d_actions = int_actions_.data();
-      } else {
-        float_actions_.copy_from_host(static_cast<const float*>(src), n * d);
-        d_actions = float_actions_.data();
-      }
-    }
     try {
       py::gil_scoped_release release;
       e.step_raw(d_actions, d_skip);
     } catch (const Error& err) {
       throw py::value_error(err.what());
     }
+    pending_ = false;
   }
+
+  // The vector env's step in one call: steps (skipping, in NEXT_STEP mode, the envs whose
+  // episode ended last step: they show their fresh episode now), then composes in one device
+  // pass what Gymnasium returns (sim/autoreset.h). Returns how many episodes ended.
+  std::int64_t step_auto(py::object actions, bool next_step) {
+    VecEnv& e = env();
+    py::object keep;
+    const void* d_actions = prepare_actions(actions, &keep);
+    ensure_outputs(next_step);
+    std::int64_t ended = 0;
+    try {
+      py::gil_scoped_release release;
+      e.step_raw(d_actions, next_step && pending_ ? skip_.data() : nullptr);
+      // skip_ is free again: it becomes this step's done mask, the next step's skip mask
+      ended = compose_step_outputs(e, next_step ? obs_out_.data() : nullptr, skip_.data(),
+                                   step_return_.data(), step_length_.data());
+    } catch (const Error& err) {
+      throw py::value_error(err.what());
+    }
+    pending_ = ended > 0;
+    return ended;
+  }
+
+  // NEXT_STEP's composed observations, valid after step_auto(..., true).
+  const DeviceArray<float>& obs_out() {
+    ensure_outputs(true);
+    return obs_out_;
+  }
+  const DeviceArray<std::uint8_t>& done() { return skip_; }
+  const DeviceArray<double>& step_return() { return step_return_; }
+  const DeviceArray<std::int32_t>& step_length() { return step_length_; }
 
   void sample_actions(std::uint64_t seed, std::uint64_t counter, py::array out) {
     VecEnv& e = env();
@@ -130,11 +239,17 @@ class PyVecEnv {
     }
   }
 
-  // A view (CPU) or a host copy (CUDA) of one engine buffer, shaped as given.
+  // One engine buffer, shaped as given: a numpy view on the CPU; on CUDA a DeviceBuffer (zero
+  // copy, DLPack / __cuda_array_interface__), or a numpy copy when host is true.
   template <class T>
-  py::array buffer(py::object self, const DeviceArray<T>& a, std::vector<py::ssize_t> shape) {
+  py::object buffer(py::object self, const DeviceArray<T>& a, std::vector<py::ssize_t> shape,
+                    bool host) {
     if (a.device().is_cpu()) {
       return py::array_t<T>(shape, a.data(), self);  // zero copy; `self` keeps the env alive
+    }
+    if (!host) {
+      return py::cast(
+          device_buffer(self, a, std::vector<std::int64_t>(shape.begin(), shape.end())));
     }
     py::array_t<T> out(shape);
     a.copy_to_host(out.mutable_data(), a.size());
@@ -142,6 +257,131 @@ class PyVecEnv {
   }
 
  private:
+  void ensure_outputs(bool next_step) {
+    VecEnv& e = env();
+    if (step_return_.size() == 0) {
+      step_return_ = DeviceArray<double>(e.device(), e.num_envs());
+      step_length_ = DeviceArray<std::int32_t>(e.device(), e.num_envs());
+    }
+    if (next_step && obs_out_.size() == 0) {
+      obs_out_ = DeviceArray<float>(e.device(), e.num_envs() * e.obs_dim());
+    }
+  }
+
+  // Device pointer to this step's actions, in the action space's dtype (int32 for Discrete,
+  // float32 for Box). Accepted: numpy arrays (or anything np.asarray takes) of shape
+  // (num_envs,) for Discrete and (num_envs, act_dim) for Box ((num_envs,) too when act_dim is
+  // 1), copied to the device on CUDA; and, on CUDA, any DLPack producer on this env's device
+  // (a torch or CuPy tensor) of exactly that dtype and shape, read in place with no copy.
+  // `keep` holds whatever the pointer lives in until the step is done.
+  const void* prepare_actions(py::object actions, py::object* keep) {
+    VecEnv& e = env();
+    if (e.device().is_cuda() && !py::isinstance<py::array>(actions) &&
+        py::hasattr(actions, "__dlpack_device__")) {
+      const auto dev = actions.attr("__dlpack_device__")().cast<std::pair<int, int>>();
+      if (dev.first == kDLCUDA) return dlpack_actions(actions, dev.second, keep);
+    }
+    py::array a = py::array::ensure(actions);
+    if (!a) throw py::value_error(e.spec().name + ": actions must be an array");
+    const std::int64_t n = e.num_envs(), d = e.act_dim();
+    std::vector<std::int64_t> shape(a.shape(), a.shape() + a.ndim());
+    check_action_shape(shape);
+    const char kind = a.dtype().kind();
+    py::array converted;
+    if (e.discrete_actions()) {
+      if (kind != 'i' && kind != 'u') {
+        throw py::value_error(e.spec().name + ": actions have dtype " +
+                              std::string(py::str(a.dtype())) + "; allowed: integers for " +
+                              e.spec().action_space.str());
+      }
+      // int32 (C-contiguous) is used as it is: the engine validates every index itself
+      // (VecEnv::step_raw, same message, state untouched); other integer dtypes are range
+      // checked in their own width first, so a narrowing cast cannot wrap a bad value into range
+      if (a.dtype().is(py::dtype::of<std::int32_t>()) && (a.flags() & py::array::c_style)) {
+        converted = a;
+      } else {
+        converted = check_and_cast<std::int32_t>(a, e);
+      }
+    } else {
+      if (kind != 'f') {
+        throw py::value_error(e.spec().name + ": actions have dtype " +
+                              std::string(py::str(a.dtype())) +
+                              "; allowed: float32 or float64 for " + e.spec().action_space.str());
+      }
+      converted = py::array_t<float, py::array::c_style | py::array::forcecast>(a);
+    }
+    *keep = converted;
+    if (e.device().is_cpu()) return converted.data();
+    if (e.discrete_actions()) {
+      int_actions_.copy_from_host(static_cast<const std::int32_t*>(converted.data()), n * d);
+      return int_actions_.data();
+    }
+    float_actions_.copy_from_host(static_cast<const float*>(converted.data()), n * d);
+    return float_actions_.data();
+  }
+
+  void check_action_shape(const std::vector<std::int64_t>& shape) {
+    VecEnv& e = env();
+    const std::int64_t n = e.num_envs(), d = e.act_dim();
+    const bool ok = (shape.size() == 1 && shape[0] == n && (e.discrete_actions() || d == 1)) ||
+                    (shape.size() == 2 && shape[0] == n && shape[1] == d && !e.discrete_actions());
+    if (ok) return;
+    std::string text = "(";
+    for (auto v : shape) text += std::to_string(v) + ",";
+    text += ")";
+    throw py::value_error(e.spec().name + ": actions have shape " + text + "; expected (" +
+                          std::to_string(n) +
+                          (e.discrete_actions() ? ",)" : ", " + std::to_string(d) + ")"));
+  }
+
+  // A CUDA DLPack producer's memory, used in place. Out-of-range values are still caught by
+  // the engine's own validation (VecEnv::step_raw), which leaves the state untouched.
+  const void* dlpack_actions(py::object actions, int device_id, py::object* keep) {
+    VecEnv& e = env();
+    if (device_id != e.device().index()) {
+      throw py::value_error(e.spec().name + ": actions are on cuda:" + std::to_string(device_id) +
+                            "; allowed: this env's device " + e.device().str());
+    }
+    py::object cap;
+    try {
+      cap = actions.attr("__dlpack__")(py::arg("stream") = 1);  // our legacy default stream
+    } catch (py::error_already_set&) {
+      cap = actions.attr("__dlpack__")();
+    }
+    if (!PyCapsule_IsValid(cap.ptr(), "dltensor")) {
+      throw py::value_error(e.spec().name +
+                            ": actions' __dlpack__ did not return a DLPack capsule");
+    }
+    auto* t = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap.ptr(), "dltensor"));
+    // consumed: the capsule no longer frees it; this holder calls the producer's deleter
+    PyCapsule_SetName(cap.ptr(), "used_dltensor");
+    auto release = std::shared_ptr<DLManagedTensor>(t, [](DLManagedTensor* m) {
+      if (m->deleter) m->deleter(m);
+    });
+    *keep = py::capsule(new std::shared_ptr<DLManagedTensor>(release),
+                        [](void* p) { delete static_cast<std::shared_ptr<DLManagedTensor>*>(p); });
+    const DLTensor& x = t->dl_tensor;
+    const DLDataType want = e.discrete_actions() ? dl_dtype<std::int32_t>() : dl_dtype<float>();
+    if (x.dtype.code != want.code || x.dtype.bits != want.bits || x.dtype.lanes != 1) {
+      throw py::value_error(e.spec().name + ": CUDA actions must be " +
+                            (e.discrete_actions() ? "int32" : "float32") + " (code " +
+                            std::to_string(x.dtype.code) + ", " + std::to_string(x.dtype.bits) +
+                            " bits given)");
+    }
+    std::vector<std::int64_t> shape(x.shape, x.shape + x.ndim);
+    check_action_shape(shape);
+    if (x.strides) {  // must be compact row-major
+      std::int64_t expect = 1;
+      for (int k = x.ndim - 1; k >= 0; --k) {
+        if (x.shape[k] != 1 && x.strides[k] != expect) {
+          throw py::value_error(e.spec().name + ": CUDA actions must be contiguous");
+        }
+        expect *= x.shape[k];
+      }
+    }
+    return static_cast<const char*>(x.data) + x.byte_offset;
+  }
+
   template <class T>
   static py::array check_and_cast(py::array actions, VecEnv& e) {
     // range check in the caller's dtype before any narrowing cast
@@ -161,7 +401,11 @@ class PyVecEnv {
   std::unique_ptr<VecEnv> env_;
   DeviceArray<std::int32_t> int_actions_;
   DeviceArray<float> float_actions_;
-  DeviceArray<std::uint8_t> skip_;
+  DeviceArray<std::uint8_t> skip_;   // NEXT_STEP's skip mask = the last step's done mask
+  DeviceArray<float> obs_out_;       // NEXT_STEP's composed observations
+  DeviceArray<double> step_return_;  // return of the episode that ended this step, else 0
+  DeviceArray<std::int32_t> step_length_;
+  bool pending_ = false;  // NEXT_STEP: some envs show their fresh episode on the next step
 };
 
 // A PPO learner on its own env (CPU), stepped one iteration at a time from Python.
@@ -226,16 +470,24 @@ class PyPpo {
   std::unique_ptr<rl::Ppo> ppo_;
 };
 
-// A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim).
-template <class T>
-auto env_buffer(const DeviceArray<T>& (VecEnv::*get)() const, bool per_obs_element) {
-  return [get, per_obs_element](py::object self) {
+// A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim), as
+// PyVecEnv::buffer does (argument `host`).
+template <class T, class Get>
+auto env_buffer(Get get, bool per_obs_element) {
+  return [get, per_obs_element](py::object self, bool host) {
     auto& s = self.cast<PyVecEnv&>();
     const VecEnv& e = s.env();
     std::vector<py::ssize_t> shape{e.num_envs()};
     if (per_obs_element) shape.push_back(e.obs_dim());
-    return s.buffer(self, (e.*get)(), shape);
+    const DeviceArray<T>& a = get(s);
+    return s.buffer(self, a, shape, host);
   };
+}
+
+template <class T>
+auto engine_buffer(const DeviceArray<T>& (VecEnv::*get)() const, bool per_obs_element) {
+  return env_buffer<T>([get](PyVecEnv& s) -> const DeviceArray<T>& { return (s.env().*get)(); },
+                       per_obs_element);
 }
 
 py::dict space_dict(const Space& s) {
@@ -259,6 +511,7 @@ py::dict spec_dict(const EnvSpec& s) {
   d["observation_space"] = space_dict(s.observation_space);
   d["action_space"] = space_dict(s.action_space);
   d["max_episode_steps"] = s.max_episode_steps;
+  d["has_outcome"] = s.has_outcome;
   d["reward_threshold"] = std::isnan(s.reward_threshold)
                               ? py::object(py::none())
                               : py::object(py::float_(s.reward_threshold));
@@ -328,11 +581,71 @@ PYBIND11_MODULE(_core, m) {
             s.env().set_state(i, state, elapsed);
           },
           py::arg("env"), py::arg("state"), py::arg("elapsed_steps") = 0)
-      .def("obs", cp::env_buffer(&convoy::VecEnv::obs, true))
-      .def("final_obs", cp::env_buffer(&convoy::VecEnv::final_obs, true))
-      .def("reward", cp::env_buffer(&convoy::VecEnv::reward, false))
-      .def("terminated", cp::env_buffer(&convoy::VecEnv::terminated, false))
-      .def("truncated", cp::env_buffer(&convoy::VecEnv::truncated, false))
-      .def("final_episode_return", cp::env_buffer(&convoy::VecEnv::final_episode_return, false))
-      .def("final_episode_length", cp::env_buffer(&convoy::VecEnv::final_episode_length, false));
+      .def("step_auto", &PyVecEnv::step_auto, py::arg("actions"), py::arg("next_step"))
+      .def("obs", cp::engine_buffer(&convoy::VecEnv::obs, true), py::arg("host") = false)
+      .def("final_obs", cp::engine_buffer(&convoy::VecEnv::final_obs, true),
+           py::arg("host") = false)
+      .def("reward", cp::engine_buffer(&convoy::VecEnv::reward, false), py::arg("host") = false)
+      .def("terminated", cp::engine_buffer(&convoy::VecEnv::terminated, false),
+           py::arg("host") = false)
+      .def("truncated", cp::engine_buffer(&convoy::VecEnv::truncated, false),
+           py::arg("host") = false)
+      .def("final_episode_return", cp::engine_buffer(&convoy::VecEnv::final_episode_return, false),
+           py::arg("host") = false)
+      .def("final_episode_length", cp::engine_buffer(&convoy::VecEnv::final_episode_length, false),
+           py::arg("host") = false)
+      .def("final_outcome", cp::engine_buffer(&convoy::VecEnv::final_outcome, false),
+           py::arg("host") = false)
+      .def("obs_out",
+           cp::env_buffer<float>(
+               [](PyVecEnv & s) -> const auto& { return s.obs_out(); }, true),
+           py::arg("host") = false)
+      .def("done",
+           cp::env_buffer<std::uint8_t>(
+               [](PyVecEnv & s) -> const auto& { return s.done(); }, false),
+           py::arg("host") = false)
+      .def("step_episode_return",
+           cp::env_buffer<double>(
+               [](PyVecEnv & s) -> const auto& { return s.step_return(); }, false),
+           py::arg("host") = false)
+      .def("step_episode_length",
+           cp::env_buffer<std::int32_t>(
+               [](PyVecEnv & s) -> const auto& { return s.step_length(); }, false),
+           py::arg("host") = false)
+      .def(
+          "dlpack_view",
+          [](py::object self, const std::string& name) {
+            // any buffer as a DeviceBuffer, on either device (the CPU ones are numpy views
+            // elsewhere; this is how the DLPack export is tested without a GPU)
+            auto& s = self.cast<PyVecEnv&>();
+            const convoy::VecEnv& e = s.env();
+            const std::int64_t n = e.num_envs();
+            if (name == "obs") return cp::device_buffer(self, e.obs(), {n, e.obs_dim()});
+            if (name == "reward") return cp::device_buffer(self, e.reward(), {n});
+            if (name == "terminated") return cp::device_buffer(self, e.terminated(), {n});
+            if (name == "episode_return") return cp::device_buffer(self, e.episode_return(), {n});
+            if (name == "episode_length") return cp::device_buffer(self, e.episode_length(), {n});
+            throw py::value_error("dlpack_view: unknown buffer '" + name +
+                                  "'; allowed: obs, reward, terminated, episode_return, "
+                                  "episode_length");
+          },
+          py::arg("name"));
+
+  py::class_<cp::DeviceBuffer>(m, "DeviceBuffer",
+                               "A zero-copy view of a Convoy buffer for DLPack consumers "
+                               "(torch.from_dlpack, cupy.from_dlpack, numpy.from_dlpack) and "
+                               "__cuda_array_interface__ consumers; valid until the next step.")
+      .def_property_readonly("shape",
+                             [](const cp::DeviceBuffer& b) {
+                               py::list l;
+                               for (auto v : b.shape) l.append(v);
+                               return py::tuple(l);
+                             })
+      .def_property_readonly("typestr", &cp::DeviceBuffer::typestr)
+      .def_property_readonly("device", [](const cp::DeviceBuffer& b) { return b.device.str(); })
+      .def("__dlpack_device__", &cp::DeviceBuffer::dlpack_device)
+      .def("__dlpack__", &cp::DeviceBuffer::dlpack, py::kw_only(), py::arg("stream") = py::none(),
+           py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(),
+           py::arg("copy") = py::none())
+      .def_property_readonly("__cuda_array_interface__", &cp::DeviceBuffer::cuda_array_interface);
 }

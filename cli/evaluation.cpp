@@ -19,18 +19,22 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
       env->discrete_actions() ? static_cast<void*>(ia.data()) : static_cast<void*>(fa.data());
   env->reset(seed);
   std::vector<double> ret(episodes, NAN), len(episodes, 0);
-  int left = episodes, early = 0;
+  int left = episodes, early = 0, success = 0, collision = 0;
+  const bool outcomes = env->spec().has_outcome;
   for (int t = 0; left > 0 && t < 1000000; ++t) {
     policy(*env, actions, t);
     env->step_raw(actions);
     const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
     const auto r = env->final_episode_return().to_host();
     const auto l = env->final_episode_length().to_host();
+    const auto out = env->final_outcome().to_host();
     for (int i = 0; i < episodes; ++i) {
       if (!std::isnan(ret[i]) || !(term[i] || trunc[i])) continue;
       ret[i] = r[i];
       len[i] = l[i];
       early += term[i] && !trunc[i];
+      success += out[i] == static_cast<std::uint8_t>(EpisodeOutcome::kSuccess);
+      collision += out[i] == static_cast<std::uint8_t>(EpisodeOutcome::kCollision);
       --left;
     }
   }
@@ -42,6 +46,10 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
   for (int i = 0; i < episodes; ++i) e.std += (ret[i] - e.mean) * (ret[i] - e.mean) / episodes;
   e.std = std::sqrt(e.std);
   e.early_end_rate = static_cast<double>(early) / episodes;
+  if (outcomes) {
+    e.success_rate = static_cast<double>(success) / episodes;
+    e.collision_rate = static_cast<double>(collision) / episodes;
+  }
   return e;
 }
 
@@ -73,14 +81,29 @@ PolicyComparison compare_policies(const std::string& env_name, const Config& env
 }
 
 void print_comparison(const PolicyComparison& c) {
-  std::printf("evaluation over %d episodes (return mean +- std, early ends):\n", c.episodes);
-  auto row = [](const char* name, const EvalResult& r) {
-    std::printf("  %-9s %8.2f +- %6.2f  %4.0f%%\n", name, r.mean, r.std, 100 * r.early_end_rate);
+  const bool outcomes = !std::isnan(c.random.success_rate);
+  std::printf("evaluation over %d episodes (return mean +- std, early ends%s):\n", c.episodes,
+              outcomes ? ", success, collisions" : "");
+  auto row = [outcomes](const char* name, const EvalResult& r) {
+    std::printf("  %-9s %8.2f +- %6.2f  %4.0f%%", name, r.mean, r.std, 100 * r.early_end_rate);
+    if (outcomes) {
+      std::printf("  %4.0f%%  %4.0f%%", 100 * r.success_rate, 100 * r.collision_rate);
+    }
+    std::printf("\n");
   };
   row("PPO", c.trained);
   if (c.has_baseline) row("baseline", c.baseline);
   row("random", c.random);
 }
+
+namespace {
+std::string number_or_null(double x) {
+  if (std::isnan(x)) return "null";
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+}  // namespace
 
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds) {
@@ -88,9 +111,16 @@ std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
   js << "{\"env\": \"" << c.env << "\", \"algo\": \"ppo\", \"episodes\": " << c.episodes
      << ", \"mean_return\": " << c.trained.mean << ", \"std_return\": " << c.trained.std
      << ", \"early_end_rate\": " << c.trained.early_end_rate
-     << ", \"mean_length\": " << c.trained.mean_length << ", \"baseline_mean_return\": "
+     << ", \"mean_length\": " << c.trained.mean_length
+     << ", \"success_rate\": " << number_or_null(c.trained.success_rate)
+     << ", \"collision_rate\": " << number_or_null(c.trained.collision_rate)
+     << ", \"baseline_mean_return\": "
      << (c.has_baseline ? std::to_string(c.baseline.mean) : std::string("null"))
-     << ", \"random_mean_return\": " << c.random.mean << ", \"env_steps\": " << env_steps;
+     << ", \"baseline_success_rate\": "
+     << number_or_null(c.has_baseline ? c.baseline.success_rate : NAN)
+     << ", \"random_mean_return\": " << c.random.mean
+     << ", \"random_success_rate\": " << number_or_null(c.random.success_rate)
+     << ", \"env_steps\": " << env_steps;
   if (train_seconds >= 0) js << ", \"train_seconds\": " << train_seconds;
   js << "}";
   return js.str();

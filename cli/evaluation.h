@@ -3,6 +3,7 @@
 // a uniformly random policy, all from the same seeds.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -17,6 +18,9 @@ struct EvalResult {
   double mean = 0, std = 0;
   double early_end_rate = 0;  // episodes that terminated before the time limit
   double mean_length = 0;
+  // where the env reports episode outcomes (EnvSpec::has_outcome): the share of episodes that
+  // ended in success / in a collision; NaN otherwise
+  double success_rate = NAN, collision_rate = NAN;
 };
 
 // One episode in each of `episodes` envs (reset from `seed`), acting by `policy`, until every
@@ -36,7 +40,9 @@ PolicyComparison compare_policies(const std::string& env_name, const Config& env
                                   int episodes, std::uint64_t seed, rl::Ppo& ppo);
 void print_comparison(const PolicyComparison& c);
 // One JSON object: env, episodes, mean_return, std_return, early_end_rate, mean_length,
-// baseline_mean_return (null without a baseline), random_mean_return, and the extras given.
+// success_rate and collision_rate (null where the env has no outcomes), baseline_mean_return
+// (null without a baseline), baseline_success_rate, random_mean_return, random_success_rate,
+// and the extras given.
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds);
 

@@ -178,6 +178,8 @@ const std::map<std::string, Scene>& scenes() {
       {"CartPole-v1", cartpole_scene()},
       {"Highway-v0", highway_scene()},
       {"Merge-v0", merge_scene()},
+      {"Parking-v0", parking_scene()},
+      {"DiffDriveNav-v0", diffdrive_nav_scene()},
   };
   return all;
 }

@@ -31,6 +31,8 @@ inline void fill_rect(cairo_t* cr, double x, double y, double w, double h, doubl
 Scene highway_scene();
 Scene merge_scene();
 Scene cartpole_scene();
+Scene parking_scene();
+Scene diffdrive_nav_scene();
 
 // Every drawable env by name.
 const std::map<std::string, Scene>& scenes();

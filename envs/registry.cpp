@@ -7,6 +7,7 @@ const Registry& env_registry() {
     Registry r;
     register_classic_envs(r);
     register_driving_envs(r);
+    register_robot_envs(r);
     return r;
   }();
   return registry;

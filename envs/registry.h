@@ -12,5 +12,6 @@ const Registry& env_registry();
 // Per group, in the group's .cu file.
 void register_classic_envs(Registry& registry);
 void register_driving_envs(Registry& registry);
+void register_robot_envs(Registry& registry);
 
 }  // namespace convoy

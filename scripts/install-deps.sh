@@ -3,7 +3,7 @@
 # Idempotent: when all is present it changes nothing and touches no network.
 set -euo pipefail
 
-debs=(cmake g++ make ninja-build pkg-config libgtest-dev libcli11-dev libeigen3-dev libcairo2-dev
+debs=(cmake g++ make ninja-build pkg-config libgtest-dev libcli11-dev libeigen3-dev libdlpack-dev libcairo2-dev
       libgif-dev zlib1g-dev ccache clang-format
       python3 python3-pip)
 # Thrust ships with the CUDA toolkit (CCCL); without one, Debian's copy serves the CPU build.

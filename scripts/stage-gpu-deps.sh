@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh >/dev/null
 rm -rf .deps && mkdir -p .deps/include
 cp -r /usr/include/CLI .deps/include/
+cp -r /usr/include/dlpack .deps/include/
 cp -r /usr/src/googletest .deps/googletest
 cp -r /usr/include/eigen3 .deps/eigen3
 du -sh .deps

@@ -21,6 +21,9 @@
 //     CONVOY_HD static void observe(const Params&, const View&, std::int64_t i, float* obs);
 //     CONVOY_HD static void read_state(const View&, std::int64_t i, double* s);
 //     CONVOY_HD static void write_state(const View&, std::int64_t i, const double* s);
+//     // optional: how an episode ended (EpisodeOutcome), read when it ends
+//     static constexpr bool kHasOutcome = true;
+//     CONVOY_HD static std::uint8_t outcome(const Params&, const View&, std::int64_t i);
 //   };
 //
 // Include this only from .cu files: it launches kernels.
@@ -68,6 +71,12 @@ typename E::State make_state(const Device& d, std::int64_t n, const typename E::
 }
 }  // namespace detail
 
+// True when E declares kHasOutcome = true (and so outcome()).
+template <class E, class = void>
+struct has_outcome : std::false_type {};
+template <class E>
+struct has_outcome<E, std::enable_if_t<E::kHasOutcome>> : std::true_type {};
+
 template <class E>
 EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> keys) {
   EnvSpec s;
@@ -78,6 +87,7 @@ EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> k
   s.max_episode_steps = params.max_episode_steps;
   s.reward_threshold = E::reward_threshold(params);
   s.state_dim = detail::state_dim_of<E>(params);
+  s.has_outcome = has_outcome<E>::value;
   s.config_keys = std::move(keys);
   return s;
 }
@@ -100,6 +110,7 @@ struct EngineView {
   std::int32_t* episode_length;  // (num_envs)
   double* final_return;          // (num_envs)
   std::int32_t* final_length;    // (num_envs)
+  std::uint8_t* final_outcome;   // (num_envs) EpisodeOutcome of the episode that ended
   float* obs;                    // (num_envs x obs_dim)
   float* final_obs;              // (num_envs x obs_dim)
   float* reward;                 // (num_envs)
@@ -159,6 +170,7 @@ struct StepKernel {
       E::observe(e.params, e.state, i, e.final_obs + i * e.obs_dim);
       e.final_return[i] = ret;
       e.final_length[i] = len;
+      if constexpr (has_outcome<E>::value) e.final_outcome[i] = E::outcome(e.params, e.state, i);
       const std::uint32_t next_episode = e.episode[i] + 1;
       e.episode[i] = next_episode;
       PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), next_episode, 0,
@@ -348,6 +360,7 @@ class BatchedEnv final : public VecEnv {
             episode_length_.data(),
             final_episode_return_.data(),
             final_episode_length_.data(),
+            final_outcome_.data(),
             obs_.data(),
             final_obs_.data(),
             reward_.data(),

@@ -29,7 +29,8 @@ VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
       episode_return_(device, num_envs_),
       episode_length_(device, num_envs_),
       final_episode_return_(device, num_envs_),
-      final_episode_length_(device, num_envs_) {
+      final_episode_length_(device, num_envs_),
+      final_outcome_(device, num_envs_) {
   // Buffers start zeroed so that nothing uninitialised is ever read back.
   obs_.zero();
   reward_.zero();
@@ -40,6 +41,7 @@ VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
   episode_length_.zero();
   final_episode_return_.zero();
   final_episode_length_.zero();
+  final_outcome_.zero();
 }
 
 void VecEnv::check_reset(const char* what) const {

@@ -21,6 +21,14 @@
 
 namespace convoy {
 
+// How an episode ended, for envs that say (EnvSpec::has_outcome): success and collision rates.
+enum class EpisodeOutcome : std::uint8_t {
+  kNone = 0,       // nothing notable, e.g. the time limit
+  kSuccess = 1,    // the task was achieved
+  kCollision = 2,  // hit something
+  kOffRoad = 3,    // left the drivable area
+};
+
 struct EnvSpec {
   std::string name;                                                    // "CartPole-v1"
   std::string description;                                             // one line
@@ -28,7 +36,8 @@ struct EnvSpec {
   Space action_space;                                                  // per env
   std::int64_t max_episode_steps = 0;                                  // truncation limit
   double reward_threshold = std::numeric_limits<double>::quiet_NaN();  // NaN: none
-  int state_dim = 0;  // doubles exchanged by get_state / set_state
+  int state_dim = 0;         // doubles exchanged by get_state / set_state
+  bool has_outcome = false;  // the env reports how episodes end (final_outcome)
   std::vector<ConfigKey> config_keys;
 };
 
@@ -87,6 +96,9 @@ class VecEnv {
   // Return and length of the episode that ended this step (valid where it ended).
   const DeviceArray<double>& final_episode_return() const { return final_episode_return_; }
   const DeviceArray<std::int32_t>& final_episode_length() const { return final_episode_length_; }
+  // EpisodeOutcome of the episode that ended this step (valid where it ended; 0 when the env
+  // has no outcome, see spec().has_outcome).
+  const DeviceArray<std::uint8_t>& final_outcome() const { return final_outcome_; }
 
  protected:
   void check_reset(const char* what) const;
@@ -106,6 +118,7 @@ class VecEnv {
   DeviceArray<std::int32_t> episode_length_;
   DeviceArray<double> final_episode_return_;
   DeviceArray<std::int32_t> final_episode_length_;
+  DeviceArray<std::uint8_t> final_outcome_;
 };
 
 }  // namespace convoy

@@ -74,6 +74,26 @@ done
 for f in hw.gif mg.gif; do
   head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
 done
+# Parking-v0 and DiffDriveNav-v0: pictures with both policies, and success/collision rates
+for env in Parking-v0 DiffDriveNav-v0; do
+  for policy in random baseline; do
+    expect 0 "wrote" -- render --env $env --policy $policy --seed 3 --steps 20 --out "$tmp/$env-$policy.png"
+    expect 0 "wrote" -- render --env $env --policy $policy --seed 3 --steps 6 --out "$tmp/$env-$policy.gif"
+    head -c 8 "$tmp/$env-$policy.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $env-$policy.png is not a PNG"; fail=1; }
+    head -c 6 "$tmp/$env-$policy.gif" | grep -q "GIF89a" || { echo "FAIL: $env-$policy.gif is not a GIF89a"; fail=1; }
+  done
+done
+expect 0 "wrote" -- render --env Parking-v0 --policy baseline --steps 5 --out "$tmp/pk.png" vehicles=20 length_low=4 length_high=6
+expect 2 "obstacles_max=1" -- render --env DiffDriveNav-v0 --out "$tmp/x.png" obstacles_min=3 obstacles_max=1
+expect 0 "success, collisions" -- train --env DiffDriveNav-v0 --num-envs 8 --total-steps 1024 --eval-episodes 20 --out "$tmp/dd"
+python3 - "$tmp/dd/summary.json" <<'PY' || fail=1
+import json, sys
+s = json.load(open(sys.argv[1]))
+ok = s["baseline_success_rate"] > 0.5 > s["random_success_rate"] and s["collision_rate"] is not None
+print("ok: DiffDriveNav-v0 success rates in the summary" if ok else f"FAIL: summary {s}")
+sys.exit(0 if ok else 1)
+PY
+expect 0 '"success_rate": null' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 3 --json
 expect 2 "allowed: a path ending in .png or .gif" -- render --env Highway-v0 --out "$tmp/x.jpg"
 expect 2 "has no drawing yet" -- render --env Acrobot-v1 --out "$tmp/x.png"
 expect 2 "no scripted baseline" -- render --env CartPole-v1 --policy baseline --out "$tmp/x.png"

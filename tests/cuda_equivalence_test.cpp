@@ -67,5 +67,14 @@ INSTANTIATE_TEST_SUITE_P(ClassicEnvs, CudaEquivalence,
                            return n;
                          });
 
+INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
+                         ::testing::Values("Parking-v0", "DiffDriveNav-v0"), [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return n;
+                         });
+
 }  // namespace
 }  // namespace convoy

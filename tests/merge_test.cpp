@@ -143,6 +143,7 @@ TEST(Merge, PastTheEndOfTheRoadTerminates) {
   env->step(a);
   EXPECT_EQ(env->terminated().to_host()[0], 1);
   EXPECT_EQ(env->truncated().to_host()[0], 0);
+  EXPECT_EQ(env->final_outcome().to_host()[0], 1);  // success: the end of the road
   // not a crash: in lane 1 at 30 m/s the normalised reward is (0.1 + 0.2 + 1.5) / 1.8 = 1
   EXPECT_NEAR(env->final_episode_return().to_host()[0], 1.0, 1e-5);
 }
@@ -198,6 +199,7 @@ TEST(Merge, ObstacleAtTheRampsEndIsACrash) {
   DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 0.0f});
   env->step(a);
   EXPECT_EQ(env->terminated().to_host()[0], 1);
+  EXPECT_EQ(env->final_outcome().to_host()[0], 2);  // collision
   EXPECT_LT(env->final_episode_return().to_host()[0], -0.5f);
 }
 

@@ -11,11 +11,13 @@ works too.
 """
 
 from convoy import _core
+from convoy._core import DeviceBuffer
 from convoy.train import Policy, train
 from convoy.vector import ConvoyVectorEnv, make_vec
 
 __all__ = [
     "ConvoyVectorEnv",
+    "DeviceBuffer",
     "Policy",
     "built_with_cuda",
     "cuda_device_count",

@@ -37,7 +37,9 @@ class ConvoyVectorEnv(VectorEnv):
     ``final_info``); ``"next_step"`` (Gymnasium's default) returns the terminal obs and resets
     that env on the following ``step``, ignoring its action there. Either way
     ``infos["episode"]`` holds ``r`` (return) and ``l`` (length) of episodes that ended,
-    masked by ``infos["_episode"]``.
+    masked by ``infos["_episode"]``; envs that report how episodes end (Parking-v0,
+    DiffDriveNav-v0, the driving envs) add ``infos["is_success"]`` and
+    ``infos["is_collision"]`` for them.
     """
 
     def __init__(
@@ -76,8 +78,9 @@ class ConvoyVectorEnv(VectorEnv):
         self._copy = copy
         self._default_seed = seed
         self._discrete = spec["action_space"]["kind"] == "discrete"
-        self._autoreset = np.zeros(self.num_envs, dtype=np.bool_)  # NEXT_STEP bookkeeping
-        self._pending_obs: np.ndarray | None = None  # NEXT_STEP: reset obs not yet shown
+        self._cuda = self._core.device.startswith("cuda")
+        self._next_step = mode == AutoresetMode.NEXT_STEP
+        self._has_outcome = bool(spec.get("has_outcome", False))
         self._was_reset = False
 
     @property
@@ -110,60 +113,59 @@ class ConvoyVectorEnv(VectorEnv):
             self._core.reset(int(seed))
         else:
             raise ValueError(f"seed={seed!r} is invalid; allowed: a non-negative int, a list of them, or None")
-        self._autoreset[:] = False
-        self._pending_obs = None
         self._was_reset = True
-        obs = self._core.obs()
+        obs = self._core.obs(host=self._copy)
         return (obs.copy() if self._copy else obs), {}
 
     def step(self, actions):
+        """Step every env. ``actions``: a numpy array (or anything ``np.asarray`` takes) of
+        shape ``(num_envs,)`` for Discrete, ``(num_envs, act_dim)`` for Box; on CUDA also any
+        DLPack producer on the env's GPU (torch, CuPy) of dtype int32 / float32, used without a
+        copy. On the CPU the results are numpy views of the engine's buffers; on CUDA they are
+        :class:`convoy.DeviceBuffer` views for ``torch.from_dlpack`` / ``cupy.asarray`` (both
+        valid until the next step; ``copy=True`` gives owned numpy arrays)."""
         self._check_open()
         if not self._was_reset:
             raise RuntimeError("step() called before reset()")
-        actions = np.asarray(actions)
-        mode = self.metadata["autoreset_mode"]
+        if not (self._cuda and hasattr(actions, "__dlpack_device__")):
+            actions = np.asarray(actions)
+        # the engine steps and, in one pass, composes Gymnasium's view of the step
+        # (NEXT_STEP's terminal/fresh obs, done mask, ended episodes' totals): sim/autoreset.h
+        ended = self._core.step_auto(actions, self._next_step)
+        host = self._copy
+        core = self._core
+        obs = core.obs_out(host=host) if self._next_step else core.obs(host=host)
+        rewards = core.reward(host=host)
+        terminations = core.terminated(host=host)
+        truncations = core.truncated(host=host)
+        if not self._cuda or host:
+            terminations, truncations = terminations.view(np.bool_), truncations.view(np.bool_)
         infos: dict[str, Any] = {}
-        if mode == AutoresetMode.NEXT_STEP and self._autoreset.any():
-            skip = self._autoreset.view(np.uint8)
-            self._core.step(actions, skip)
-        else:
-            skip = None
-            self._core.step(actions)
-        obs = self._core.obs()
-        rewards = self._core.reward()
-        terminations = self._core.terminated().view(np.bool_)
-        truncations = self._core.truncated().view(np.bool_)
-        done = terminations | truncations
-        if mode == AutoresetMode.NEXT_STEP:
-            if done.any() or self._pending_obs is not None:
-                obs = obs.copy()
-                if skip is not None and self._pending_obs is not None:
-                    # the envs reset this call show their fresh episode's first obs
-                    obs[self._autoreset] = self._pending_obs[self._autoreset]
-                self._pending_obs = None
-                if done.any():
-                    # the engine has already reset them; show the terminal obs now and the
-                    # fresh one on the next step, as Gymnasium's NEXT_STEP does
-                    self._pending_obs = obs.copy()
-                    obs[done] = self._core.final_obs()[done]
-            self._autoreset = done.copy()
-        elif done.any():
-            idx = np.flatnonzero(done)
-            rows = self._core.final_obs()[idx]  # one copy; the engine's buffer is reused
-            final_obs = np.full(self.num_envs, None, dtype=object)
-            final_obs[idx] = np.fromiter(rows, dtype=object, count=len(idx))  # row views
-            infos["final_obs"] = final_obs
-            infos["_final_obs"] = done.copy()
-            infos["final_info"] = {}
-            infos["_final_info"] = done.copy()
-        if done.any():
+        if ended:
+            done = core.done(host=True).view(np.bool_).copy()
+            if not self._next_step:
+                idx = np.flatnonzero(done)
+                rows = core.final_obs(host=True)[idx]  # one copy; the engine's buffer is reused
+                final_obs = np.full(self.num_envs, None, dtype=object)
+                final_obs[idx] = np.fromiter(rows, dtype=object, count=len(idx))  # row views
+                infos["final_obs"] = final_obs
+                infos["_final_obs"] = done
+                infos["final_info"] = {}
+                infos["_final_info"] = done
             infos["episode"] = {
-                "r": np.where(done, self._core.final_episode_return(), 0.0),
-                "l": np.where(done, self._core.final_episode_length(), 0).astype(np.int32),
-                "_r": done.copy(),
-                "_l": done.copy(),
+                "r": core.step_episode_return(host=True).copy(),
+                "l": core.step_episode_length(host=True).copy(),
+                "_r": done,
+                "_l": done,
             }
-            infos["_episode"] = done.copy()
+            infos["_episode"] = done
+            if self._has_outcome:
+                # how the ended episodes ended (docs/envs.md): SB3's "is_success" convention
+                outcome = core.final_outcome(host=True)
+                infos["is_success"] = np.where(done, outcome == 1, False)
+                infos["_is_success"] = done
+                infos["is_collision"] = np.where(done, outcome == 2, False)
+                infos["_is_collision"] = done
         if self._copy:
             obs, rewards = obs.copy(), rewards.copy()
             terminations, truncations = terminations.copy(), truncations.copy()
@@ -178,8 +180,6 @@ class ConvoyVectorEnv(VectorEnv):
         """Put env ``env`` in ``state`` with ``elapsed_steps`` of its episode gone."""
         self._check_open()
         self._core.set_state(env, [float(s) for s in state], int(elapsed_steps))
-        if self._pending_obs is not None:
-            self._pending_obs[env] = self._core.obs()[env]
 
     def close_extras(self, **kwargs: Any) -> None:
         self._core.close()

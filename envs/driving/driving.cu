@@ -1,6 +1,7 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
 #include "envs/driving/merge.h"
+#include "envs/driving/parking.h"
 #include "envs/registry.h"
 #include "sim/batched_env.h"
 
@@ -29,6 +30,7 @@ std::unique_ptr<VecEnv> make_merge(const Device& device, std::int64_t n, const C
 void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
   registry.add({default_env_spec<envs::Merge<true>>(), &make_merge});
+  registry.add({default_env_spec<envs::Parking>(), &make_batched_env<envs::Parking>});
 }
 
 }  // namespace convoy

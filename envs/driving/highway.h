@@ -585,6 +585,7 @@ struct Highway {
   static constexpr int kActDim = Discrete ? 1 : 2;
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = Discrete;
+  static constexpr bool kHasOutcome = true;
 
   using Params = highway::Params;
   using View = highway::View;
@@ -704,6 +705,20 @@ struct Highway {
     }
     *reward = r * (road ? 1.0f : 0.0f);
     *terminated = crashed || (p.offroad_terminal && !road);
+  }
+
+  // How the episode ended, from its last state: 2 the ego overlaps a car, 3 off the road.
+  CONVOY_HD static std::uint8_t outcome(const Params& p, const View& s, std::int64_t i) {
+    using namespace highway;
+    const std::int64_t k = i * s.vehicles;
+    const physics::OrientedBox<float> ego{
+        {s.x[k], s.y[k]}, {kLength / 2, kWidth / 2}, s.heading[k]};
+    for (std::int32_t v = 1; v < s.vehicles; ++v) {
+      const physics::OrientedBox<float> o{
+          {s.x[k + v], s.y[k + v]}, {s.length[k + v] / 2, s.width[k + v] / 2}, s.heading[k + v]};
+      if (physics::box_box_overlap(ego, o)) return 2;
+    }
+    return on_road(s.y[k], p.lanes) ? 0 : 3;
   }
 
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {

@@ -123,6 +123,7 @@ struct Merge {
   static constexpr int kActDim = Discrete ? 1 : 2;
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = Discrete;
+  static constexpr bool kHasOutcome = true;
 
   using Params = merge::Params;
   using View = highway::View;
@@ -232,6 +233,17 @@ struct Merge {
     *reward = r;
     const bool road = MergeRoad::on_road(s.x[k], s.y[k]);
     *terminated = crashed || s.x[k] > kRoadEnd || (p.offroad_terminal && !road);
+  }
+
+  // How the episode ended: 1 past the end of the road, 2 the ego overlaps a car or the
+  // obstacle, 3 off the road, 0 otherwise (the time limit).
+  CONVOY_HD static std::uint8_t outcome(const Params& p, const View& s, std::int64_t i) {
+    const std::int64_t k = i * s.vehicles;
+    const physics::OrientedBox<float> ego{
+        {s.x[k], s.y[k]}, {highway::kLength / 2, highway::kWidth / 2}, s.heading[k]};
+    if (Base::outcome(p, s, i) == 2 || merge::MergeRoad::ego_hits_object(ego)) return 2;
+    if (!merge::MergeRoad::on_road(s.x[k], s.y[k])) return 3;
+    return s.x[k] > merge::kRoadEnd ? 1 : 0;
   }
 
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {

@@ -258,3 +258,28 @@ def test_cuda_device_or_clear_error():
     envs = convoy.make_vec("CartPole-v1", 4, device="cuda", seed=0)
     obs, _ = envs.reset()
     assert obs.shape == (4, 4)
+
+
+def test_outcomes_in_infos_for_envs_that_report_them():
+    # DiffDriveNav-v0's scripted baseline reaches its goal: the ended episodes say so
+    envs = convoy.make_vec("DiffDriveNav-v0", 16, device="cpu", seed=1, ego_policy="autopilot")
+    assert envs._core.spec["has_outcome"]
+    envs.reset()
+    successes = ended = 0
+    for _ in range(600):
+        _, _, term, trunc, infos = envs.step(np.zeros((16, 2), dtype=np.float32))
+        if "episode" in infos:
+            done = infos["_episode"]
+            np.testing.assert_array_equal(infos["_is_success"], done)
+            assert not (infos["is_success"] & ~done).any()
+            assert not (infos["is_success"] & infos["is_collision"]).any()
+            successes += int(infos["is_success"].sum())
+            ended += int(done.sum())
+    assert ended >= 16 and successes >= 0.8 * ended
+    # CartPole reports no outcomes
+    cp = convoy.make_vec("CartPole-v1", 4, device="cpu", seed=0)
+    assert not cp._core.spec["has_outcome"]
+    cp.reset()
+    for _ in range(40):
+        _, _, _, _, infos = cp.step(np.ones(4, dtype=np.int32))
+        assert "is_success" not in infos
