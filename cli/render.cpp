@@ -175,8 +175,11 @@ void run_render(const RenderOptions& o) {
 
 const std::map<std::string, Scene>& scenes() {
   static const std::map<std::string, Scene> all = {
-      {"CartPole-v1", cartpole_scene()},   {"Highway-v0", highway_scene()},
-      {"Parking-v0", parking_scene()},     {"DiffDriveNav-v0", diffdrive_nav_scene()},
+      {"CartPole-v1", cartpole_scene()},
+      {"Highway-v0", highway_scene()},
+      {"Merge-v0", merge_scene()},
+      {"Parking-v0", parking_scene()},
+      {"DiffDriveNav-v0", diffdrive_nav_scene()},
       {"Racetrack-v0", racetrack_scene()},
   };
   return all;

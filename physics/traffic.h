@@ -75,16 +75,30 @@ CONVOY_HD_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed
 // IDMVehicle.acceleration: a [1 - (max(v, 0) / |v0|)^delta - (d* / d)^2], the gap term only with
 // a leader; front_distance is centre to centre along the lane, front_speed projected. Unclipped:
 // MOBIL reasons with these values.
+// Split in two so that a caller asking several questions of one car (its own leader, MOBIL's
+// would-be leaders) pays for the power once: idm_free_road is the leaderless part
+// a [1 - (max(v, 0) / |v0|)^delta], idm_with_leader subtracts the gap term; together they do
+// exactly the float operations of idm_acceleration_raw.
 template <class T>
-CONVOY_HD_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,
-                                        bool front_present, T front_distance, T front_speed) {
+CONVOY_HD_INLINE T idm_free_road(const IdmParams<T>& p, T ego_speed, T target_speed) {
   const T ratio = max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
-  T a = p.a_max * (T(1) - traffic_detail::pow(ratio, p.delta));
+  return p.a_max * (T(1) - traffic_detail::pow(ratio, p.delta));
+}
+template <class T>
+CONVOY_HD_INLINE T idm_with_leader(const IdmParams<T>& p, T free_road, T ego_speed,
+                                   bool front_present, T front_distance, T front_speed) {
+  T a = free_road;
   if (front_present) {
     const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
     a -= p.a_max * g * g;
   }
   return a;
+}
+template <class T>
+CONVOY_HD_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,
+                                        bool front_present, T front_distance, T front_speed) {
+  return idm_with_leader(p, idm_free_road(p, ego_speed, target_speed), ego_speed, front_present,
+                         front_distance, front_speed);
 }
 
 // The command an IDM car applies (IDMVehicle.act): the raw acceleration clipped to +-ACC_MAX.

@@ -85,10 +85,14 @@ for f in rt.gif rt_random.gif; do
   head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
 done
 expect 2 "other_vehicles=99" -- render --env Racetrack-v0 --out "$tmp/x.png" other_vehicles=99
-for f in hw.png cp.png rt.png rt_random.png; do
+expect 0 "wrote" -- render --env Merge-v0 --policy baseline --steps 6 --out "$tmp/mg.png"
+expect 0 "wrote" -- render --env Merge-v0 --steps 4 --out "$tmp/mg.gif"
+for f in hw.png cp.png mg.png rt.png rt_random.png; do
   head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
 done
-head -c 6 "$tmp/hw.gif" | grep -q "GIF89a" || { echo "FAIL: hw.gif is not a GIF89a"; fail=1; }
+for f in hw.gif mg.gif; do
+  head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
+done
 # Parking-v0 and DiffDriveNav-v0: pictures with both policies, and success/collision rates
 for env in Parking-v0 DiffDriveNav-v0; do
   for policy in random baseline; do

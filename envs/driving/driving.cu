@@ -1,5 +1,6 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
+#include "envs/driving/merge.h"
 #include "envs/driving/parking.h"
 #include "envs/driving/racetrack.h"
 #include "envs/registry.h"
@@ -25,10 +26,19 @@ std::unique_ptr<VecEnv> make_racetrack(const Device& device, std::int64_t n, con
   }
   return make_batched_env<envs::Racetrack<false>>(device, n, config);
 }
+// Merge-v0 likewise, by action_type.
+std::unique_ptr<VecEnv> make_merge(const Device& device, std::int64_t n, const Config& config) {
+  const auto it = config.values().find("action_type");
+  if (it != config.values().end() && it->second == "continuous") {
+    return make_batched_env<envs::Merge<false>>(device, n, config);
+  }
+  return make_batched_env<envs::Merge<true>>(device, n, config);
+}
 }  // namespace
 
 void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Highway<true>>(), &make_highway});
+  registry.add({default_env_spec<envs::Merge<true>>(), &make_merge});
   registry.add({default_env_spec<envs::Parking>(), &make_batched_env<envs::Parking>});
   registry.add({default_env_spec<envs::Racetrack<false>>(), &make_racetrack});
 }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "physics/collision.h"
+#include "physics/lidar.h"
 #include "physics/math.h"
 #include "physics/traffic.h"
 #include "physics/vehicle.h"
@@ -32,6 +33,15 @@
 #include "sim/hd.h"
 #include "sim/rng.h"
 #include "sim/spaces.h"
+
+// For the frame's helpers that g++ stopped inlining once the frame became a template over
+// the road (5% more instructions, measured with callgrind); nvcc's CONVOY_HD_INLINE already
+// forces it.
+#if defined(__CUDACC__) || !defined(__GNUC__)
+#define CONVOY_FRAME_INLINE CONVOY_HD_INLINE
+#else
+#define CONVOY_FRAME_INLINE inline __attribute__((always_inline))
+#endif
 
 namespace convoy::envs {
 
@@ -47,7 +57,20 @@ constexpr float kTauHeading = 0.2f;                  // ControlledVehicle.TAU_HE
 constexpr float kTauLateral = 0.6f;                  // ControlledVehicle.TAU_LATERAL
 constexpr float kMaxSteering = 1.0471975511965976f;  // ControlledVehicle.MAX_STEERING_ANGLE pi/3
 constexpr float kPerception = 5.0f * kMaxSpeed;      // Vehicle perception distance, m
+constexpr float kMaxSlip = 0.7137243789447656f;      // atan(tan(kMaxSteering) / 2), rad
 constexpr int kFeatures = 7;                         // presence, x, y, vx, vy, cos h, sin h
+constexpr int kLidarFeatures = 2;                    // distance, relative speed along the ray
+constexpr int kMaxLidarCells = 64;
+
+// A setting drawn afresh per episode (or per vehicle) from [low, high]; low == high is fixed
+// and draws nothing, so the default settings consume the random stream as before.
+struct Range {
+  float low, high;
+  CONVOY_HD bool varies() const { return low < high; }
+  CONVOY_HD float draw(PhiloxStream& rng) const {
+    return varies() ? static_cast<float>(rng.uniform(low, high)) : low;
+  }
+};
 
 struct Params {
   std::int32_t max_episode_steps = 30;  // duration x policy frequency
@@ -66,25 +89,63 @@ struct Params {
   bool offroad_terminal = true;
   bool autopilot = false;  // the ego drives itself by IDM/MOBIL; actions are ignored
   float idm_delta_low = 3.5f, idm_delta_high = 4.5f;  // IDMVehicle.DELTA_RANGE
+  // domain randomisation at reset: density per episode, the rest per traffic vehicle
+  Range density_range = {1.0f, 1.0f};
+  Range idm_time_gap = {1.5f, 1.5f};    // s, IDMVehicle.TIME_WANTED
+  Range idm_distance = {10.0f, 10.0f};  // m, DISTANCE_WANTED (centre to centre)
+  Range idm_acc = {3.0f, 3.0f};         // m/s^2, COMFORT_ACC_MAX
+  Range length = {kLength, kLength};    // m, traffic's boxes (collisions, lidar)
+  Range width = {kWidth, kWidth};       // m
+  bool lidar = false;                   // observation=lidar: LidarObservation instead
+  std::int32_t lidar_cells = 16;
+  float lidar_range = 60.0f;  // m
+  // true when any IDM parameter varies per vehicle (frames then read them per vehicle)
+  CONVOY_HD bool random_idm() const {
+    return idm_time_gap.varies() || idm_distance.varies() || idm_acc.varies();
+  }
 };
 
-inline Params read_params(ConfigReader& r) {
-  Params p;
+// Reads key_low / key_high (defaults: both def) within [lo, hi], low <= high.
+inline Range read_range(ConfigReader& r, const std::string& env, const std::string& key, double def,
+                        double lo, double hi, const std::string& doc) {
+  const double low = r.real(key + "_low", def, lo, hi, doc + ", low end (drawn at reset)");
+  const double high = r.real(key + "_high", def, lo, hi, doc + ", high end");
+  if (high < low) {
+    throw Error(env + ": " + key + "_high=" + std::to_string(high) + " is below " + key +
+                "_low=" + std::to_string(low) + "; allowed: " + key + "_low <= " + key + "_high");
+  }
+  return {static_cast<float>(low), static_cast<float>(high)};
+}
+
+// The driving envs' defaults where they differ (highway-env's per-env configs).
+struct DrivingDefaults {
+  double duration, simulation_frequency, high_speed_reward, idm_delta_low, idm_delta_high;
+};
+
+// Settings every driving env built on traffic_frame shares: timing, observation, rewards,
+// who drives the ego, IDM randomisation and traffic sizes. Lanes and vehicles are the env's.
+inline void read_driving_settings(ConfigReader& r, const std::string& env, const DrivingDefaults& d,
+                                  Params* out) {
+  Params& p = *out;
   r.choice("action_type", "discrete", {"discrete", "continuous"},
            "discrete meta-actions or continuous [acceleration, steering]");
-  p.lanes = static_cast<std::int32_t>(r.integer("lanes", 3, 1, 10, "lanes_count"));
-  const auto others = r.integer("vehicles", 20, 0, 200, "vehicles_count: other vehicles");
-  p.vehicles = static_cast<std::int32_t>(others + 1);
-  const double duration = r.real("duration", 30.0, 1.0, 3600.0, "episode length, s");
-  const double sim_hz = r.real("simulation_frequency", 5.0, 1.0, 100.0, "physics frames per s");
+  const double duration = r.real("duration", d.duration, 1.0, 3600.0, "episode length, s");
+  const double sim_hz =
+      r.real("simulation_frequency", d.simulation_frequency, 1.0, 100.0, "physics frames per s");
   const double policy_hz = r.real("policy_frequency", 1.0, 0.1, 100.0, "actions per s");
   p.observed = static_cast<std::int32_t>(
       r.integer("observed_vehicles", 5, 1, 32, "rows of the kinematics observation (ego first)"));
-  p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
-  p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
+  p.lidar = r.choice("observation", "kinematics", {"kinematics", "lidar"},
+                     "kinematics of the nearest vehicles, or LidarObservation (rays x "
+                     "[distance, relative speed along the ray])") == "lidar";
+  p.lidar_cells = static_cast<std::int32_t>(
+      r.integer("lidar_cells", 16, 1, kMaxLidarCells, "lidar rays, evenly spaced from +x"));
+  p.lidar_range =
+      static_cast<float>(r.real("lidar_range", 60.0, 1.0, 500.0, "lidar maximum_range, m"));
   p.collision_reward = static_cast<float>(r.real("collision_reward", -1.0, -100.0, 0.0, ""));
   p.right_lane_reward = static_cast<float>(r.real("right_lane_reward", 0.1, 0.0, 100.0, ""));
-  p.high_speed_reward = static_cast<float>(r.real("high_speed_reward", 0.4, 0.0, 100.0, ""));
+  p.high_speed_reward =
+      static_cast<float>(r.real("high_speed_reward", d.high_speed_reward, 0.0, 100.0, ""));
   p.speed_low = static_cast<float>(r.real("reward_speed_low", 20.0, 0.0, 40.0, "m/s"));
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 30.0, 0.0, 40.0, "m/s"));
   p.normalize_reward = r.boolean("normalize_reward", true, "map the reward to [0, 1]");
@@ -94,13 +155,19 @@ inline Params read_params(ConfigReader& r) {
                "who drives the ego: the actions, or the scripted IDM/MOBIL baseline "
                "(the same rules as the traffic; actions are then ignored)") == "autopilot";
   p.idm_delta_low =
-      static_cast<float>(r.real("idm_delta_low", 3.5, 1.0, 10.0, "IDM exponent, low"));
-  p.idm_delta_high =
-      static_cast<float>(r.real("idm_delta_high", 4.5, 1.0, 10.0, "IDM exponent, high"));
+      static_cast<float>(r.real("idm_delta_low", d.idm_delta_low, 1.0, 10.0, "IDM exponent, low"));
+  p.idm_delta_high = static_cast<float>(
+      r.real("idm_delta_high", d.idm_delta_high, 1.0, 10.0, "IDM exponent, high"));
+  p.idm_time_gap = read_range(r, env, "idm_time_headway", 1.5, 0.1, 5.0, "IDM time headway, s");
+  p.idm_distance =
+      read_range(r, env, "idm_distance", 10.0, 2.0, 50.0, "IDM jam distance, m centre to centre");
+  p.idm_acc = read_range(r, env, "idm_acc", 3.0, 0.5, 10.0, "IDM comfortable acceleration, m/s^2");
+  p.length = read_range(r, env, "vehicle_length", kLength, 3.0, 8.0, "traffic's length, m");
+  p.width = read_range(r, env, "vehicle_width", kWidth, 1.5, 3.0, "traffic's width, m");
   // frames per policy step, as highway-env's int(simulation_frequency // policy_frequency)
   const double ratio = std::floor(sim_hz / policy_hz + 1e-9);
   if (ratio < 1) {
-    throw Error("Highway-v0: policy_frequency=" + std::to_string(policy_hz) +
+    throw Error(env + ": policy_frequency=" + std::to_string(policy_hz) +
                 " exceeds simulation_frequency=" + std::to_string(sim_hz) +
                 "; allowed: policy_frequency <= simulation_frequency");
   }
@@ -108,12 +175,24 @@ inline Params read_params(ConfigReader& r) {
   p.dt = static_cast<float>(1.0 / sim_hz);
   p.max_episode_steps = static_cast<std::int32_t>(std::ceil(duration * policy_hz - 1e-9));
   if (p.speed_high <= p.speed_low) {
-    throw Error("Highway-v0: reward_speed_high=" + std::to_string(p.speed_high) +
+    throw Error(env + ": reward_speed_high=" + std::to_string(p.speed_high) +
                 " must exceed reward_speed_low=" + std::to_string(p.speed_low));
   }
   if (p.idm_delta_high < p.idm_delta_low) {
-    throw Error("Highway-v0: idm_delta_high must be >= idm_delta_low");
+    throw Error(env + ": idm_delta_high must be >= idm_delta_low");
   }
+}
+
+inline Params read_params(ConfigReader& r) {
+  Params p;
+  p.lanes = static_cast<std::int32_t>(r.integer("lanes", 3, 1, 10, "lanes_count"));
+  const auto others = r.integer("vehicles", 20, 0, 200, "vehicles_count: other vehicles");
+  p.vehicles = static_cast<std::int32_t>(others + 1);
+  p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
+  p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
+  p.density_range = read_range(r, "Highway-v0", "vehicles_density", p.density, 0.1, 5.0,
+                               "vehicles_density drawn per episode (default: vehicles_density)");
+  read_driving_settings(r, "Highway-v0", {30.0, 5.0, 0.4, 3.5, 4.5}, &p);
   // vehicles are spawned one after another along the road at least a car plus IDM's jam
   // distance apart; the road (10 km, highway-env's) must hold them
   const double capacity = p.lanes * 10000.0 / (kLength + 10.0);
@@ -136,8 +215,13 @@ struct View {
   float* delta;         // IDM exponent (randomised per vehicle)
   float* lane_timer;    // s since the last MOBIL decision
   std::int32_t* target_lane;
-  float* accel;  // m/s^2, the ego's held continuous command
-  float* steer;  // rad, the ego's held continuous command
+  float* accel;     // m/s^2, the ego's held continuous command
+  float* steer;     // rad, the ego's held continuous command
+  float* length;    // m, box length (domain randomisation; the ego's is kLength)
+  float* width;     // m, box width
+  float* idm_acc;   // m/s^2, IDM's comfortable acceleration (read only when randomised)
+  float* time_gap;  // s, IDM's time headway (idem)
+  float* d0;        // m, IDM's jam distance (idem)
 };
 
 struct State {
@@ -145,6 +229,7 @@ struct State {
   DeviceArray<float> x, y, heading, speed, target_speed, delta, lane_timer;
   DeviceArray<std::int32_t> target_lane;
   DeviceArray<float> accel, steer;  // (num_envs)
+  DeviceArray<float> length, width, idm_acc, time_gap, d0;
   State(const Device& d, std::int64_t n, std::int32_t v)
       : vehicles(v),
         x(d, n * v),
@@ -156,12 +241,19 @@ struct State {
         lane_timer(d, n * v),
         target_lane(d, n * v),
         accel(d, n),
-        steer(d, n) {}
+        steer(d, n),
+        length(d, n * v),
+        width(d, n * v),
+        idm_acc(d, n * v),
+        time_gap(d, n * v),
+        d0(d, n * v) {}
   View view() {
     return {vehicles,       x.data(),          y.data(),
             heading.data(), speed.data(),      target_speed.data(),
             delta.data(),   lane_timer.data(), target_lane.data(),
-            accel.data(),   steer.data()};
+            accel.data(),   steer.data(),      length.data(),
+            width.data(),   idm_acc.data(),    time_gap.data(),
+            d0.data()};
   }
 };
 
@@ -170,28 +262,48 @@ CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
   return k < 0 ? 0 : (k >= lanes ? lanes - 1 : k);
 }
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
+// Comparisons rather than fminf/fmaxf: g++ cannot inline those without -ffinite-math-only and
+// the libm calls were 5% of a frame. Equal for every non-NaN argument.
+CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
+}
 
 CONVOY_HD_INLINE float not_zero(float v) {
   return fabsf(v) > 1e-2f ? v : (v >= 0.0f ? 1e-2f : -1e-2f);
 }
 
-// ControlledVehicle.steering_control on a straight lane (lane heading 0): a lateral P
-// controller gives a heading reference, a heading P controller a yaw rate, inverted through
-// the bicycle model to a wheel angle.
-CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
-  const float lateral = y - lane * kLaneWidth;
-  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
-  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
-  if (fabsf(lateral) < 1e-3f && fabsf(heading) < 1e-4f) return 0.0f;
+// ControlledVehicle.steering_control: a lateral P controller gives a heading reference, a
+// heading P controller a yaw rate, inverted through the bicycle model to the slip angle at the
+// centre (what the wheel angle highway-env computes does to the car).
+// lateral: offset from the lane's centre (+ towards +y); lane_heading: the lane's heading a
+// pursuit distance ahead (0 on a straight lane).
+CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, float heading,
+                                            float speed) {
   const float lateral_speed_command = -(1.0f / kTauLateral) * lateral;
   const float heading_command = asinf(clampf(lateral_speed_command / not_zero(speed), -1, 1));
-  const float heading_ref = clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
+  const float heading_ref =
+      lane_heading + clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
   const float heading_rate = (1.0f / kTauHeading) * physics::wrap_angle(heading_ref - heading);
   const float slip = asinf(clampf(kLength / 2 / not_zero(speed) * heading_rate, -1, 1));
-  // atan(2 tan(slip)) as atan2: at slip = asin(1) float's tan(pi/2) is a huge NEGATIVE number
-  // (float pi/2 lies just above the true one) and would steer the wrong way
-  return clampf(atan2f(2 * sinf(slip), cosf(slip)), -kMaxSteering, kMaxSteering);
+  // highway-env turns the slip into a wheel angle atan(2 tan(slip)) clipped to +-pi/3, and the
+  // bicycle model turns the wheel angle back into the slip atan(tan(wheel) / 2): that is the
+  // slip itself, clipped to atan(tan(pi/3) / 2). Returning it skips five transcendental calls
+  // per steering car and frame (atan2, sin, cos here; tan, atan in the model), with results
+  // that differ from the round trip by float rounding only (see BENCHMARKS.md).
+  return clampf(slip, -kMaxSlip, kMaxSlip);
+}
+
+// The settled test sits apart from the controller so the compiler inlines it into the frame
+// (the controller itself stays a call: with it inlined the frame ran 4% more instructions).
+CONVOY_HD_INLINE float lane_keeping(float lateral, float lane_heading, float heading, float speed) {
+  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
+  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
+  if (fabsf(lateral) < 1e-3f && fabsf(heading - lane_heading) < 1e-4f) return 0.0f;
+  return lane_keeping_command(lateral, lane_heading, heading, speed);
+}
+
+CONVOY_HD_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
+  return lane_keeping(y - lane * kLaneWidth, 0.0f, heading, speed);
 }
 
 // MDPVehicle.speed_to_index over target speeds 20, 25, 30.
@@ -206,45 +318,257 @@ constexpr int kMaxLanes = 10;      // read_params caps lanes at 10
 
 // front_of[v][d] / rear_of[v][d]: the nearest vehicle ahead of (at or ahead) / behind v in lane
 // lane[v] + d - 1, or -1; what Road.neighbour_vehicles answers, for every vehicle at once.
-CONVOY_HD_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
-                                       std::int32_t lanes, std::int32_t (*front_of)[3],
-                                       std::int32_t (*rear_of)[3]) {
+CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
+                                          std::int32_t lanes, std::int32_t (*front_of)[3],
+                                          std::int32_t (*rear_of)[3]) {
   // Leaders and followers of every vehicle in its own and both side lanes, from one sort by
   // x: Road.neighbour_vehicles for all at once instead of a scan of all per query (the
   // scans were 60% of a frame). Sort order is by (x, index); the scene barely changes
   // between frames, so insertion sort runs in about n steps.
+  // The keys are sorted alongside the order so the inner loop reads no x through an index.
   std::int32_t order[kMaxVehicles];
+  float key[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) {
+    const float xv = x[v];
     std::int32_t j = v;
-    while (j > 0 && x[order[j - 1]] > x[v]) {
+    while (j > 0 && key[j - 1] > xv) {
       order[j] = order[j - 1];
+      key[j] = key[j - 1];
       --j;
     }
     order[j] = v;
+    key[j] = xv;
   }
-  std::int32_t last[kMaxLanes];
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  // last[l + 1] is lane l's latest vehicle; the slots for lanes -1 and `lanes` stay -1, so the
+  // side lanes need no bounds checks. 64-bit slots: with 32-bit ones g++ read two lanes' slots
+  // as one 8-byte load right after a 4-byte store to one of them, a store-to-load forwarding
+  // stall that cost a quarter of the tables' time.
+  std::int64_t last[kMaxLanes + 2];
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = n - 1; k >= 0; --k) {  // from the front: last[l] is the nearest ahead
-    const std::int32_t v = order[k];
-    for (int d = 0; d < 3; ++d) {
-      const std::int32_t l = lane[v] + d - 1;
-      front_of[v][d] = (l >= 0 && l < lanes) ? last[l] : -1;
-    }
-    last[lane[v]] = v;
+    const std::int32_t v = order[k], l = lane[v];
+    front_of[v][0] = static_cast<std::int32_t>(last[l]);
+    front_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    front_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = 0; k < n; ++k) {  // from the back: last[l] is the nearest behind
-    const std::int32_t v = order[k];
-    for (int d = 0; d < 3; ++d) {
-      const std::int32_t l = lane[v] + d - 1;
-      rear_of[v][d] = (l >= 0 && l < lanes) ? last[l] : -1;
-    }
-    last[lane[v]] = v;
+    const std::int32_t v = order[k], l = lane[v];
+    rear_of[v][0] = static_cast<std::int32_t>(last[l]);
+    rear_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    rear_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
+}
+
+// A vehicle's randomised IDM parameters and size (domain randomisation; fixed values draw
+// nothing). The ego keeps highway-env's size.
+CONVOY_HD_INLINE void draw_vehicle_traits(const Params& p, const View& s, std::int64_t k, bool ego,
+                                          PhiloxStream& rng) {
+  s.idm_acc[k] = p.idm_acc.draw(rng);
+  s.time_gap[k] = p.idm_time_gap.draw(rng);
+  s.d0[k] = p.idm_distance.draw(rng);
+  s.length[k] = ego ? kLength : p.length.draw(rng);
+  s.width[k] = ego ? kWidth : p.width.draw(rng);
 }
 
 CONVOY_HD_INLINE bool on_road(float y, std::int32_t lanes) {
   return y >= -kLaneWidth / 2 && y <= (lanes - 1) * kLaneWidth + kLaneWidth / 2;
+}
+
+}  // namespace highway
+
+namespace highway {
+
+// IDMVehicle.mobil for vehicle v moving to lane cand, given its current-lane acceleration and
+// its would-be leader and follower there.
+// With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
+// only looked at for the safety check, and only when the gain is worth it: the same
+// decision as physics::mobil_should_change for a fraction of the IDM evaluations.
+// v's free-road IDM term (idm_free_road) is passed in: the frame knows it already.
+CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
+                                      const physics::MobilParams<float>& mobil,
+                                      const std::int32_t* lane, const float* x, const float* speed,
+                                      const float* target_speed, std::int32_t n, std::int32_t v,
+                                      std::int32_t cand, float self_a, float free_road,
+                                      std::int32_t new_front, std::int32_t new_rear) {
+  if (mobil.politeness != 0.0f) {
+    return physics::mobil_should_change(
+        mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
+  }
+  const float self_pred = physics::idm_with_leader(idm, free_road, speed[v], new_front >= 0,
+                                                   new_front >= 0 ? x[new_front] - x[v] : 0.0f,
+                                                   new_front >= 0 ? speed[new_front] : 0.0f);
+  if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
+  const float new_following_pred =
+      physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
+  return !(new_following_pred < -mobil.max_braking_imposed);
+}
+
+// The straight highway's answers to traffic_frame's questions about the road (a Road):
+// every lane straight along x, any neighbouring lane open, nothing on the road but vehicles.
+struct StraightRoad {
+  // slip angle that keeps a car in (or steers it to) lane `lane`
+  CONVOY_HD static float slip(const Params&, std::int32_t lane, float, float y, float heading,
+                              float speed) {
+    return steering_control(y, heading, speed, lane);
+  }
+  // whether MOBIL may move a car at x from lane `from` to lane `to`
+  CONVOY_HD static bool may_change(std::int32_t, std::int32_t, float) { return true; }
+  // a fixed obstacle ahead in `lane` (its x), which IDM then treats as a stopped leader
+  CONVOY_HD static bool obstacle(std::int32_t, float, float*) { return false; }
+  // whether the ego's box hits something that is not a vehicle
+  CONVOY_HD static bool ego_hits_object(const physics::OrientedBox<float>&) { return false; }
+};
+
+// One simulation frame of env i: every vehicle acts (IDM + MOBIL + lane keeping; the ego
+// by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
+// is checked against every other vehicle. Returns true when the ego crashed.
+template <bool Discrete, bool RandomIdm, class Road>
+CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
+  const std::int32_t n = s.vehicles;
+  const std::int64_t base = i * n;
+  float* x = s.x + base;
+  float* y = s.y + base;
+  float* heading = s.heading + base;
+  float* speed = s.speed + base;
+  float* target_speed = s.target_speed + base;
+  std::int32_t* target_lane = s.target_lane + base;
+  float* timer = s.lane_timer + base;
+  // acc: m/s^2; slip: rad, the bicycle's slip angle from the lane keeper (or, for an ego
+  // under continuous control, its wheel angle)
+  float acc[kMaxVehicles], slip[kMaxVehicles];
+  const bool wheel_given = !Discrete && !p.autopilot;
+  std::int32_t lane[kMaxVehicles];
+  for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
+  std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
+  highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
+  const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
+  const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
+
+  for (std::int32_t v = 0; v < n; ++v) {
+    if (v == 0 && wheel_given) {
+      acc[0] = s.accel[i];
+      slip[0] = s.steer[i];
+      continue;
+    }
+    if (v == 0 && !p.autopilot) {
+      // MDPVehicle: P control towards the target speed and lane
+      acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
+      slip[0] = Road::slip(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
+      continue;
+    }
+    physics::IdmParams<float> idm = idm0;
+    idm.delta = s.delta[base + v];
+    if (RandomIdm) {
+      idm.a_max = s.idm_acc[base + v];
+      idm.time_gap = s.time_gap[base + v];
+      idm.d0 = s.d0[base + v];
+    }
+    // IDM behind the leader in the current lane; the free-road term (its power) serves every
+    // question this car asks this frame
+    const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
+    std::int32_t front = front_of[v][1];
+    bool has_front = front >= 0;
+    float front_gap = has_front ? x[front] - x[v] : 0.0f;
+    float front_speed = has_front ? speed[front] : 0.0f;
+    float obstacle_x;
+    if (Road::obstacle(lane[v], x[v], &obstacle_x) &&
+        (!has_front || obstacle_x - x[v] < front_gap)) {
+      has_front = true;
+      front_gap = obstacle_x - x[v];
+      front_speed = 0.0f;
+    }
+    const float self_a =
+        physics::idm_with_leader(idm, free_road, speed[v], has_front, front_gap, front_speed);
+    // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
+    timer[v] += p.dt;
+    if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
+      timer[v] = 0.0f;
+      for (int side = -1; side <= 1; side += 2) {
+        const std::int32_t cand = lane[v] + side;
+        if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, x[v])) continue;
+        if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
+                         front_of[v][side + 1], rear_of[v][side + 1])) {
+          target_lane[v] = cand;
+          break;
+        }
+      }
+    }
+    float a = self_a;
+    if (target_lane[v] != lane[v]) {
+      // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
+      // lane the car is in, and the car's closest lane moves one at a time)
+      const std::int32_t d = target_lane[v] - lane[v] + 1;
+      front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
+      if (front >= 0) {
+        const float a_side =
+            physics::idm_with_leader(idm, free_road, speed[v], true, x[front] - x[v], speed[front]);
+        a = a_side < a ? a_side : a;
+      }
+    }
+    acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
+    // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
+    // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
+    // can then roll backwards and flip the lane keeper's sign)
+    const float stop = -speed[v] / p.dt;
+    acc[v] = acc[v] < stop ? stop : acc[v];
+    slip[v] = Road::slip(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
+  }
+
+  // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
+  const physics::VehicleParams<float> car = physics::highway_env_car<float>();
+  for (std::int32_t v = 0; v < n; ++v) {
+    float a = acc[v];
+    if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
+    if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
+    if (slip[v] == 0.0f) {
+      // wheels straight: no slip and no yaw, the bicycle model moves along the heading
+      if (heading[v] == 0.0f) {
+        x[v] += speed[v] * p.dt;
+      } else {
+        x[v] += speed[v] * cosf(heading[v]) * p.dt;
+        y[v] += speed[v] * sinf(heading[v]) * p.dt;
+      }
+      speed[v] += a * p.dt;
+      continue;
+    }
+    if (v == 0 && wheel_given) {
+      const float state[4] = {x[v], y[v], heading[v], speed[v]};
+      const float u[2] = {a, slip[v]};
+      float d[4];
+      physics::bicycle_derivative(car, state, u, d);
+      x[v] += d[0] * p.dt;
+      y[v] += d[1] * p.dt;
+      heading[v] += d[2] * p.dt;
+      speed[v] += d[3] * p.dt;
+      continue;
+    }
+    // bicycle_derivative with the slip known: x' = v cos(h + slip), y' = v sin(h + slip),
+    // h' = v sin(slip) / l_r
+    const float course = heading[v] + slip[v];
+    x[v] += speed[v] * cosf(course) * p.dt;
+    y[v] += speed[v] * sinf(course) * p.dt;
+    heading[v] += speed[v] * sinf(slip[v]) / car.l_r * p.dt;
+    speed[v] += a * p.dt;
+  }
+
+  // ego-only collision checks (highway-fast-v0 disables the others')
+  const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
+  const float* length = s.length + base;
+  const float* width = s.width + base;
+  const bool sized = p.length.varies() || p.width.varies();
+  for (std::int32_t v = 1; v < n; ++v) {
+    // boxes farther apart than the sum of their half length + half width cannot touch
+    const float reach =
+        sized ? (kLength + kWidth) / 2 + (length[v] + width[v]) / 2 : kLength + kWidth;
+    if (fabsf(x[v] - x[0]) > reach || fabsf(y[v] - y[0]) > reach) continue;
+    const physics::OrientedBox<float> other{
+        {x[v], y[v]}, {length[v] / 2, width[v] / 2}, heading[v]};
+    if (physics::box_box_overlap(ego, other)) return true;
+  }
+  return Road::ego_hits_object(ego);
 }
 
 }  // namespace highway
@@ -270,7 +594,9 @@ struct Highway {
   };
 
   static Params read_params(ConfigReader& r) { return highway::read_params(r); }
-  static int obs_dim(const Params& p) { return p.observed * highway::kFeatures; }
+  static int obs_dim(const Params& p) {
+    return p.lidar ? p.lidar_cells * highway::kLidarFeatures : p.observed * highway::kFeatures;
+  }
   static int state_dim(const Params& p) { return p.vehicles * 6; }
   static Space observation_space(const Params& p) {
     return Space::box(std::vector<float>(obs_dim(p), -1.0f), std::vector<float>(obs_dim(p), 1.0f));
@@ -288,13 +614,14 @@ struct Highway {
     using namespace highway;
     const std::int64_t base = i * s.vehicles;
     const float lane_factor = expf(-5.0f / 40.0f * static_cast<float>(p.lanes));
+    const float density = p.density_range.varies() ? p.density_range.draw(rng) : p.density;
     float front = 0.0f;
     for (std::int32_t v = 0; v < s.vehicles; ++v) {
       const std::int64_t k = base + v;
       const bool ego = v == 0;
       const float speed =
           ego ? 25.0f : static_cast<float>(rng.uniform(0.7 * kSpeedLimit, 0.8 * kSpeedLimit));
-      const float spacing = ego ? p.ego_spacing : 1.0f / p.density;
+      const float spacing = ego ? p.ego_spacing : 1.0f / density;
       const float offset = spacing * (12.0f + speed) * lane_factor;
       const float x0 =
           (ego ? 3.0f * offset : front) + offset * static_cast<float>(rng.uniform(0.95, 1.05));
@@ -309,6 +636,7 @@ struct Highway {
       s.delta[k] = static_cast<float>(rng.uniform(p.idm_delta_low, p.idm_delta_high));
       s.lane_timer[k] = static_cast<float>(rng.uniform(0.0, 1.0));
       s.target_lane[k] = lane;
+      draw_vehicle_traits(p, s, k, ego, rng);
     }
     s.accel[i] = 0.0f;
     s.steer[i] = 0.0f;
@@ -333,137 +661,22 @@ struct Highway {
     s.steer[i] = highway::clampf(a[1], -1, 1) * 0.7853981633974483f;
   }
 
-  // One simulation frame of env i: every vehicle acts (IDM + MOBIL + lane keeping; the ego
-  // by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
-  // is checked against every other vehicle. Returns true when the ego crashed.
+  // One simulation frame of env i on the straight highway (see highway::traffic_frame).
+  template <bool RandomIdm>
   CONVOY_HD static bool frame(const Params& p, const View& s, std::int64_t i) {
-    using namespace highway;
-    const std::int32_t n = s.vehicles;
-    const std::int64_t base = i * n;
-    float* x = s.x + base;
-    float* y = s.y + base;
-    float* heading = s.heading + base;
-    float* speed = s.speed + base;
-    float* target_speed = s.target_speed + base;
-    std::int32_t* target_lane = s.target_lane + base;
-    float* timer = s.lane_timer + base;
-    float acc[kMaxVehicles], steer[kMaxVehicles];
-    std::int32_t lane[kMaxVehicles];
-    for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
-    std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
-    highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
-    const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
-    const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
-
-    for (std::int32_t v = 0; v < n; ++v) {
-      if (v == 0 && !Discrete && !p.autopilot) {
-        acc[0] = s.accel[i];
-        steer[0] = s.steer[i];
-        continue;
-      }
-      if (v == 0 && !p.autopilot) {
-        // MDPVehicle: P control towards the target speed and lane
-        acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
-        steer[0] = steering_control(y[0], heading[0], speed[0], target_lane[0]);
-        continue;
-      }
-      physics::IdmParams<float> idm = idm0;
-      idm.delta = s.delta[base + v];
-      // IDM behind the leader in the current lane
-      std::int32_t front = front_of[v][1];
-      const float self_a = physics::idm_acceleration_raw(idm, speed[v], target_speed[v], front >= 0,
-                                                         front >= 0 ? x[front] - x[v] : 0.0f,
-                                                         front >= 0 ? speed[front] : 0.0f);
-      // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
-      timer[v] += p.dt;
-      if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
-        timer[v] = 0.0f;
-        for (int side = -1; side <= 1; side += 2) {
-          const std::int32_t cand = lane[v] + side;
-          if (cand < 0 || cand >= p.lanes) continue;
-          if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
-                           front_of[v][side + 1], rear_of[v][side + 1])) {
-            target_lane[v] = cand;
-            break;
-          }
-        }
-      }
-      float a = self_a;
-      if (target_lane[v] != lane[v]) {
-        // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
-        // lane the car is in, and the car's closest lane moves one at a time)
-        const std::int32_t d = target_lane[v] - lane[v] + 1;
-        front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
-        if (front >= 0) {
-          a = fminf(a, physics::idm_acceleration_raw(idm, speed[v], target_speed[v], true,
-                                                     x[front] - x[v], speed[front]));
-        }
-      }
-      acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
-      // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
-      // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
-      // can then roll backwards and flip the lane keeper's sign)
-      acc[v] = fmaxf(acc[v], -speed[v] / p.dt);
-      steer[v] = steering_control(y[v], heading[v], speed[v], target_lane[v]);
-    }
-
-    // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
-    const physics::VehicleParams<float> car = physics::highway_env_car<float>();
-    for (std::int32_t v = 0; v < n; ++v) {
-      float a = acc[v];
-      if (speed[v] > kMaxSpeed) a = fminf(a, kMaxSpeed - speed[v]);
-      if (speed[v] < -kMaxSpeed) a = fmaxf(a, -kMaxSpeed - speed[v]);
-      if (steer[v] == 0.0f) {
-        // wheels straight: no slip and no yaw, the bicycle model moves along the heading
-        if (heading[v] == 0.0f) {
-          x[v] += speed[v] * p.dt;
-        } else {
-          x[v] += speed[v] * cosf(heading[v]) * p.dt;
-          y[v] += speed[v] * sinf(heading[v]) * p.dt;
-        }
-        speed[v] += a * p.dt;
-        continue;
-      }
-      const float state[4] = {x[v], y[v], heading[v], speed[v]};
-      const float u[2] = {a, steer[v]};
-      float d[4];
-      physics::bicycle_derivative(car, state, u, d);
-      x[v] += d[0] * p.dt;
-      y[v] += d[1] * p.dt;
-      heading[v] += d[2] * p.dt;
-      speed[v] += d[3] * p.dt;
-    }
-
-    // ego-only collision checks (highway-fast-v0 disables the others')
-    const physics::OrientedBox<float> ego{{x[0], y[0]}, {kLength / 2, kWidth / 2}, heading[0]};
-    for (std::int32_t v = 1; v < n; ++v) {
-      if (fabsf(x[v] - x[0]) > kLength + kWidth || fabsf(y[v] - y[0]) > kLength + kWidth) continue;
-      const physics::OrientedBox<float> other{{x[v], y[v]}, {kLength / 2, kWidth / 2}, heading[v]};
-      if (physics::box_box_overlap(ego, other)) return true;
-    }
-    return false;
+    return highway::traffic_frame<Discrete, RandomIdm, highway::StraightRoad>(p, s, i);
   }
 
-  // IDMVehicle.mobil for vehicle v moving to lane cand, given its current-lane acceleration and
-  // its would-be leader and follower there.
-  // With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
-  // only looked at for the safety check, and only when the gain is worth it: the same
-  // decision as physics::mobil_should_change for a fraction of the IDM evaluations.
+  // highway::mobil_change, kept here for the tests that compare it with the full rule.
   CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
                                      const physics::MobilParams<float>& mobil,
                                      const std::int32_t* lane, const float* x, const float* speed,
                                      const float* target_speed, std::int32_t n, std::int32_t v,
                                      std::int32_t cand, float self_a, std::int32_t new_front,
                                      std::int32_t new_rear) {
-    if (mobil.politeness != 0.0f) {
-      return physics::mobil_should_change(
-          mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
-    }
-    const float self_pred = physics::idm_acceleration_of(idm, x, speed, target_speed, v, new_front);
-    if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
-    const float new_following_pred =
-        physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
-    return !(new_following_pred < -mobil.max_braking_imposed);
+    return highway::mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
+                                 physics::idm_free_road(idm, speed[v], target_speed[v]), new_front,
+                                 new_rear);
   }
 
   template <class Action>
@@ -472,7 +685,10 @@ struct Highway {
     using namespace highway;
     if (!p.autopilot) apply_ego_action(p, s, i, action);
     bool crashed = false;
-    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) crashed = frame(p, s, i);
+    const bool random_idm = p.random_idm();
+    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) {
+      crashed = random_idm ? frame<true>(p, s, i) : frame<false>(p, s, i);
+    }
     const std::int64_t k = i * s.vehicles;
     const bool road = on_road(s.y[k], p.lanes);
     // HighwayEnv._rewards / _reward
@@ -499,14 +715,68 @@ struct Highway {
         {s.x[k], s.y[k]}, {kLength / 2, kWidth / 2}, s.heading[k]};
     for (std::int32_t v = 1; v < s.vehicles; ++v) {
       const physics::OrientedBox<float> o{
-          {s.x[k + v], s.y[k + v]}, {kLength / 2, kWidth / 2}, s.heading[k + v]};
+          {s.x[k + v], s.y[k + v]}, {s.length[k + v] / 2, s.width[k + v] / 2}, s.heading[k + v]};
       if (physics::box_box_overlap(ego, o)) return 2;
     }
     return on_road(s.y[k], p.lanes) ? 0 : 3;
   }
 
-  // KinematicObservation with features presence, x, y, vx, vy, cos_h, sin_h.
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {
+    if (p.lidar) {
+      observe_lidar(p, s, i, obs);
+    } else {
+      observe_kinematics(p, s, i, obs);
+    }
+  }
+
+  // LidarObservation: cells rays from the ego's centre at angles 2 pi k / cells in the road's
+  // frame (not turned with the ego), each [distance, (v_hit - v_ego) . ray direction] over
+  // maximum_range, the speed clipped to [-1, 1]; a ray that hits nothing reads [1, 1], as
+  // highway-env fills empty cells with maximum_range in both columns. Exact ray casts against
+  // the other vehicles' boxes (highway-env approximates a box by the angular sector of its
+  // corners); road edges are not seen, as in highway-env.
+  CONVOY_HD static void observe_lidar(const Params& p, const View& s, std::int64_t i, float* obs) {
+    using namespace highway;
+    const std::int32_t n = s.vehicles;
+    const std::int64_t base = i * n;
+    const float ex = s.x[base], ey = s.y[base];
+    const float evx = s.speed[base] * cosf(s.heading[base]);
+    const float evy = s.speed[base] * sinf(s.heading[base]);
+    // the vehicles a ray can reach
+    physics::OrientedBox<float> boxes[kMaxVehicles];
+    std::int32_t owner[kMaxVehicles];
+    int m = 0;
+    for (std::int32_t v = 1; v < n; ++v) {
+      const std::int64_t k = base + v;
+      const float reach = p.lidar_range + (s.length[k] + s.width[k]) / 2;
+      if (fabsf(s.x[k] - ex) > reach || fabsf(s.y[k] - ey) > reach) continue;
+      boxes[m] = {{s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
+      owner[m++] = v;
+    }
+    const physics::LidarSpec<float> spec{p.lidar_cells, physics::two_pi<float>(), p.lidar_range};
+    float distance[kMaxLidarCells];
+    int hit[kMaxLidarCells];
+    physics::lidar_scan<float>(spec, {ex, ey}, 0.0f, boxes, m, nullptr, 0, nullptr, 0, distance,
+                               nullptr, hit);
+    for (int r = 0; r < p.lidar_cells; ++r) {
+      float* o = obs + r * kLidarFeatures;
+      if (hit[r] < 0) {
+        o[0] = 1.0f;
+        o[1] = 1.0f;
+        continue;
+      }
+      const float a = physics::lidar_ray_angle(spec, r);
+      const std::int64_t k = base + owner[hit[r]];
+      const float rel = (s.speed[k] * cosf(s.heading[k]) - evx) * cosf(a) +
+                        (s.speed[k] * sinf(s.heading[k]) - evy) * sinf(a);
+      o[0] = distance[r];
+      o[1] = clampf(rel / p.lidar_range, -1, 1);
+    }
+  }
+
+  // KinematicObservation with features presence, x, y, vx, vy, cos_h, sin_h.
+  CONVOY_HD static void observe_kinematics(const Params& p, const View& s, std::int64_t i,
+                                           float* obs) {
     using namespace highway;
     const std::int32_t n = s.vehicles;
     const std::int64_t base = i * n;
