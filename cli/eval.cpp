@@ -44,7 +44,7 @@ void run_eval(const EvalOptions& o) {
                 std::to_string(ckpt.params.size()) + " parameters but its settings make " +
                 std::to_string(ppo.num_params()));
   }
-  ppo.params().copy_from_host(ckpt.params);
+  ppo.restore_checkpoint(ckpt, /*with_env_state=*/false);  // params + frozen obs statistics
   const PolicyComparison c =
       compare_policies(ckpt.env, env_config, o.episodes, static_cast<std::uint64_t>(o.seed), ppo);
   if (o.json) {

@@ -157,6 +157,21 @@ struct State {
         target_lane(d, n * v),
         accel(d, n),
         steer(d, n) {}
+  // every array, for the engine's snapshots (read_state leaves out delta, the timers and
+  // the held commands)
+  template <class F>
+  void for_each_array(F&& f) {
+    f(x);
+    f(y);
+    f(heading);
+    f(speed);
+    f(target_speed);
+    f(delta);
+    f(lane_timer);
+    f(target_lane);
+    f(accel);
+    f(steer);
+  }
   View view() {
     return {vehicles,       x.data(),          y.data(),
             heading.data(), speed.data(),      target_speed.data(),
