@@ -110,7 +110,7 @@ void EventFileWriter::add_session_start(std::int64_t step) {
   put_key(log, 1, 0);
   put_varint(log, 1);  // SessionLog.START
   std::string e = event_header(step);
-  put_bytes_field(e, 6, log);
+  put_bytes_field(e, 7, log);
   write_record(e);
 }
 

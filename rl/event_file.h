@@ -4,7 +4,7 @@
 // The file is TFRecord framing (uint64 length, masked CRC-32C of the length, the record,
 // masked CRC-32C of the record; little-endian) around Event protocol buffers:
 //   Event   { double wall_time = 1; int64 step = 2; string file_version = 3;
-//             Summary summary = 5; SessionLog session_log = 6; }
+//             Summary summary = 5; SessionLog session_log = 7; }
 //   Summary { repeated Value value = 1; }  Value { string tag = 1; float simple_value = 2; }
 //   SessionLog { Status status = 1; }  (START = 1)
 // The first record is the file_version event "brain.Event:2".

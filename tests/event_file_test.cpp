@@ -77,8 +77,8 @@ TEST(EventFile, RecordsAreFramedWithMaskedCrcs) {
   EXPECT_EQ(read_le<float>(records[1], tag + 1), 21.5f);
   // the step is field 2 as a varint after the 9-byte wall_time: 256 = 0x80 0x02
   EXPECT_EQ(records[1].substr(9, 3), std::string("\x10\x80\x02", 3));
-  // session_log (field 6) { status (1) = START (1) }
-  EXPECT_NE(records[2].find(std::string("\x32\x02\x08\x01", 4)), std::string::npos);
+  // session_log (field 7) { status (1) = START (1) }
+  EXPECT_NE(records[2].find(std::string("\x3a\x02\x08\x01", 4)), std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
