@@ -2,7 +2,9 @@
 # End-to-end training figures for BENCHMARKS.md: `convoy train` from the checked-in presets,
 # PPO on CartPole-v1 and Highway-v0 and SAC on Pendulum-v1 (skipped, with a line saying so,
 # while `convoy train` has no --algo sac), each at OMP_NUM_THREADS=1 and 2. Per run: env
-# steps/s of training (env steps / seconds of training, evaluation excluded) and the time to
+# steps/s of training (env steps / the iterations' seconds summed from metrics.csv, so
+# without start-up, logging and evaluation; "train s" is convoy's own wall-clock count of
+# the training loop) and the time to
 # threshold: the first iteration whose mean training return reaches it (CartPole-v1 475,
 # Pendulum-v1 -200; Highway-v0 has none), as env steps and seconds of training (summed from
 # metrics.csv's per-iteration steps_per_second).
@@ -59,10 +61,18 @@ for r in rows:
     if threshold != "none" and math.isfinite(ret) and ret >= float(threshold):
         reached_steps, reached_seconds = g, round(elapsed, 2)
         break
+train_sum = 0.0
+prev = 0
+for r in rows:  # seconds of the iterations themselves (collection + update)
+    g = int(r["global_step"])
+    sps = float(r.get("steps_per_second", "nan"))
+    train_sum += (g - prev) / sps if sps > 0 else float("nan")
+    prev = g
 ev = re.search(r"^\s*(PPO|SAC)\s+(-?[0-9.]+)", log, re.M)
 print(json.dumps({
     "algo": algo, "env": env, "threads": int(threads), "env_steps": steps,
-    "train_seconds": seconds, "env_steps_per_second": round(steps / seconds) if seconds > 0 else None,
+    "train_seconds": seconds, "iteration_seconds": round(train_sum, 3),
+    "env_steps_per_second": round(steps / train_sum) if train_sum > 0 else None,
     "threshold": None if threshold == "none" else float(threshold),
     "threshold_env_steps": reached_steps, "threshold_seconds": reached_seconds,
     "final_eval_return": float(ev.group(2)) if ev else None}))
