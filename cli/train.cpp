@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -107,9 +108,10 @@ void truncate_metrics(const std::filesystem::path& csv, std::int64_t iteration) 
       header = false;
       continue;
     }
-    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= iteration) {
-      kept += line + "\n";
-    }
+    // rows this convoy wrote start with the iteration; anything else is dropped
+    char* end = nullptr;
+    const long long it = std::strtoll(line.c_str(), &end, 10);
+    if (end != line.c_str() && *end == ',' && it <= iteration) kept += line + "\n";
   }
   const std::filesystem::path tmp = csv.string() + ".tmp";
   std::ofstream(tmp) << kept;
@@ -140,7 +142,8 @@ rl::Checkpoint resume_checkpoint(const TrainOptions& o) {
         "train: --resume takes every setting from the checkpoint; allowed with it: "
         "--env (the same), --out (the same directory), --eval-episodes, --stop-after");
   }
-  if (o.out_given && std::filesystem::absolute(o.out) != std::filesystem::absolute(dir)) {
+  if (o.out_given &&
+      std::filesystem::weakly_canonical(o.out) != std::filesystem::weakly_canonical(dir)) {
     throw Error("train: --out " + o.out + " with --resume " + o.resume +
                 "; a resumed run writes into its own directory");
   }
@@ -275,7 +278,7 @@ void run_train(const TrainOptions& o) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (last_it < iterations) {
     std::printf("stopped after iteration %lld of %lld; continue with: convoy train --resume %s\n",
-                static_cast<long long>(last_it), static_cast<long long>(iterations),
+                static_cast<long long>(ppo.iteration()), static_cast<long long>(iterations),
                 out_dir.c_str());
     return;
   }
