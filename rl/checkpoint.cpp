@@ -54,7 +54,7 @@ struct Reader {
     const auto n = get<std::uint64_t>();
     if (n > (data.size() - pos) / sizeof(T)) bad();
     std::vector<T> v(static_cast<std::size_t>(n));
-    std::memcpy(v.data(), data.data() + pos, v.size() * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), data.data() + pos, v.size() * sizeof(T));
     pos += v.size() * sizeof(T);
     return v;
   }

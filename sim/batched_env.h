@@ -285,7 +285,7 @@ struct SnapshotWriter {
     out.append(reinterpret_cast<const char*>(&n), sizeof(n));
     const std::size_t at = out.size();
     out.resize(at + n);
-    copy_bytes(&out[at], Device::cpu(), a.data(), a.device(), n);
+    if (n > 0) copy_bytes(&out[at], Device::cpu(), a.data(), a.device(), n);
   }
 };
 struct SnapshotReader {
@@ -431,8 +431,10 @@ class BatchedEnv final : public VecEnv {
     }
     std::size_t k = 0;
     visit_snapshot(Snapshot::kLoad, [&](auto& a) {
-      copy_bytes(a.data(), a.device(), bytes.data() + r.chunks[k].first, Device::cpu(),
-                 r.chunks[k].second);
+      if (r.chunks[k].second > 0) {
+        copy_bytes(a.data(), a.device(), bytes.data() + r.chunks[k].first, Device::cpu(),
+                   r.chunks[k].second);
+      }
       ++k;
     });
     synchronize(device_);
