@@ -519,5 +519,37 @@ TEST(PpoResume, RefusesACheckpointOfAnotherShapeChangingNothing) {
   EXPECT_EQ(ppo.iteration(), 1);
 }
 
+// What `convoy eval` restores from a checkpoint: the parameters and the observation
+// statistics, frozen: greedy actions equal the trained learner's, and acting moves nothing.
+TEST(PpoNormalization, EvaluationUsesTheCheckpointsFrozenStatistics) {
+  PpoConfig cfg;
+  cfg.num_envs = 4;
+  cfg.num_steps = 32;
+  cfg.norm_obs = true;
+  auto env = make_env("Pendulum-v1", 4);
+  Ppo trained(*env, cfg);
+  for (int i = 0; i < 3; ++i) trained.iterate();
+  const Checkpoint c = trained.make_checkpoint();
+  auto env2 = make_env("Pendulum-v1", 4);
+  Ppo loaded(*env2, cfg);
+  loaded.restore_checkpoint(c, /*with_env_state=*/false);
+  EXPECT_EQ(loaded.obs_rms().mean, trained.obs_rms().mean);
+  EXPECT_EQ(loaded.iteration(), 0);  // the policy only
+  // observations far from the statistics: normalised (and clipped) they act differently
+  std::vector<float> obs = {1.0f, 0.0f, 8.0f, -1.0f, 0.0f, -8.0f,
+                            0.0f, 1.0f, 3.0f, 0.5f,  0.5f, 0.0f};
+  std::vector<float> a(4), b(4), raw(4);
+  trained.act_deterministic(obs.data(), 4, a.data());
+  loaded.act_deterministic(obs.data(), 4, b.data());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(loaded.obs_rms().count, trained.obs_rms().count);  // acting updated nothing
+  // without the statistics (a fresh learner given only the parameters) the actions differ
+  auto env3 = make_env("Pendulum-v1", 4);
+  Ppo params_only(*env3, cfg);
+  params_only.params().copy_from_host(c.params);
+  params_only.act_deterministic(obs.data(), 4, raw.data());
+  EXPECT_NE(a, raw);
+}
+
 }  // namespace
 }  // namespace convoy::rl
