@@ -56,7 +56,7 @@ void run_eval(const EvalOptions& o) {
     if (static_cast<std::int64_t>(ckpt.params.size()) != ppo.num_params()) {
       throw wrong_size(ppo.num_params());
     }
-    ppo.params().copy_from_host(ckpt.params);
+    ppo.restore_checkpoint(ckpt, /*with_env_state=*/false);  // params + frozen obs statistics
     c = compare_policies(ckpt.env, env_config, o.episodes, seed, ppo);
   } else {
     rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);

@@ -20,9 +20,19 @@ template <class T>
 void put(std::string& out, const T& v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof(T));
 }
-void put_floats(std::string& out, const std::vector<float>& v) {
+template <class T>
+void put_vector(std::string& out, const std::vector<T>& v) {
   put(out, static_cast<std::uint64_t>(v.size()));
-  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+void put_rms(std::string& out, const RunningMeanStd& r) {
+  put_vector(out, r.mean);
+  put_vector(out, r.var);
+  put(out, r.count);
+}
+void put_bytes(std::string& out, const std::string& b) {
+  put(out, static_cast<std::uint64_t>(b.size()));
+  out += b;
 }
 
 // Reads from the verified payload; running past its end means the writer and reader
@@ -39,13 +49,30 @@ struct Reader {
     pos += sizeof(T);
     return v;
   }
-  std::vector<float> floats() {
+  template <class T>
+  std::vector<T> vector() {
     const auto n = get<std::uint64_t>();
-    if (n > (data.size() - pos) / sizeof(float)) bad();
-    std::vector<float> v(static_cast<std::size_t>(n));
-    std::memcpy(v.data(), data.data() + pos, v.size() * sizeof(float));
-    pos += v.size() * sizeof(float);
+    if (n > (data.size() - pos) / sizeof(T)) bad();
+    std::vector<T> v(static_cast<std::size_t>(n));
+    if (n > 0) std::memcpy(v.data(), data.data() + pos, v.size() * sizeof(T));
+    pos += v.size() * sizeof(T);
     return v;
+  }
+  std::vector<float> floats() { return vector<float>(); }
+  RunningMeanStd rms() {
+    RunningMeanStd r;
+    r.mean = vector<double>();
+    r.var = vector<double>();
+    r.count = get<double>();
+    if (r.mean.size() != r.var.size()) bad();
+    return r;
+  }
+  std::string bytes() {
+    const auto n = get<std::uint64_t>();
+    need(static_cast<std::size_t>(n));
+    std::string b = data.substr(pos, static_cast<std::size_t>(n));
+    pos += static_cast<std::size_t>(n);
+    return b;
   }
   void need(std::size_t n) {
     if (data.size() - pos < n) bad();
@@ -67,9 +94,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   put(payload, c.global_step);
   put(payload, c.iteration);
   put(payload, c.adam_steps);
-  put_floats(payload, c.params);
-  put_floats(payload, c.adam_m);
-  put_floats(payload, c.adam_v);
+  put_vector(payload, c.params);
+  put_vector(payload, c.adam_m);
+  put_vector(payload, c.adam_v);
+  put_rms(payload, c.obs_rms);
+  put_rms(payload, c.return_rms);
+  put_vector(payload, c.discounted_returns);
+  put_bytes(payload, c.env_state);
 
   std::string file(kMagic, kMagicSize);
   put(file, Checkpoint::kVersion);
@@ -114,6 +145,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   std::memcpy(&size, file.data() + kMagicSize + sizeof(version), sizeof(size));
   if (version != Checkpoint::kVersion) {
     throw Error("checkpoint '" + path + "' has format version " + std::to_string(version) +
+                (version < Checkpoint::kVersion ? " (older)" : " (newer)") +
                 "; this convoy reads version " + std::to_string(Checkpoint::kVersion));
   }
   if (file.size() != fixed + size + sizeof(std::uint32_t)) {
@@ -159,6 +191,10 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.params = r.floats();
   c.adam_m = r.floats();
   c.adam_v = r.floats();
+  c.obs_rms = r.rms();
+  c.return_rms = r.rms();
+  c.discounted_returns = r.vector<double>();
+  c.env_state = r.bytes();
   if (r.pos != payload.size()) r.bad();
   return c;
 }

@@ -3,6 +3,9 @@
 // everything after the magic) and written to a temporary name then renamed, so a crash never
 // leaves a half-written checkpoint; a truncated, corrupted, foreign or newer file is refused
 // with a clear convoy::Error, never half-loaded.
+//
+// Version 2 added what resuming a run needs beyond the policy: the normalisers' statistics
+// and the env's full state (VecEnv::save_state). Version 1 files are refused by name.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "rl/normalize.h"
+
 namespace convoy::rl {
 
 struct Checkpoint {
-  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kVersion = 2;
   std::string env;   // "Highway-v0"
   std::string algo;  // "ppo"
   std::map<std::string, std::string> env_config, learner_config;
@@ -21,6 +26,10 @@ struct Checkpoint {
   std::vector<float> params;          // the learner's flat parameters
   std::vector<float> adam_m, adam_v;  // Adam's moments, same layout
   std::int64_t adam_steps = 0;
+  RunningMeanStd obs_rms;                  // dim 0 unless norm_obs
+  RunningMeanStd return_rms;               // dim 0 unless norm_reward
+  std::vector<double> discounted_returns;  // (num_envs) norm_reward's returns in flight
+  std::string env_state;                   // VecEnv::save_state(); empty: not resumable
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);

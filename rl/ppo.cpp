@@ -59,6 +59,12 @@ void PpoConfig::read_config(ConfigReader& r) {
   target_kl = r.real("target_kl", target_kl, 0.0, 100.0,
                      "stop the epochs when approx_kl exceeds it (0: never)");
   adam_eps = r.real("adam_eps", adam_eps, 1e-12, 1.0, "Adam's epsilon");
+  norm_obs = r.boolean("norm_obs", norm_obs,
+                       "normalise observations by their running mean and std, clipped to +-10 "
+                       "(statistics frozen at evaluation, saved in checkpoints)");
+  norm_reward = r.boolean("norm_reward", norm_reward,
+                          "divide rewards by the running std of the discounted return "
+                          "(reset at episode ends), clipped to +-10");
   hidden_layers =
       static_cast<int>(r.integer("hidden_layers", hidden_layers, 0, 16, "hidden layers per net"));
   hidden_size =
@@ -160,6 +166,21 @@ Ppo::Ppo(VecEnv& env, const PpoConfig& config)
   mb_dval_.resize(static_cast<std::size_t>(mb));
 
   env_.reset(config.seed);
+  if (config.norm_obs) {
+    obs_rms_ = RunningMeanStd(obs_dim_);
+    obs_rms_.update(env_.obs().data(), N);
+    norm_obs_.resize(static_cast<std::size_t>(N * obs_dim_));
+  }
+  if (config.norm_reward) reward_scaler_ = RewardScaler(N, config.gamma);
+}
+
+const float* Ppo::policy_obs(const float* obs, std::int64_t rows, std::vector<float>& buf) const {
+  if (!config_.norm_obs) return obs;
+  if (static_cast<std::int64_t>(buf.size()) < rows * obs_dim_) {
+    buf.resize(static_cast<std::size_t>(rows * obs_dim_));
+  }
+  normalize_obs(obs_rms_, obs, rows, buf.data());
+  return buf.data();
 }
 
 const float* Ppo::critic_values(const float* obs, std::int64_t rows) {
@@ -174,7 +195,7 @@ void Ppo::collect(PpoMetrics& m) {
   double ret_sum = 0.0, len_sum = 0.0;
   std::int64_t episodes = 0;
   for (std::int64_t t = 0; t < T; ++t) {
-    const float* obs = env_.obs().data();
+    const float* obs = policy_obs(env_.obs().data(), N, norm_obs_);
     std::memcpy(RolloutBuffer::at(rollout_.obs, t, N, obs_dim_), obs,
                 sizeof(float) * static_cast<std::size_t>(N * obs_dim_));
     float* acts = RolloutBuffer::at(rollout_.actions, t, N, act_dim_);
@@ -209,12 +230,18 @@ void Ppo::collect(PpoMetrics& m) {
       env_.step(env_actions_f_);
     }
 
-    std::memcpy(RolloutBuffer::at(rollout_.rewards, t, N, 1), env_.reward().data(),
-                sizeof(float) * static_cast<std::size_t>(N));
+    float* rew = RolloutBuffer::at(rollout_.rewards, t, N, 1);
     std::uint8_t* term = RolloutBuffer::at(rollout_.terminated, t, N, 1);
     std::uint8_t* trunc = RolloutBuffer::at(rollout_.truncated, t, N, 1);
     std::memcpy(term, env_.terminated().data(), static_cast<std::size_t>(N));
     std::memcpy(trunc, env_.truncated().data(), static_cast<std::size_t>(N));
+    if (config_.norm_reward) {
+      reward_scaler_.scale(env_.reward().data(), term, trunc, rew);
+    } else {
+      std::memcpy(rew, env_.reward().data(), sizeof(float) * static_cast<std::size_t>(N));
+    }
+    // statistics before normalising final obs (Gymnasium updates them on each new obs)
+    if (config_.norm_obs) obs_rms_.update(env_.obs().data(), N);
     // V(final_obs) of truncated (not terminated) episodes: their bootstrap
     std::int64_t n_trunc = 0;
     const float* final_obs = env_.final_obs().data();
@@ -233,12 +260,13 @@ void Ppo::collect(PpoMetrics& m) {
     float* fv = RolloutBuffer::at(rollout_.final_values, t, N, 1);
     for (std::int64_t i = 0; i < N; ++i) fv[i] = 0.0f;
     if (n_trunc > 0) {
+      if (config_.norm_obs) normalize_obs(obs_rms_, trunc_obs_.data(), n_trunc, trunc_obs_.data());
       const float* tv = critic_values(trunc_obs_.data(), n_trunc);
       for (std::int64_t j = 0; j < n_trunc; ++j) fv[trunc_rows_[j]] = tv[j];
     }
   }
   global_step_ += N * T;
-  const float* lv = critic_values(env_.obs().data(), N);
+  const float* lv = critic_values(policy_obs(env_.obs().data(), N, norm_obs_), N);
   std::memcpy(last_values_.data(), lv, sizeof(float) * static_cast<std::size_t>(N));
   rollout_.compute_gae(last_values_.data(), static_cast<float>(config_.gamma),
                        static_cast<float>(config_.gae_lambda));
@@ -373,6 +401,7 @@ void Ppo::act_deterministic(const float* obs, std::int64_t batch, std::int32_t* 
   if (!discrete_) throw Error("Ppo::act_deterministic: continuous actions are float, not int32");
   const GemmThreads gemm(config_.gemm_threads);
   if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
+  obs = policy_obs(obs, batch, eval_obs_);  // frozen statistics
   const float* head = actor_.forward(params_.data(), obs, batch, eval_ws_);
   for (std::int64_t i = 0; i < batch; ++i) {
     const float* h = head + i * head_dim_;
@@ -386,6 +415,7 @@ void Ppo::act_deterministic(const float* obs, std::int64_t batch, float* out_act
   if (discrete_) throw Error("Ppo::act_deterministic: discrete actions are int32, not float");
   const GemmThreads gemm(config_.gemm_threads);
   if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
+  obs = policy_obs(obs, batch, eval_obs_);  // frozen statistics
   const float* head = actor_.forward(params_.data(), obs, batch, eval_ws_);
   for (std::int64_t i = 0; i < batch; ++i) {
     for (int k = 0; k < act_dim_; ++k) {
@@ -393,6 +423,56 @@ void Ppo::act_deterministic(const float* obs, std::int64_t batch, float* out_act
           std::min(std::max(head[i * act_dim_ + k], act_low_[k]), act_high_[k]);
     }
   }
+}
+
+Checkpoint Ppo::make_checkpoint() const {
+  Checkpoint c;
+  c.global_step = global_step_;
+  c.iteration = iteration_;
+  c.params = params_.to_host();
+  c.adam_m = adam_.m().to_host();
+  c.adam_v = adam_.v().to_host();
+  c.adam_steps = adam_.steps();
+  c.obs_rms = obs_rms_;
+  c.return_rms = reward_scaler_.return_rms;
+  if (!config_.norm_reward) c.return_rms = RunningMeanStd();
+  c.discounted_returns = reward_scaler_.returns;
+  c.env_state = env_.save_state();
+  return c;
+}
+
+void Ppo::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
+  const auto bad = [&](const std::string& what, std::size_t got, std::int64_t want) {
+    throw Error("Ppo: the checkpoint's " + what + " has " + std::to_string(got) +
+                " values but this learner needs " + std::to_string(want));
+  };
+  const auto n = static_cast<std::size_t>(params_.size());
+  if (c.params.size() != n) bad("parameters", c.params.size(), params_.size());
+  if (config_.norm_obs && c.obs_rms.dim() != obs_dim_) {
+    bad("observation statistics", c.obs_rms.mean.size(), obs_dim_);
+  }
+  if (with_env_state) {
+    if (c.adam_m.size() != n || c.adam_v.size() != n) bad("Adam state", c.adam_m.size(), n);
+    if (config_.norm_reward &&
+        (c.return_rms.dim() != 1 ||
+         static_cast<std::int64_t>(c.discounted_returns.size()) != config_.num_envs)) {
+      bad("return statistics", c.discounted_returns.size(), config_.num_envs);
+    }
+    if (c.env_state.empty()) throw Error("Ppo: the checkpoint holds no env state to resume from");
+    env_.load_state(c.env_state);  // checks itself before changing anything
+  }
+  params_.copy_from_host(c.params);
+  if (config_.norm_obs) obs_rms_ = c.obs_rms;
+  if (!with_env_state) return;
+  adam_.m().copy_from_host(c.adam_m);
+  adam_.v().copy_from_host(c.adam_v);
+  adam_.set_steps(c.adam_steps);
+  if (config_.norm_reward) {
+    reward_scaler_.return_rms = c.return_rms;
+    reward_scaler_.returns = c.discounted_returns;
+  }
+  iteration_ = c.iteration;
+  global_step_ = c.global_step;
 }
 
 }  // namespace convoy::rl

@@ -15,6 +15,17 @@
 // clipped to the action space's bounds before env.step (CleanRL's ClipAction) while the
 // unclipped sample is what is stored and scored.
 //
+// Normalisation (rl/normalize.h, off by default): norm_obs feeds both networks
+// (obs - mean) / std clipped to +-10, with running statistics updated from every obs the env
+// returns (also at reset) and frozen in act_deterministic; norm_reward stores rewards scaled by
+// the running std of the discounted return, clipped to +-10. Episode returns in the metrics
+// stay the env's own.
+//
+// Resuming: make_checkpoint() holds everything iterate() depends on (parameters, Adam, the
+// progress counters, the normalisers and the env's full state) and restore_checkpoint()
+// puts it back, so that N iterations straight and K + (N - K) across a checkpoint end with the
+// same bits on the same device and thread count.
+//
 // Randomness: action sampling draws from PhiloxStream(seed, env, iteration, step, kPolicy)
 // and each epoch's minibatch permutation from PhiloxStream(seed, 0, iteration, epoch,
 // kShuffle), so a run is bit-reproducible for a fixed seed and thread count.
@@ -30,8 +41,10 @@
 
 #include "replay/rollout.h"
 #include "rl/adam.h"
+#include "rl/checkpoint.h"
 #include "rl/distributions.h"
 #include "rl/mlp.h"
+#include "rl/normalize.h"
 #include "sim/array.h"
 #include "sim/config.h"
 #include "sim/vec_env.h"
@@ -60,6 +73,8 @@ struct PpoConfig {
   double max_grad_norm = 0.5;
   double target_kl = 0.0;  // <= 0: none; else stop the epochs once approx_kl exceeds it
   double adam_eps = 1e-5;
+  bool norm_obs = false;     // normalise observations by running mean / std, clip +-10
+  bool norm_reward = false;  // scale rewards by the running std of the discounted return
   int hidden_layers = 2;
   int hidden_size = 64;
   Activation activation = Activation::kTanh;
@@ -243,11 +258,24 @@ class Ppo {
   std::int64_t iteration() const { return iteration_; }
   std::int64_t global_step() const { return global_step_; }
   const RolloutBuffer& rollout() const { return rollout_; }
+  // The normalisers' statistics (empty dims / unused when the setting is off).
+  const RunningMeanStd& obs_rms() const { return obs_rms_; }
+  const RewardScaler& reward_scaler() const { return reward_scaler_; }
+
+  // Everything iterate() carries from one iteration to the next, as a checkpoint of
+  // `env_name` / `algo` (the caller fills in the settings); and back. restore_checkpoint
+  // checks the sizes against this learner and env first and throws convoy::Error, changing
+  // nothing, when they differ; with with_env_state false it restores only the policy
+  // (parameters and the frozen observation statistics), as evaluation needs.
+  Checkpoint make_checkpoint() const;
+  void restore_checkpoint(const Checkpoint& c, bool with_env_state = true);
 
  private:
   void collect(PpoMetrics& m);
   void update(PpoMetrics& m);
   const float* critic_values(const float* obs, std::int64_t rows);
+  // obs as the networks see it: normalised into `buf` when norm_obs, else obs itself
+  const float* policy_obs(const float* obs, std::int64_t rows, std::vector<float>& buf) const;
 
   VecEnv& env_;
   PpoConfig config_;
@@ -260,12 +288,14 @@ class Ppo {
   Adam<float> adam_;
   RolloutBuffer rollout_;
   std::int64_t iteration_ = 0, global_step_ = 0;
+  RunningMeanStd obs_rms_;
+  RewardScaler reward_scaler_;
 
   // workspaces, allocated once
   MlpWorkspace<float> actor_ws_, critic_ws_, eval_ws_;
   DeviceArray<std::int32_t> env_actions_i_;
   DeviceArray<float> env_actions_f_;
-  std::vector<float> last_values_, trunc_obs_;
+  std::vector<float> last_values_, trunc_obs_, norm_obs_, eval_obs_;
   std::vector<std::int64_t> trunc_rows_, perm_;
   std::vector<float> mb_obs_, mb_act_, mb_logp_, mb_adv_, mb_val_, mb_ret_, mb_dhead_, mb_dval_;
 };

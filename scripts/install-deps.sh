@@ -29,14 +29,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# PyPI: the Python package's build and runtime dependencies, pytest, and Gymnasium (the
-# reference the golden data and the Python equality tests come from).
+# PyPI: the Python package's build and runtime dependencies, pytest, Gymnasium (the
+# reference the golden data and the Python equality tests come from) and TensorBoard.
 pips=()
 python3 -c "import numpy" >/dev/null 2>&1 || pips+=("numpy")
 python3 -c "import gymnasium" >/dev/null 2>&1 || pips+=("gymnasium>=1.1,<2")
 python3 -c "import pybind11" >/dev/null 2>&1 || pips+=("pybind11>=2.12")
 python3 -c "import scikit_build_core" >/dev/null 2>&1 || pips+=("scikit-build-core>=0.10")
 python3 -c "import pytest" >/dev/null 2>&1 || pips+=("pytest>=7")
+# TensorBoard: tests/python/test_tensorboard.py reads `convoy train`'s event files with it
+python3 -c "import tensorboard" >/dev/null 2>&1 || pips+=("tensorboard>=2.14")
 if [ ${#pips[@]} -gt 0 ]; then
   echo "install-deps: installing from PyPI: ${pips[*]}"
   python3 -m pip install -q "${pips[@]}"

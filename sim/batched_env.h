@@ -26,13 +26,21 @@
 //     CONVOY_HD static std::uint8_t outcome(const Params&, const View&, std::int64_t i);
 //   };
 //
+// save_state / load_state snapshot the engine for checkpoints. They take E's state through
+// read_state / write_state, which must then be E's whole state; an env whose State holds
+// more (held commands, timers, per-vehicle parameters) lists every array instead:
+//     template <class F> void for_each_array(F&& f) { f(x); f(y); ... }   // in E::State
+//
 // Include this only from .cu files: it launches kernels.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "sim/array.h"
 #include "sim/config.h"
@@ -251,6 +259,70 @@ struct WriteStateKernel {
   }
 };
 
+// E's whole state in one pass, through read_state / write_state (num_envs x state_dim).
+template <class E>
+struct ReadAllStatesKernel {
+  typename E::View state;
+  std::int64_t dim;
+  double* out;
+  CONVOY_HD void operator()(std::int64_t i) const { E::read_state(state, i, out + i * dim); }
+};
+template <class E>
+struct WriteAllStatesKernel {
+  typename E::View state;
+  std::int64_t dim;
+  const double* in;
+  CONVOY_HD void operator()(std::int64_t i) const { E::write_state(state, i, in + i * dim); }
+};
+
+// Whether E::State lists its arrays (see the top of this file).
+struct AnyArray {
+  template <class T>
+  void operator()(DeviceArray<T>&) const {}
+};
+template <class S, class = void>
+struct HasForEachArray : std::false_type {};
+template <class S>
+struct HasForEachArray<
+    S, std::void_t<decltype(std::declval<S&>().for_each_array(std::declval<AnyArray&>()))>>
+    : std::true_type {};
+
+// The snapshot format: a text tag, then each array as (uint64 bytes, raw bytes) in a fixed
+// order. Reading checks every size before anything is written.
+struct SnapshotWriter {
+  std::string out;
+  template <class T>
+  void array(const DeviceArray<T>& a) {
+    const std::uint64_t n = a.bytes();
+    out.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    const std::size_t at = out.size();
+    out.resize(at + n);
+    if (n > 0) copy_bytes(&out[at], Device::cpu(), a.data(), a.device(), n);
+  }
+};
+struct SnapshotReader {
+  const std::string& in;
+  std::size_t pos;
+  bool ok = true;
+  std::vector<std::pair<std::size_t, std::uint64_t>> chunks;  // (offset, bytes) per array
+  template <class T>
+  void array(const DeviceArray<T>& a) {
+    std::uint64_t n = 0;
+    if (in.size() - pos < sizeof(n)) {
+      ok = false;
+      return;
+    }
+    std::memcpy(&n, in.data() + pos, sizeof(n));
+    pos += sizeof(n);
+    if (n != a.bytes() || in.size() - pos < n) {
+      ok = false;
+      return;
+    }
+    chunks.emplace_back(pos, n);
+    pos += n;
+  }
+};
+
 }  // namespace detail
 
 template <class E>
@@ -348,7 +420,88 @@ class BatchedEnv final : public VecEnv {
     synchronize(device_);
   }
 
+  std::string save_state() const override {
+    check_reset("save_state()");
+    auto& self = const_cast<BatchedEnv&>(*this);
+    detail::SnapshotWriter w{snapshot_tag()};
+    self.visit_snapshot(Snapshot::kSave, [&](auto& a) { w.array(a); });
+    return std::move(w.out);
+  }
+
+  void load_state(const std::string& bytes) override {
+    const std::string tag = snapshot_tag();
+    if (bytes.compare(0, tag.size(), tag) != 0) {
+      throw Error(spec_.name + ": the saved env state is not from a " + spec_.name + " of " +
+                  std::to_string(num_envs_) + " envs with these settings");
+    }
+    // first check every array's size, then copy: a bad snapshot changes nothing
+    detail::SnapshotReader r{bytes, tag.size(), true, {}};
+    visit_snapshot(Snapshot::kCheck, [&](auto& a) { r.array(a); });
+    if (!r.ok || r.pos != bytes.size()) {
+      throw Error(spec_.name + ": the saved env state is malformed (" +
+                  std::to_string(bytes.size()) + " bytes)");
+    }
+    std::size_t k = 0;
+    visit_snapshot(Snapshot::kLoad, [&](auto& a) {
+      if (r.chunks[k].second > 0) {
+        copy_bytes(a.data(), a.device(), bytes.data() + r.chunks[k].first, Device::cpu(),
+                   r.chunks[k].second);
+      }
+      ++k;
+    });
+    synchronize(device_);
+    was_reset_ = true;
+  }
+
  private:
+  // Names the format, the env, its shape and its settings' sizes.
+  std::string snapshot_tag() const {
+    return "convoy-env-state 1 " + spec_.name + " envs=" + std::to_string(num_envs_) +
+           " obs=" + std::to_string(obs_dim()) + " state=" + std::to_string(spec_.state_dim) +
+           (detail::HasForEachArray<typename E::State>::value ? " arrays" : " read_state") + "\n";
+  }
+
+  // Calls f on every array of the snapshot in its fixed order. Without E::State's
+  // for_each_array, E's state goes through a num_envs x state_dim buffer of read_state /
+  // write_state: filled before f when saving, written back after f when loading.
+  enum class Snapshot { kSave, kCheck, kLoad };
+  template <class F>
+  void visit_snapshot(Snapshot mode, F&& f) {
+    f(obs_);
+    f(reward_);
+    f(terminated_);
+    f(truncated_);
+    f(final_obs_);
+    f(episode_return_);
+    f(episode_length_);
+    f(final_episode_return_);
+    f(final_episode_length_);
+    f(seeds_);
+    f(episode_);
+    f(elapsed_);
+    if constexpr (detail::HasForEachArray<typename E::State>::value) {
+      state_.for_each_array(f);
+    } else {
+      const std::int64_t dim = spec_.state_dim;
+      DeviceArray<double>& buf = state_buf();
+      if (mode == Snapshot::kSave) {
+        for_each_index(device_, num_envs_,
+                       detail::ReadAllStatesKernel<E>{state_.view(), dim, buf.data()});
+      }
+      f(buf);
+      if (mode == Snapshot::kLoad) {
+        for_each_index(device_, num_envs_,
+                       detail::WriteAllStatesKernel<E>{state_.view(), dim, buf.data()});
+      }
+    }
+  }
+  DeviceArray<double>& state_buf() {
+    if (state_buf_.size() != num_envs_ * spec_.state_dim) {
+      state_buf_ = DeviceArray<double>(device_, num_envs_ * spec_.state_dim);
+    }
+    return state_buf_;
+  }
+
   detail::EngineView<E> view() {
     return {params_,
             state_.view(),
@@ -390,6 +543,7 @@ class BatchedEnv final : public VecEnv {
   DeviceArray<std::uint32_t> episode_;     // (num_envs) episodes started since reset()
   DeviceArray<std::int32_t> elapsed_;      // (num_envs) steps into the current episode
   DeviceArray<float> act_low_, act_high_;  // (act_dim) Box bounds for sampling
+  DeviceArray<double> state_buf_;          // (num_envs x state_dim) snapshots, made on use
 };
 
 // Reads E's settings from `config` (throwing on bad or unknown keys) and builds the env.

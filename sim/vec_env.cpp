@@ -44,6 +44,14 @@ VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
   final_outcome_.zero();
 }
 
+std::string VecEnv::save_state() const {
+  throw Error(spec_.name + ": this env cannot save its state");
+}
+
+void VecEnv::load_state(const std::string&) {
+  throw Error(spec_.name + ": this env cannot load a saved state");
+}
+
 void VecEnv::check_reset(const char* what) const {
   if (!was_reset_) throw Error(spec_.name + ": " + what + " called before reset()");
 }

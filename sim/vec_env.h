@@ -85,6 +85,15 @@ class VecEnv {
   virtual void set_state(std::int64_t env, const std::vector<double>& state,
                          std::int32_t elapsed_steps) = 0;
 
+  // The engine's whole state as host bytes: every env's state, its episode bookkeeping
+  // (Philox seeds, episode counters, steps, returns, lengths) and the output buffers, so
+  // that load_state() on an env built with the same name, settings and num_envs continues
+  // exactly as the saved one would have, bit for bit (for `convoy train --resume`).
+  // load_state refuses bytes from another env, shape or format with a convoy::Error and
+  // then leaves this env as it was. The base class has no state to save and throws.
+  virtual std::string save_state() const;
+  virtual void load_state(const std::string& bytes);
+
   // Buffers, valid after reset() and updated by each step().
   const DeviceArray<float>& obs() const { return obs_; }        // (num_envs x obs_dim)
   const DeviceArray<float>& reward() const { return reward_; }  // (num_envs)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "sim/error.h"
 
@@ -47,6 +48,12 @@ class CheckpointFile : public ::testing::Test {
       c_.adam_m.push_back(1e-4f * i);
       c_.adam_v.push_back(1e-6f * i);
     }
+    c_.obs_rms = RunningMeanStd(3);
+    c_.obs_rms.update(std::vector<double>{1, 2, 3, 4, 5, 7}.data(), 2);
+    c_.return_rms = RunningMeanStd(1);
+    c_.return_rms.count = 17;
+    c_.discounted_returns = {0.5, -1.25, 3.0};
+    c_.env_state = std::string("convoy-env-state\n\0\x01binary", 25);
     save_checkpoint(path_, c_);
   }
   void TearDown() override { std::remove(path_.c_str()); }
@@ -66,6 +73,13 @@ TEST_F(CheckpointFile, RoundTripsExactly) {
   EXPECT_EQ(r.params, c_.params);
   EXPECT_EQ(r.adam_m, c_.adam_m);
   EXPECT_EQ(r.adam_v, c_.adam_v);
+  EXPECT_EQ(r.obs_rms.mean, c_.obs_rms.mean);
+  EXPECT_EQ(r.obs_rms.var, c_.obs_rms.var);
+  EXPECT_EQ(r.obs_rms.count, c_.obs_rms.count);
+  EXPECT_EQ(r.return_rms.var, c_.return_rms.var);
+  EXPECT_EQ(r.return_rms.count, 17.0);
+  EXPECT_EQ(r.discounted_returns, c_.discounted_returns);
+  EXPECT_EQ(r.env_state, c_.env_state);
   std::ifstream tmp(path_ + ".tmp");
   EXPECT_FALSE(tmp.good());  // written under a temporary name, then renamed
 }
@@ -85,7 +99,11 @@ TEST_F(CheckpointFile, RefusesTruncatedCorruptedForeignAndNewerFiles) {
   std::string newer = good;
   newer[18] = 7;  // the version field follows the 18-byte magic
   write_all(path_, newer);
-  EXPECT_NE(error_of(path_).find("format version 7"), std::string::npos) << error_of(path_);
+  EXPECT_NE(error_of(path_).find("format version 7 (newer)"), std::string::npos) << error_of(path_);
+  std::string older = good;
+  older[18] = 1;  // version 1 had no normalisers or env state
+  write_all(path_, older);
+  EXPECT_NE(error_of(path_).find("format version 1 (older)"), std::string::npos) << error_of(path_);
   EXPECT_NE(error_of(path_ + ".missing").find("cannot open"), std::string::npos);
 }
 

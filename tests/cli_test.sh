@@ -74,6 +74,28 @@ expect 2 "CartPole-v1 has a Discrete action space" -- train --env CartPole-v1 --
 expect 2 "unknown env 'Nope-v0'" -- train --env Nope-v0
 expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning_rat=1
 expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1
+# --resume: a run stopped halfway and resumed ends with the bytes of the run made straight
+# (checkpoint; metrics.csv but for the wall-clock steps_per_second column); TensorBoard files
+expect 0 "stopped after iteration 6 of 16" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 \
+  --eval-episodes 2 --out "$tmp/half" --stop-after 6 num_steps=32 num_minibatches=4 norm_obs=true norm_reward=true
+expect 0 "resuming Highway-v0 at iteration 6 of 16" -- train --resume "$tmp/half" --eval-episodes 2
+expect 0 "events.out.tfevents" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 \
+  --eval-episodes 2 --out "$tmp/straight" num_steps=32 num_minibatches=4 norm_obs=true norm_reward=true
+cmp "$tmp/half/checkpoint.ckpt" "$tmp/straight/checkpoint.ckpt" || { echo "FAIL: resumed checkpoint differs"; fail=1; }
+diff <(cut -d, -f1-12 "$tmp/half/metrics.csv") <(cut -d, -f1-12 "$tmp/straight/metrics.csv") >/dev/null \
+  && [ "$(wc -l <"$tmp/half/metrics.csv")" = 17 ] || { echo "FAIL: resumed metrics.csv differs"; fail=1; }
+[ "$(ls "$tmp/half" | grep -c '^events.out.tfevents.')" = 2 ] || { echo "FAIL: no second event file"; fail=1; }
+expect 0 "resuming Highway-v0 at iteration 16 of 16" -- train --resume "$tmp/half" --eval-episodes 2
+expect 2 "no such directory" -- train --resume "$tmp/nowhere"
+[ ! -e "$tmp/nowhere" ] || { echo "FAIL: --resume of a missing directory created it"; fail=1; }
+mkdir -p "$tmp/foreign" && echo hello >"$tmp/foreign/notes.txt"
+expect 2 "holds no checkpoint.ckpt" -- train --resume "$tmp/foreign"
+[ "$(ls "$tmp/foreign")" = notes.txt ] || { echo "FAIL: --resume of a foreign directory wrote into it"; fail=1; }
+cp "$tmp/cp/metrics.csv" "$tmp/foreign/checkpoint.ckpt"
+expect 2 "not a Convoy checkpoint" -- train --resume "$tmp/foreign"
+expect 2 "takes every setting from the checkpoint" -- train --resume "$tmp/half" --total-steps 64
+expect 2 "trains Highway-v0" -- train --resume "$tmp/half" --env CartPole-v1
+expect 2 "env is required" -- train
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"

@@ -6,14 +6,19 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "envs/registry.h"
+#include "rl/checkpoint.h"
+#include "rl/normalize.h"
 #include "sim/error.h"
+#include "sim/parallel.h"
 #include "tests/rl_gradcheck.h"
 
 namespace convoy::rl {
@@ -322,6 +327,228 @@ TEST(Ppo, LearnsCartPole) {
       eval, static_cast<long long>(ppo.global_step()), best, secs);
   set_cpu_threads(threads);
   EXPECT_GE(reached_at, 0) << "475 not reached within 200,000 env steps; best " << best;
+}
+
+// mean and population variance per column of rows of `dim` values, two-pass
+void two_pass(const std::vector<double>& x, int dim, std::vector<double>& mean,
+              std::vector<double>& var) {
+  const std::size_t rows = x.size() / dim;
+  mean.assign(dim, 0.0);
+  var.assign(dim, 0.0);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (int k = 0; k < dim; ++k) mean[k] += x[i * dim + k] / rows;
+  for (std::size_t i = 0; i < rows; ++i)
+    for (int k = 0; k < dim; ++k) var[k] += (x[i * dim + k] - mean[k]) * (x[i * dim + k] - mean[k]);
+  for (int k = 0; k < dim; ++k) var[k] /= rows;
+}
+
+void expect_close(const RunningMeanStd& r, const std::vector<double>& mean,
+                  const std::vector<double>& var, double rel) {
+  for (std::size_t k = 0; k < mean.size(); ++k) {
+    EXPECT_NEAR(r.mean[k], mean[k], rel * (1.0 + std::fabs(mean[k]))) << k;
+    EXPECT_NEAR(r.var[k], var[k], rel * var[k]) << k;
+  }
+}
+
+// The statistics PPO keeps are those of every observation the env returned: the first after
+// reset and one per step, replayed here through a second env with the rollout's actions.
+TEST(PpoNormalization, ObservationStatisticsAreThoseOfTheObservationsSeen) {
+  PpoConfig cfg;
+  cfg.num_envs = 4;
+  cfg.num_steps = 16;
+  cfg.norm_obs = true;
+  cfg.seed = 3;
+  auto env = make_env("CartPole-v1", cfg.num_envs);
+  Ppo ppo(*env, cfg);
+  ppo.iterate();
+  auto replay = make_env("CartPole-v1", cfg.num_envs);
+  replay->reset(cfg.seed);
+  std::vector<double> seen;
+  auto take = [&] {
+    for (float v : replay->obs().to_host()) seen.push_back(v);
+  };
+  take();
+  const auto actions = ppo.rollout().actions.to_host();
+  DeviceArray<std::int32_t> a(Device::cpu(), cfg.num_envs);
+  for (std::int64_t t = 0; t < cfg.num_steps; ++t) {
+    for (std::int64_t i = 0; i < cfg.num_envs; ++i) {
+      a.data()[i] = static_cast<std::int32_t>(actions[t * cfg.num_envs + i]);
+    }
+    replay->step(a);
+    take();
+  }
+  EXPECT_EQ(replay->obs().to_host(), env->obs().to_host());  // the same trajectory
+  std::vector<double> mean, var;
+  two_pass(seen, 4, mean, var);
+  EXPECT_EQ(ppo.obs_rms().count, static_cast<double>(seen.size() / 4));
+  expect_close(ppo.obs_rms(), mean, var, 1e-12);
+  // the rollout holds the normalised obs of step 0
+  const auto stored = ppo.rollout().obs.to_host();
+  std::vector<float> first(seen.begin(), seen.begin() + 16), want(16);
+  RunningMeanStd at_reset(4);
+  at_reset.update(first.data(), 4);
+  normalize_obs(at_reset, first.data(), 4, want.data());
+  for (int k = 0; k < 16; ++k) EXPECT_FLOAT_EQ(stored[k], want[k]) << k;
+}
+
+// Normalised observations (and scaled rewards) still learn CartPole with the preset.
+TEST(PpoNormalization, LearnsCartPoleWithNormalizedObservationsAndRewards) {
+  PpoConfig cfg;
+  cfg.num_envs = 8;
+  cfg.num_steps = 32;
+  cfg.num_minibatches = 1;
+  cfg.update_epochs = 20;
+  cfg.gamma = 0.98;
+  cfg.gae_lambda = 0.8;
+  cfg.learning_rate = 1e-3;
+  cfg.anneal_clip = true;
+  cfg.ent_coef = 0.0;
+  cfg.clip_vloss = false;
+  cfg.total_timesteps = 100000;
+  cfg.seed = 1;
+  cfg.norm_obs = true;
+  cfg.norm_reward = true;
+  const int threads = cpu_threads();
+  set_cpu_threads(1);
+  auto env = make_env("CartPole-v1", cfg.num_envs);
+  Ppo ppo(*env, cfg);
+  double best = 0.0;
+  while (ppo.global_step() < 100000 && best < 475.0) {
+    const PpoMetrics m = ppo.iterate();
+    if (m.iteration % 8 == 0) best = std::max(best, evaluate(ppo, "CartPole-v1", 20, m.iteration));
+  }
+  set_cpu_threads(threads);
+  std::printf("[ norm ] CartPole-v1 with norm_obs + norm_reward: best greedy eval %.1f at %lld\n",
+              best, static_cast<long long>(ppo.global_step()));
+  EXPECT_GE(best, 475.0);
+}
+
+// --resume's promise at the learner level: K iterations, a checkpoint through a file, a
+// fresh env and learner restored from it, N - K more, equal to N straight, bit for bit:
+// parameters, Adam, normalisers and the env's whole state (Highway's State holds more than
+// get_state shows: IDM exponents, MOBIL timers, held commands).
+struct ResumeCase {
+  const char* name;
+  const char* env;
+  bool norm;
+};
+void PrintTo(const ResumeCase& c, std::ostream* os) { *os << c.name; }
+class PpoResume : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(PpoResume, CheckpointAndResumeEqualsAnUninterruptedRun) {
+  const ResumeCase& rc = GetParam();
+  PpoConfig cfg;
+  cfg.num_envs = 4;
+  cfg.num_steps = 32;
+  cfg.total_timesteps = 6 * 4 * 32;
+  cfg.norm_obs = cfg.norm_reward = rc.norm;
+  cfg.seed = 5;
+  const std::string path = ::testing::TempDir() + "convoy_resume_" + rc.name + ".ckpt";
+  auto straight_env = make_env(rc.env, 4);
+  Ppo straight(*straight_env, cfg);
+  std::vector<PpoMetrics> straight_m;
+  for (int i = 0; i < 6; ++i) straight_m.push_back(straight.iterate());
+  {
+    auto env = make_env(rc.env, 4);
+    Ppo first(*env, cfg);
+    for (int i = 0; i < 3; ++i) first.iterate();
+    Checkpoint c = first.make_checkpoint();
+    c.env = rc.env;
+    c.algo = "ppo";
+    save_checkpoint(path, c);
+  }
+  auto env = make_env(rc.env, 4);
+  Ppo resumed(*env, cfg);
+  resumed.restore_checkpoint(load_checkpoint(path));
+  std::remove(path.c_str());
+  EXPECT_EQ(resumed.iteration(), 3);
+  EXPECT_EQ(resumed.global_step(), 3 * 4 * 32);
+  for (int i = 3; i < 6; ++i) {
+    const PpoMetrics m = resumed.iterate();
+    EXPECT_EQ(m.policy_loss, straight_m[i].policy_loss) << i;
+    EXPECT_EQ(
+        std::memcmp(&m.mean_episode_return, &straight_m[i].mean_episode_return, sizeof(double)),
+        0)
+        << i;  // NaN where no episode ended
+  }
+  const Checkpoint a = straight.make_checkpoint(), b = resumed.make_checkpoint();
+  EXPECT_EQ(a.params, b.params);
+  EXPECT_EQ(a.adam_m, b.adam_m);
+  EXPECT_EQ(a.adam_v, b.adam_v);
+  EXPECT_EQ(a.adam_steps, b.adam_steps);
+  EXPECT_EQ(a.env_state, b.env_state);
+  EXPECT_EQ(a.obs_rms.mean, b.obs_rms.mean);
+  EXPECT_EQ(a.obs_rms.var, b.obs_rms.var);
+  EXPECT_EQ(a.return_rms.var, b.return_rms.var);
+  EXPECT_EQ(a.discounted_returns, b.discounted_returns);
+  if (rc.norm) {
+    EXPECT_EQ(a.obs_rms.count, 4.0 * (1 + 6 * 32));
+    EXPECT_EQ(a.return_rms.count, 4.0 * 6 * 32);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ppo, PpoResume,
+                         ::testing::Values(ResumeCase{"cartpole", "CartPole-v1", false},
+                                           ResumeCase{"highway_norm", "Highway-v0", true},
+                                           ResumeCase{"pendulum_norm", "Pendulum-v1", true}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(PpoResume, RefusesACheckpointOfAnotherShapeChangingNothing) {
+  PpoConfig cfg;
+  cfg.num_steps = 16;
+  auto env = make_env("CartPole-v1", 4);
+  Ppo ppo(*env, cfg);
+  ppo.iterate();
+  const auto params = ppo.params().to_host();
+  const auto obs = env->obs().to_host();
+  PpoConfig wide = cfg;
+  wide.hidden_size = 32;
+  auto env2 = make_env("CartPole-v1", 4);
+  Ppo other(*env2, wide);
+  Checkpoint c = other.make_checkpoint();
+  EXPECT_THROW(ppo.restore_checkpoint(c), Error);  // parameter count
+  c = ppo.make_checkpoint();
+  auto hw = make_env("Highway-v0", 4);
+  hw->reset(1);
+  c.env_state = hw->save_state();  // wrong env's state: refused by the env
+  EXPECT_THROW(ppo.restore_checkpoint(c), Error);
+  c.env_state.clear();
+  EXPECT_THROW(ppo.restore_checkpoint(c), Error);
+  EXPECT_EQ(ppo.params().to_host(), params);
+  EXPECT_EQ(env->obs().to_host(), obs);
+  EXPECT_EQ(ppo.iteration(), 1);
+}
+
+// What `convoy eval` restores from a checkpoint: the parameters and the observation
+// statistics, frozen: greedy actions equal the trained learner's, and acting moves nothing.
+TEST(PpoNormalization, EvaluationUsesTheCheckpointsFrozenStatistics) {
+  PpoConfig cfg;
+  cfg.num_envs = 4;
+  cfg.num_steps = 32;
+  cfg.norm_obs = true;
+  auto env = make_env("Pendulum-v1", 4);
+  Ppo trained(*env, cfg);
+  for (int i = 0; i < 3; ++i) trained.iterate();
+  const Checkpoint c = trained.make_checkpoint();
+  auto env2 = make_env("Pendulum-v1", 4);
+  Ppo loaded(*env2, cfg);
+  loaded.restore_checkpoint(c, /*with_env_state=*/false);
+  EXPECT_EQ(loaded.obs_rms().mean, trained.obs_rms().mean);
+  EXPECT_EQ(loaded.iteration(), 0);  // the policy only
+  // observations far from the statistics: normalised (and clipped) they act differently
+  std::vector<float> obs = {1.0f, 0.0f, 8.0f, -1.0f, 0.0f, -8.0f,
+                            0.0f, 1.0f, 3.0f, 0.5f,  0.5f, 0.0f};
+  std::vector<float> a(4), b(4), raw(4);
+  trained.act_deterministic(obs.data(), 4, a.data());
+  loaded.act_deterministic(obs.data(), 4, b.data());
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(loaded.obs_rms().count, trained.obs_rms().count);  // acting updated nothing
+  // without the statistics (a fresh learner given only the parameters) the actions differ
+  auto env3 = make_env("Pendulum-v1", 4);
+  Ppo params_only(*env3, cfg);
+  params_only.params().copy_from_host(c.params);
+  params_only.act_deterministic(obs.data(), 4, raw.data());
+  EXPECT_NE(a, raw);
 }
 
 }  // namespace

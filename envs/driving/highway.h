@@ -247,6 +247,26 @@ struct State {
         idm_acc(d, n * v),
         time_gap(d, n * v),
         d0(d, n * v) {}
+  // every array, for the engine's snapshots (read_state leaves out delta, the timers and
+  // the held commands)
+  template <class F>
+  void for_each_array(F&& f) {
+    f(x);
+    f(y);
+    f(heading);
+    f(speed);
+    f(target_speed);
+    f(delta);
+    f(lane_timer);
+    f(target_lane);
+    f(accel);
+    f(steer);
+    f(length);
+    f(width);
+    f(idm_acc);
+    f(time_gap);
+    f(d0);
+  }
   View view() {
     return {vehicles,       x.data(),          y.data(),
             heading.data(), speed.data(),      target_speed.data(),
