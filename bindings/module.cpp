@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/policy.h"
 #include "envs/registry.h"
 #include "rl/ppo.h"
+#include "rl/sac.h"
 #include "sim/autoreset.h"
 #include "sim/error.h"
 
@@ -444,31 +446,128 @@ class PyPpo {
     return d;
   }
   // Greedy actions for a batch of observations (batch x obs_dim, or one obs_dim row).
-  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
-    const std::int64_t d = env_->obs_dim();
-    const bool single = obs.ndim() == 1;
-    if ((single && obs.shape(0) != d) || (!single && (obs.ndim() != 2 || obs.shape(1) != d))) {
-      throw py::value_error("act: observations must have shape (" + std::to_string(d) +
-                            ",) or (batch, " + std::to_string(d) + ")");
-    }
-    const std::int64_t batch = single ? 1 : obs.shape(0);
-    if (env_->discrete_actions()) {
-      py::array_t<std::int32_t> out(batch);
-      ppo_->act_deterministic(obs.data(), batch, out.mutable_data());
-      if (single) return py::int_(out.at(0));
-      return std::move(out);
-    }
-    py::array_t<float> out({batch, env_->act_dim()});
-    ppo_->act_deterministic(obs.data(), batch, out.mutable_data());
-    if (single) return out.attr("reshape")(env_->act_dim());
-    return std::move(out);
-  }
+  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs);
 
  private:
   rl::PpoConfig config_;
   std::unique_ptr<VecEnv> env_;
   std::unique_ptr<rl::Ppo> ppo_;
 };
+
+// Greedy actions from a batch of observations (batch x obs_dim, or one obs_dim row), by
+// `act(obs, batch, out)`: an int / int32 array for Discrete spaces, float32 rows for Box.
+template <class Act>
+py::object act_on(py::array_t<float, py::array::c_style | py::array::forcecast> obs,
+                  std::int64_t obs_dim, std::int64_t act_dim, bool discrete, Act&& act) {
+  const bool single = obs.ndim() == 1;
+  if ((single && obs.shape(0) != obs_dim) ||
+      (!single && (obs.ndim() != 2 || obs.shape(1) != obs_dim))) {
+    throw py::value_error("act: observations must have shape (" + std::to_string(obs_dim) +
+                          ",) or (batch, " + std::to_string(obs_dim) + ")");
+  }
+  const std::int64_t batch = single ? 1 : obs.shape(0);
+  if (discrete) {
+    py::array_t<std::int32_t> out(batch);
+    act(obs.data(), batch, static_cast<void*>(out.mutable_data()));
+    if (single) return py::int_(out.at(0));
+    return std::move(out);
+  }
+  py::array_t<float> out({batch, act_dim});
+  act(obs.data(), batch, static_cast<void*>(out.mutable_data()));
+  if (single) return out.attr("reshape")(act_dim);
+  return std::move(out);
+}
+
+// SAC on its own env (CPU), trained a number of vector steps per call from Python.
+class PySac {
+ public:
+  PySac(const std::string& env_id, const std::map<std::string, std::string>& env_config,
+        const std::map<std::string, std::string>& learner_config) {
+    Config ec, lc;
+    for (const auto& [k, v] : env_config) ec.set(k, v);
+    for (const auto& [k, v] : learner_config) lc.set(k, v);
+    config_ = rl::SacConfig::from_config(lc);
+    env_ = env_registry().make(env_id, Device::cpu(), config_.num_envs, ec);
+    sac_ = std::make_unique<rl::Sac>(*env_, config_);
+  }
+  // vector steps of the whole run (total_timesteps / num_envs, at least 1)
+  std::int64_t num_vector_steps() const {
+    return std::max<std::int64_t>(1, config_.total_timesteps / config_.num_envs);
+  }
+  py::dict train(std::int64_t vector_steps) {
+    if (vector_steps < 1) throw py::value_error("train: vector_steps must be >= 1");
+    rl::SacMetrics m;
+    {
+      py::gil_scoped_release release;
+      m = sac_->train(vector_steps);
+    }
+    py::dict d;
+    d["global_step"] = m.global_step;
+    d["updates"] = m.updates;
+    d["episodes"] = m.episodes;
+    d["mean_episode_return"] = m.mean_episode_return;
+    d["mean_episode_length"] = m.mean_episode_length;
+    d["qf1_loss"] = m.qf1_loss;
+    d["qf2_loss"] = m.qf2_loss;
+    d["qf1_value"] = m.qf1_value;
+    d["actor_loss"] = m.actor_loss;
+    d["alpha"] = m.alpha;
+    d["alpha_loss"] = m.alpha_loss;
+    d["entropy"] = m.entropy;
+    d["steps_per_second"] = m.steps_per_second;
+    return d;
+  }
+  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
+    return act_on(obs, env_->obs_dim(), env_->act_dim(), false,
+                  [this](const float* o, std::int64_t b, void* out) {
+                    sac_->act_deterministic(o, b, static_cast<float*>(out));
+                  });
+  }
+
+ private:
+  rl::SacConfig config_;
+  std::unique_ptr<VecEnv> env_;
+  std::unique_ptr<rl::Sac> sac_;
+};
+
+// A policy loaded from a checkpoint file (cli/policy.h), for Policy.load and evaluation.
+class PyCheckpointPolicy {
+ public:
+  explicit PyCheckpointPolicy(const std::string& path) : policy_(path) {}
+  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
+    return act_on(obs, policy_.obs_dim(), policy_.act_dim(), policy_.discrete(),
+                  [this](const float* o, std::int64_t b, void* out) { policy_.act(o, b, out); });
+  }
+  // The same JSON object as `convoy eval --json`.
+  std::string evaluate(int episodes, std::uint64_t seed) {
+    if (episodes < 1 || episodes > 100000) {
+      throw py::value_error("evaluate: episodes=" + std::to_string(episodes) +
+                            " is invalid; allowed: 1..100000");
+    }
+    cli::PolicyComparison c;
+    {
+      py::gil_scoped_release release;
+      c = policy_.compare(episodes, seed);
+    }
+    return cli::comparison_json(c, policy_.checkpoint().global_step, -1);
+  }
+  cli::CheckpointPolicy& policy() { return policy_; }
+
+ private:
+  cli::CheckpointPolicy policy_;
+};
+
+py::object PyPpo::act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
+  const bool discrete = env_->discrete_actions();
+  return act_on(obs, env_->obs_dim(), env_->act_dim(), discrete,
+                [this, discrete](const float* o, std::int64_t b, void* out) {
+                  if (discrete) {
+                    ppo_->act_deterministic(o, b, static_cast<std::int32_t*>(out));
+                  } else {
+                    ppo_->act_deterministic(o, b, static_cast<float*>(out));
+                  }
+                });
+}
 
 // A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim), as
 // PyVecEnv::buffer does (argument `host`).
@@ -558,6 +657,27 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_iterations", &cp::PyPpo::num_iterations)
       .def("iterate", &cp::PyPpo::iterate)
       .def("act", &cp::PyPpo::act, py::arg("obs"));
+
+  py::class_<cp::PySac>(m, "Sac")
+      .def(py::init<const std::string&, const std::map<std::string, std::string>&,
+                    const std::map<std::string, std::string>&>(),
+           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"))
+      .def_property_readonly("num_vector_steps", &cp::PySac::num_vector_steps)
+      .def("train", &cp::PySac::train, py::arg("vector_steps"))
+      .def("act", &cp::PySac::act, py::arg("obs"));
+
+  py::class_<cp::PyCheckpointPolicy>(m, "CheckpointPolicy")
+      .def(py::init<const std::string&>(), py::arg("path"))
+      .def_property_readonly("env_id",
+                             [](cp::PyCheckpointPolicy& p) { return p.policy().env_name(); })
+      .def_property_readonly("algo", [](cp::PyCheckpointPolicy& p) { return p.policy().algo(); })
+      .def_property_readonly(
+          "global_step",
+          [](cp::PyCheckpointPolicy& p) { return p.policy().checkpoint().global_step; })
+      .def_property_readonly(
+          "env_config", [](cp::PyCheckpointPolicy& p) { return p.policy().env_config().values(); })
+      .def("act", &cp::PyCheckpointPolicy::act, py::arg("obs"))
+      .def("evaluate", &cp::PyCheckpointPolicy::evaluate, py::arg("episodes"), py::arg("seed"));
 
   py::class_<PyVecEnv>(m, "VecEnv")
       .def(py::init<const std::string&, std::int64_t, const std::string&,

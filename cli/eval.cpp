@@ -8,10 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/evaluation.h"
+#include "cli/policy.h"
 #include "envs/registry.h"
 #include "rl/checkpoint.h"
-#include "rl/ppo.h"
-#include "rl/sac.h"
 #include "sim/error.h"
 
 namespace convoy::cli {
@@ -35,43 +34,9 @@ void run_eval(const EvalOptions& o) {
   if (device.is_cuda()) {
     throw Error("eval: the learners run on the CPU only so far; use --device cpu");
   }
-  const rl::Checkpoint ckpt = rl::load_checkpoint(o.checkpoint);
-  if (ckpt.algo != "ppo" && ckpt.algo != "sac") {
-    throw Error("eval: checkpoint algorithm '" + ckpt.algo + "' is unknown; allowed: ppo, sac");
-  }
-  Config env_config, learner_config;
-  for (const auto& [k, v] : ckpt.env_config) env_config.set(k, v);
-  for (const auto& [k, v] : ckpt.learner_config) learner_config.set(k, v);
-  auto wrong_size = [&](std::int64_t want) {
-    return Error("eval: checkpoint '" + o.checkpoint + "' holds " +
-                 std::to_string(ckpt.params.size()) + " parameters but its settings make " +
-                 std::to_string(want));
-  };
-  const auto seed = static_cast<std::uint64_t>(o.seed);
-  PolicyComparison c;
-  if (ckpt.algo == "ppo") {
-    const rl::PpoConfig cfg = rl::PpoConfig::from_config(learner_config);
-    auto env = env_registry().make(ckpt.env, Device::cpu(), cfg.num_envs, env_config);
-    rl::Ppo ppo(*env, cfg);
-    if (static_cast<std::int64_t>(ckpt.params.size()) != ppo.num_params()) {
-      throw wrong_size(ppo.num_params());
-    }
-    ppo.restore_checkpoint(ckpt, /*with_env_state=*/false);  // params + frozen obs statistics
-    c = compare_policies(ckpt.env, env_config, o.episodes, seed, ppo);
-  } else {
-    rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
-    cfg.buffer_size = cfg.num_envs;  // acting only: no replay needed
-    auto env = env_registry().make(ckpt.env, Device::cpu(), cfg.num_envs, env_config);
-    rl::Sac sac(*env, cfg);
-    if (static_cast<std::int64_t>(ckpt.params.size()) != sac.num_params()) {
-      throw wrong_size(sac.num_params());
-    }
-    sac.load_params(ckpt.params);
-    c = compare_policies(
-        ckpt.env, env_config, o.episodes, seed, "sac", [&](VecEnv& e, void* a, int) {
-          sac.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
-        });
-  }
+  CheckpointPolicy policy(o.checkpoint);
+  const rl::Checkpoint& ckpt = policy.checkpoint();
+  const PolicyComparison c = policy.compare(o.episodes, static_cast<std::uint64_t>(o.seed));
   if (o.json) {
     std::printf("%s\n", comparison_json(c, ckpt.global_step, -1).c_str());
   } else {

@@ -12,7 +12,7 @@ works too.
 
 from convoy import _core
 from convoy._core import DeviceBuffer
-from convoy.train import Policy, train
+from convoy.train import Policy, evaluate, train
 from convoy.vector import ConvoyVectorEnv, make_vec
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Policy",
     "built_with_cuda",
     "cuda_device_count",
+    "evaluate",
     "list_envs",
     "make_vec",
     "train",

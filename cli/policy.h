@@ -1,0 +1,50 @@
+// A policy loaded from a checkpoint written by `convoy train` (PPO or SAC), ready to act
+// greedily on batches of observations and to be evaluated against the env's baseline and a
+// random policy. Shared by `convoy eval` and the Python package (convoy.Policy.load).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cli/evaluation.h"
+#include "rl/checkpoint.h"
+#include "rl/ppo.h"
+#include "rl/sac.h"
+#include "sim/config.h"
+#include "sim/vec_env.h"
+
+namespace convoy::cli {
+
+class CheckpointPolicy {
+ public:
+  // Throws convoy::Error for unreadable, corrupt or foreign files, an unknown algorithm, or
+  // parameters that do not fit the checkpoint's own settings.
+  explicit CheckpointPolicy(const std::string& path);
+
+  const rl::Checkpoint& checkpoint() const { return ckpt_; }
+  const std::string& env_name() const { return ckpt_.env; }
+  const std::string& algo() const { return ckpt_.algo; }
+  const Config& env_config() const { return env_config_; }
+  std::int64_t obs_dim() const { return env_->obs_dim(); }
+  std::int64_t act_dim() const { return env_->act_dim(); }
+  bool discrete() const { return env_->discrete_actions(); }
+  const EnvSpec& spec() const { return env_->spec(); }
+
+  // Greedy actions for `batch` observations (batch x obs_dim floats) into `actions`
+  // (batch x act_dim: int32 for Discrete spaces, float for Box).
+  void act(const float* obs, std::int64_t batch, void* actions);
+
+  // Mean/std return, early ends and outcomes over `episodes` fresh episodes, beside the
+  // env's scripted baseline (where it has one) and a random policy on the same seeds.
+  PolicyComparison compare(int episodes, std::uint64_t seed);
+
+ private:
+  rl::Checkpoint ckpt_;
+  Config env_config_;
+  std::unique_ptr<VecEnv> env_;  // the learner's own env (sizes its buffers)
+  std::unique_ptr<rl::Ppo> ppo_;
+  std::unique_ptr<rl::Sac> sac_;
+};
+
+}  // namespace convoy::cli
