@@ -31,6 +31,20 @@
 // more (held commands, timers, per-vehicle parameters) lists every array instead:
 //     template <class F> void for_each_array(F&& f) { f(x); f(y); ... }   // in E::State
 //
+// A multi-agent env also states `CONVOY_HD static int agents(const Params&)` (controlled agents
+// per scene, at most its kMaxAgents). Its State is sized by scenes; the VecEnv's rows are
+// scenes x agents, agent-major within a scene (row = scene * agents + agent), so single-agent
+// learners train on it unchanged.
+// One call per scene handles all of its agents, with these signatures instead:
+//     reset(params, view, scene, rng)                        as above
+//     step(params, view, scene, const Action* a /* agents [x kActDim] */, float* reward
+//          /* (agents) */, bool* terminated /* the scene's */, PhiloxStream& rng /* kStep */)
+//     observe(params, view, scene, agent, obs)
+//     read_state(view, scene, s), write_state(params, view, scene, s)   per scene
+// Episodes end per scene: all of a scene's rows terminate or truncate together and the scene
+// auto-resets as a whole, from the seed of its first row. Its State lists its arrays
+// (for_each_array) for snapshots.
+//
 // Include this only from .cu files: it launches kernels.
 #pragma once
 
@@ -85,6 +99,24 @@ struct has_outcome : std::false_type {};
 template <class E>
 struct has_outcome<E, std::enable_if_t<E::kHasOutcome>> : std::true_type {};
 
+namespace detail {
+// True where E declares agents(params): a multi-agent env (see the top of this file).
+template <class E, class = void>
+struct IsMultiAgent : std::false_type {};
+template <class E>
+struct IsMultiAgent<E, std::void_t<decltype(E::agents(std::declval<const typename E::Params&>()))>>
+    : std::true_type {};
+
+template <class E>
+int agents_of(const typename E::Params& p) {
+  if constexpr (IsMultiAgent<E>::value) {
+    return E::agents(p);
+  } else {
+    return 1;
+  }
+}
+}  // namespace detail
+
 template <class E>
 EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> keys) {
   EnvSpec s;
@@ -96,6 +128,7 @@ EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> k
   s.reward_threshold = E::reward_threshold(params);
   s.state_dim = detail::state_dim_of<E>(params);
   s.has_outcome = has_outcome<E>::value;
+  s.agents_per_env = detail::agents_of<E>(params);
   s.config_keys = std::move(keys);
   return s;
 }
@@ -112,8 +145,8 @@ struct EngineView {
   typename E::View state;
   std::int64_t obs_dim;
   const std::uint64_t* seeds;    // (num_envs) env i's Philox seed
-  std::uint32_t* episode;        // (num_envs) episodes started since reset()
-  std::int32_t* elapsed;         // (num_envs) steps into the current episode
+  std::uint32_t* episode;        // (scenes) episodes started since reset()
+  std::int32_t* elapsed;         // (scenes) steps into the current episode
   double* episode_return;        // (num_envs)
   std::int32_t* episode_length;  // (num_envs)
   double* final_return;          // (num_envs)
@@ -197,6 +230,97 @@ struct StepKernel {
   }
 };
 
+// The same two stages for a multi-agent env, over scenes: scene c owns rows c * A .. c * A + A - 1
+// and draws from the Philox stream of its first row's seed, keyed by the scene index.
+template <class E>
+struct MultiResetKernel {
+  EngineView<E> e;
+  std::int32_t agents;
+  CONVOY_HD void operator()(std::int64_t c) const {
+    const std::int64_t row0 = c * agents;
+    PhiloxStream rng(e.seeds[row0], static_cast<std::uint64_t>(c), 0, 0, RngPurpose::kReset);
+    E::reset(e.params, e.state, c, rng);
+    e.episode[c] = 0;
+    e.elapsed[c] = 0;
+    for (std::int32_t a = 0; a < agents; ++a) {
+      const std::int64_t r = row0 + a;
+      e.episode_return[r] = 0.0;
+      e.episode_length[r] = 0;
+      e.reward[r] = 0.0f;
+      e.terminated[r] = 0;
+      e.truncated[r] = 0;
+      E::observe(e.params, e.state, c, a, e.obs + r * e.obs_dim);
+    }
+  }
+};
+
+template <class E>
+struct MultiStepKernel {
+  static constexpr int kMaxAgents = E::kMaxAgents;
+  EngineView<E> e;
+  std::int32_t agents;
+  const std::int32_t* a_int;  // (num_envs) for Discrete
+  const float* a_float;       // (num_envs x kActDim) for Box
+  const std::uint8_t* skip;   // (num_envs) or null: a scene is skipped by its first row's flag
+  CONVOY_HD void operator()(std::int64_t c) const {
+    const std::int64_t row0 = c * agents;
+    if (skip && skip[row0]) {
+      for (std::int32_t a = 0; a < agents; ++a) {
+        e.reward[row0 + a] = 0.0f;
+        e.terminated[row0 + a] = 0;
+        e.truncated[row0 + a] = 0;
+      }
+      return;
+    }
+    // actions -> dynamics -> reward/done, all agents of the scene at once
+    float r[kMaxAgents];
+    bool term = false;
+    PhiloxStream step_rng(e.seeds[row0], static_cast<std::uint64_t>(c), e.episode[c],
+                          static_cast<std::uint32_t>(e.elapsed[c]), RngPurpose::kStep);
+    if constexpr (E::kDiscrete) {
+      E::step(e.params, e.state, c, a_int + row0, r, &term, step_rng);
+    } else {
+      E::step(e.params, e.state, c, a_float + row0 * E::kActDim, r, &term, step_rng);
+    }
+    // the scene's bookkeeping; every row of it ends together
+    const std::int32_t steps = e.elapsed[c] + 1;
+    const bool trunc = steps >= e.params.max_episode_steps;
+    const bool done = term || trunc;
+    for (std::int32_t a = 0; a < agents; ++a) {
+      const std::int64_t i = row0 + a;
+      const double ret = e.episode_return[i] + static_cast<double>(r[a]);
+      const std::int32_t len = e.episode_length[i] + 1;
+      e.reward[i] = r[a];
+      e.terminated[i] = term ? 1 : 0;
+      e.truncated[i] = trunc ? 1 : 0;
+      if (done) {
+        E::observe(e.params, e.state, c, a, e.final_obs + i * e.obs_dim);
+        e.final_return[i] = ret;
+        e.final_length[i] = len;
+        e.episode_return[i] = 0.0;
+        e.episode_length[i] = 0;
+      } else {
+        e.episode_return[i] = ret;
+        e.episode_length[i] = len;
+      }
+    }
+    // auto-reset (SAME_STEP) of the whole scene
+    if (done) {
+      const std::uint32_t next_episode = e.episode[c] + 1;
+      e.episode[c] = next_episode;
+      PhiloxStream rng(e.seeds[row0], static_cast<std::uint64_t>(c), next_episode, 0,
+                       RngPurpose::kReset);
+      E::reset(e.params, e.state, c, rng);
+      e.elapsed[c] = 0;
+    } else {
+      e.elapsed[c] = steps;
+    }
+    for (std::int32_t a = 0; a < agents; ++a) {
+      E::observe(e.params, e.state, c, a, e.obs + (row0 + a) * e.obs_dim);
+    }
+  }
+};
+
 // Uniform random actions from stream (seed, env) at (epoch, step).
 template <class E>
 struct SampleActionsKernel {
@@ -251,11 +375,23 @@ struct WriteStateKernel {
   const double* in;  // (state_dim)
   std::int32_t elapsed_steps;
   CONVOY_HD void operator()(std::int64_t) const {
-    E::write_state(e.state, env, in);
     e.elapsed[env] = elapsed_steps;
-    e.episode_return[env] = 0.0;
-    e.episode_length[env] = 0;
-    E::observe(e.params, e.state, env, e.obs + env * e.obs_dim);
+    if constexpr (IsMultiAgent<E>::value) {
+      E::write_state(e.params, e.state, env, in);
+      // env is a scene: zero and observe each of its agents' rows
+      const std::int32_t agents = E::agents(e.params);
+      for (std::int32_t a = 0; a < agents; ++a) {
+        const std::int64_t r = env * agents + a;
+        e.episode_return[r] = 0.0;
+        e.episode_length[r] = 0;
+        E::observe(e.params, e.state, env, a, e.obs + r * e.obs_dim);
+      }
+    } else {
+      E::write_state(e.state, env, in);
+      e.episode_return[env] = 0.0;
+      e.episode_length[env] = 0;
+      E::observe(e.params, e.state, env, e.obs + env * e.obs_dim);
+    }
   }
 };
 
@@ -333,10 +469,10 @@ class BatchedEnv final : public VecEnv {
   BatchedEnv(const Device& device, std::int64_t num_envs, const Params& params, EnvSpec spec)
       : VecEnv(device, num_envs, std::move(spec)),
         params_(params),
-        state_(detail::make_state<E>(device, num_envs_, params)),
+        state_(detail::make_state<E>(device, num_scenes(), params)),
         seeds_(device, num_envs_),
-        episode_(device, num_envs_),
-        elapsed_(device, num_envs_) {
+        episode_(device, num_scenes()),
+        elapsed_(device, num_scenes()) {
     seeds_.zero();
     episode_.zero();
     elapsed_.zero();
@@ -349,7 +485,7 @@ class BatchedEnv final : public VecEnv {
 
   void reset(std::uint64_t seed) override {
     seeds_.copy_from_host(std::vector<std::uint64_t>(static_cast<std::size_t>(num_envs_), seed));
-    for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+    launch_reset();
     was_reset_ = true;
   }
 
@@ -359,7 +495,7 @@ class BatchedEnv final : public VecEnv {
                   " seeds; allowed: one seed, or exactly num_envs = " + std::to_string(num_envs_));
     }
     seeds_.copy_from_host(seeds);
-    for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+    launch_reset();
     was_reset_ = true;
   }
 
@@ -367,9 +503,16 @@ class BatchedEnv final : public VecEnv {
     check_reset("step()");
     if (d_actions == nullptr) throw Error(spec_.name + ": step() got a null action pointer");
     validate_actions(d_actions, d_skip);
-    for_each_index(device_, num_envs_,
-                   detail::StepKernel<E>{view(), static_cast<const std::int32_t*>(d_actions),
-                                         static_cast<const float*>(d_actions), d_skip});
+    if constexpr (detail::IsMultiAgent<E>::value) {
+      for_each_index(device_, num_scenes(),
+                     detail::MultiStepKernel<E>{view(), agents_per_env(),
+                                                static_cast<const std::int32_t*>(d_actions),
+                                                static_cast<const float*>(d_actions), d_skip});
+    } else {
+      for_each_index(device_, num_envs_,
+                     detail::StepKernel<E>{view(), static_cast<const std::int32_t*>(d_actions),
+                                           static_cast<const float*>(d_actions), d_skip});
+    }
   }
 
   void sample_actions(std::uint64_t seed, std::uint64_t counter, void* d_actions) override {
@@ -462,7 +605,7 @@ class BatchedEnv final : public VecEnv {
   }
 
   // Calls f on every array of the snapshot in its fixed order. Without E::State's
-  // for_each_array, E's state goes through a num_envs x state_dim buffer of read_state /
+  // for_each_array, E's state goes through a scenes x state_dim buffer of read_state /
   // write_state: filled before f when saving, written back after f when loading.
   enum class Snapshot { kSave, kCheck, kLoad };
   template <class F>
@@ -485,21 +628,28 @@ class BatchedEnv final : public VecEnv {
       const std::int64_t dim = spec_.state_dim;
       DeviceArray<double>& buf = state_buf();
       if (mode == Snapshot::kSave) {
-        for_each_index(device_, num_envs_,
+        for_each_index(device_, num_scenes(),
                        detail::ReadAllStatesKernel<E>{state_.view(), dim, buf.data()});
       }
       f(buf);
       if (mode == Snapshot::kLoad) {
-        for_each_index(device_, num_envs_,
+        for_each_index(device_, num_scenes(),
                        detail::WriteAllStatesKernel<E>{state_.view(), dim, buf.data()});
       }
     }
   }
   DeviceArray<double>& state_buf() {
-    if (state_buf_.size() != num_envs_ * spec_.state_dim) {
-      state_buf_ = DeviceArray<double>(device_, num_envs_ * spec_.state_dim);
+    if (state_buf_.size() != num_scenes() * spec_.state_dim) {
+      state_buf_ = DeviceArray<double>(device_, num_scenes() * spec_.state_dim);
     }
     return state_buf_;
+  }
+  void launch_reset() {
+    if constexpr (detail::IsMultiAgent<E>::value) {
+      for_each_index(device_, num_scenes(), detail::MultiResetKernel<E>{view(), agents_per_env()});
+    } else {
+      for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+    }
   }
 
   detail::EngineView<E> view() {
@@ -530,18 +680,20 @@ class BatchedEnv final : public VecEnv {
     }
   }
 
+  // get_state / set_state index envs, or scenes for a multi-agent env.
   void check_env(std::int64_t env) const {
-    if (env < 0 || env >= num_envs_) {
-      throw Error(spec_.name + ": env index " + std::to_string(env) + " is invalid; allowed: 0.." +
-                  std::to_string(num_envs_ - 1));
+    const std::int64_t n = num_scenes();
+    if (env < 0 || env >= n) {
+      throw Error(spec_.name + ": " + (n == num_envs_ ? "env" : "scene") + " index " +
+                  std::to_string(env) + " is invalid; allowed: 0.." + std::to_string(n - 1));
     }
   }
 
   Params params_;
   typename E::State state_;
   DeviceArray<std::uint64_t> seeds_;       // (num_envs) Philox seed of each env
-  DeviceArray<std::uint32_t> episode_;     // (num_envs) episodes started since reset()
-  DeviceArray<std::int32_t> elapsed_;      // (num_envs) steps into the current episode
+  DeviceArray<std::uint32_t> episode_;     // (scenes) episodes started since reset()
+  DeviceArray<std::int32_t> elapsed_;      // (scenes) steps into the current episode
   DeviceArray<float> act_low_, act_high_;  // (act_dim) Box bounds for sampling
   DeviceArray<double> state_buf_;          // (num_envs x state_dim) snapshots, made on use
 };

@@ -52,6 +52,8 @@ CONVOY_HD_INLINE void philox4x32_10(const std::uint32_t ctr[4], const std::uint3
 // kShuffle: a learner's minibatch permutations, counted by (iteration, epoch).
 // kReplay: replay-buffer sampling, keyed by batch row, counted by the sample call.
 // kNoise: a learner's reparameterisation noise in its updates (SAC), keyed by batch row.
+// kStep: an env's own randomness inside step (e.g. traffic spawning), keyed by scene, counted
+// by (episode, step).
 enum class RngPurpose : std::uint32_t {
   kReset = 1,
   kAction = 2,
@@ -60,6 +62,7 @@ enum class RngPurpose : std::uint32_t {
   kShuffle = 5,
   kReplay = 6,
   kNoise = 7,
+  kStep = 8,
   kTest = 255
 };
 

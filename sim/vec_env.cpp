@@ -8,10 +8,19 @@
 namespace convoy {
 
 namespace {
-std::int64_t checked_num_envs(const std::string& name, std::int64_t n) {
+std::int64_t checked_num_envs(const EnvSpec& spec, std::int64_t n) {
   if (n < 1 || n > VecEnv::kMaxEnvs) {
-    throw Error(name + ": num_envs " + std::to_string(n) + " is invalid; allowed: 1.." +
+    throw Error(spec.name + ": num_envs " + std::to_string(n) + " is invalid; allowed: 1.." +
                 std::to_string(VecEnv::kMaxEnvs));
+  }
+  // rows are scenes x agents: a scene is never split across two VecEnvs
+  const std::int64_t a = spec.agents_per_env;
+  if (a < 1 || n % a != 0) {
+    throw Error(spec.name + ": num_envs " + std::to_string(n) +
+                " is not a multiple of agents_per_env=" + std::to_string(a) +
+                "; allowed: num_envs = scenes x agents_per_env (rows), e.g. " +
+                std::to_string(a * (n / a > 0 ? n / a : 1)) + " or " +
+                std::to_string(a * (n / a + 1)));
   }
   return n;
 }
@@ -19,7 +28,7 @@ std::int64_t checked_num_envs(const std::string& name, std::int64_t n) {
 
 VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
     : device_(device),
-      num_envs_(checked_num_envs(spec.name, num_envs)),
+      num_envs_(checked_num_envs(spec, num_envs)),
       spec_(std::move(spec)),
       obs_(device, num_envs_ * obs_dim()),
       reward_(device, num_envs_),

@@ -36,8 +36,11 @@ struct EnvSpec {
   Space action_space;                                                  // per env
   std::int64_t max_episode_steps = 0;                                  // truncation limit
   double reward_threshold = std::numeric_limits<double>::quiet_NaN();  // NaN: none
-  int state_dim = 0;         // doubles exchanged by get_state / set_state
+  int state_dim = 0;         // doubles exchanged by get_state / set_state (per scene)
   bool has_outcome = false;  // the env reports how episodes end (final_outcome)
+  // Controlled agents per scene. A multi-agent env flattens its agents into the batch: row
+  // scene * agents_per_env + agent, so num_envs (rows) is scenes x agents_per_env.
+  int agents_per_env = 1;
   std::vector<ConfigKey> config_keys;
 };
 
@@ -52,7 +55,9 @@ class VecEnv {
 
   const EnvSpec& spec() const { return spec_; }
   const Device& device() const { return device_; }
-  std::int64_t num_envs() const { return num_envs_; }
+  std::int64_t num_envs() const { return num_envs_; }  // rows: scenes x agents_per_env
+  int agents_per_env() const { return spec_.agents_per_env; }
+  std::int64_t num_scenes() const { return num_envs_ / spec_.agents_per_env; }
   std::int64_t obs_dim() const { return spec_.observation_space.flat_dim(); }
   std::int64_t act_dim() const { return spec_.action_space.flat_dim(); }
   bool discrete_actions() const { return spec_.action_space.is_discrete(); }
@@ -80,7 +85,8 @@ class VecEnv {
 
   // The full physical state of env i (spec().state_dim doubles) and its step count within
   // the episode. set_state also zeroes that env's episode return and length. For tests that
-  // align Convoy with a reference implementation, and for debugging.
+  // align Convoy with a reference implementation, and for debugging. For a multi-agent env,
+  // i is a scene (0..num_scenes() - 1) and set_state zeroes all its agents' rows.
   virtual std::vector<double> get_state(std::int64_t env) const = 0;
   virtual void set_state(std::int64_t env, const std::vector<double>& state,
                          std::int32_t elapsed_steps) = 0;

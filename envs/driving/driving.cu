@@ -1,5 +1,6 @@
 // Instantiates the engine for the driving envs and registers them: one line each.
 #include "envs/driving/highway.h"
+#include "envs/driving/intersection.h"
 #include "envs/driving/merge.h"
 #include "envs/driving/parking.h"
 #include "envs/driving/racetrack.h"
@@ -34,6 +35,15 @@ std::unique_ptr<VecEnv> make_merge(const Device& device, std::int64_t n, const C
   }
   return make_batched_env<envs::Merge<true>>(device, n, config);
 }
+// Intersection-v0 likewise (action_type, as Highway-v0).
+std::unique_ptr<VecEnv> make_intersection(const Device& device, std::int64_t n,
+                                          const Config& config) {
+  const auto it = config.values().find("action_type");
+  if (it != config.values().end() && it->second == "continuous") {
+    return make_batched_env<envs::Intersection<false>>(device, n, config);
+  }
+  return make_batched_env<envs::Intersection<true>>(device, n, config);
+}
 }  // namespace
 
 void register_driving_envs(Registry& registry) {
@@ -41,6 +51,7 @@ void register_driving_envs(Registry& registry) {
   registry.add({default_env_spec<envs::Merge<true>>(), &make_merge});
   registry.add({default_env_spec<envs::Parking>(), &make_batched_env<envs::Parking>});
   registry.add({default_env_spec<envs::Racetrack<false>>(), &make_racetrack});
+  registry.add({default_env_spec<envs::Intersection<true>>(), &make_intersection});
 }
 
 }  // namespace convoy
