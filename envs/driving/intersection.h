@@ -44,18 +44,18 @@ namespace convoy::envs {
 
 namespace intersection {
 
-constexpr float kLength = 5.0f;          // Vehicle.LENGTH
-constexpr float kWidth = 2.0f;           // Vehicle.WIDTH
-constexpr float kLaneWidth = 4.0f;       // AbstractLane.DEFAULT_WIDTH
-constexpr float kSpeedLimit = 10.0f;     // every lane's speed_limit
-constexpr float kMaxSpeed = 40.0f;       // Vehicle.MAX_SPEED
-constexpr float kTauAcc = 0.6f;          // ControlledVehicle.TAU_ACC
-constexpr float kExitDistance = 25.0f;   // IntersectionEnv.has_arrived: s along the exit lane
-constexpr float kPerception = 200.0f;    // Vehicle perception distance (5 x MAX_SPEED), m
-constexpr float kSpawnClearance = 15.0f; // _spawn_vehicle: no spawn within 15 m of a vehicle
-constexpr float kAgentClearance = 20.0f; // _make_vehicles: traffic this close to an agent goes
-constexpr int kFeatures = 7;             // presence, x, y, vx, vy, cos h, sin h
-constexpr int kRoutes = 12;              // 4 arms x (right, straight, left)
+constexpr float kLength = 5.0f;           // Vehicle.LENGTH
+constexpr float kWidth = 2.0f;            // Vehicle.WIDTH
+constexpr float kLaneWidth = 4.0f;        // AbstractLane.DEFAULT_WIDTH
+constexpr float kSpeedLimit = 10.0f;      // every lane's speed_limit
+constexpr float kMaxSpeed = 40.0f;        // Vehicle.MAX_SPEED
+constexpr float kTauAcc = 0.6f;           // ControlledVehicle.TAU_ACC
+constexpr float kExitDistance = 25.0f;    // IntersectionEnv.has_arrived: s along the exit lane
+constexpr float kPerception = 200.0f;     // Vehicle perception distance (5 x MAX_SPEED), m
+constexpr float kSpawnClearance = 15.0f;  // _spawn_vehicle: no spawn within 15 m of a vehicle
+constexpr float kAgentClearance = 20.0f;  // _make_vehicles: traffic this close to an agent goes
+constexpr int kFeatures = 7;              // presence, x, y, vx, vy, cos h, sin h
+constexpr int kRoutes = 12;               // 4 arms x (right, straight, left)
 constexpr int kMaxAgents = 4;
 constexpr int kMaxTraffic = 60;
 constexpr int kMaxSlots = kMaxAgents + kMaxTraffic;
@@ -92,12 +92,12 @@ struct Params {
   float idm_time_gap_low = 1.5f, idm_time_gap_high = 1.5f;
   float yield_distance = 30.0f;  // m before the crossing where the priority rule applies
   // the road: route r's three pieces (approach, turn, exit), built by physics::build_intersection
-  float entry;                                    // s where every route enters the crossing
-  physics::LanePiece<float> piece[kRoutes][3];    // by route
-  float piece_s0[kRoutes][3];                     // s at which each piece starts
-  float route_length[kRoutes];                    // m
-  float turn_length[kRoutes];                     // m, inside the crossing
-  std::uint16_t conflicts[kRoutes];               // bit j: route j crosses or merges with this one
+  float entry;                                  // s where every route enters the crossing
+  physics::LanePiece<float> piece[kRoutes][3];  // by route
+  float piece_s0[kRoutes][3];                   // s at which each piece starts
+  float route_length[kRoutes];                  // m
+  float turn_length[kRoutes];                   // m, inside the crossing
+  std::uint16_t conflicts[kRoutes];             // bit j: route j crosses or merges with this one
 };
 
 // The 12 routes from physics::build_intersection, and which pairs conflict: two routes from
@@ -153,9 +153,9 @@ inline Params read_params(ConfigReader& r) {
       "initial_vehicle_count", 10, 0, 60, "warm-up spawns before the agents enter, 1 s each"));
   p.spawn_probability = static_cast<float>(
       r.real("spawn_probability", 0.6, 0.0, 1.0, "chance of a new traffic vehicle per step"));
-  p.spawn_probability_range = static_cast<float>(r.real(
-      "spawn_probability_range", 0.0, 0.0, 1.0,
-      "domain randomisation: each episode draws its spawn probability in +- this, clipped"));
+  p.spawn_probability_range = static_cast<float>(
+      r.real("spawn_probability_range", 0.0, 0.0, 1.0,
+             "domain randomisation: each episode draws its spawn probability in +- this, clipped"));
   const std::string dest = r.choice("destination", "left", {"random", "right", "straight", "left"},
                                     "the agents' turn (random: drawn per agent and episode)");
   p.destination = dest == "random" ? -1 : (dest == "right" ? 0 : (dest == "straight" ? 1 : 2));
@@ -169,8 +169,8 @@ inline Params read_params(ConfigReader& r) {
   p.arrived_reward = static_cast<float>(r.real("arrived_reward", 1.0, 0.0, 100.0, ""));
   p.speed_low = static_cast<float>(r.real("reward_speed_low", 7.0, 0.0, 40.0, "m/s"));
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 9.0, 0.0, 40.0, "m/s"));
-  p.normalize_reward = r.boolean(
-      "normalize_reward", true, "map the reward from [collision, arrived] to [0, 1]");
+  p.normalize_reward =
+      r.boolean("normalize_reward", true, "map the reward from [collision, arrived] to [0, 1]");
   p.autopilot =
       r.choice("ego_policy", "agent", {"agent", "autopilot"},
                "who drives the agents: the actions, or the scripted baseline (the traffic's IDM "
@@ -179,12 +179,12 @@ inline Params read_params(ConfigReader& r) {
       static_cast<float>(r.real("idm_delta_low", 4.0, 1.0, 10.0, "traffic IDM exponent, low"));
   p.idm_delta_high =
       static_cast<float>(r.real("idm_delta_high", 4.0, 1.0, 10.0, "traffic IDM exponent, high"));
-  p.idm_time_gap_low = static_cast<float>(
-      r.real("idm_time_gap_low", 1.5, 0.5, 4.0, "traffic IDM time gap, low, s"));
+  p.idm_time_gap_low =
+      static_cast<float>(r.real("idm_time_gap_low", 1.5, 0.5, 4.0, "traffic IDM time gap, low, s"));
   p.idm_time_gap_high = static_cast<float>(
       r.real("idm_time_gap_high", 1.5, 0.5, 4.0, "traffic IDM time gap, high, s"));
-  p.yield_distance = static_cast<float>(r.real(
-      "yield_distance", 30.0, 5.0, 100.0, "m before the crossing where traffic yields"));
+  p.yield_distance = static_cast<float>(
+      r.real("yield_distance", 30.0, 5.0, 100.0, "m before the crossing where traffic yields"));
   const double ratio = std::floor(sim_hz / policy_hz + 1e-9);
   if (ratio < 1) {
     throw Error("Intersection-v0: policy_frequency=" + std::to_string(policy_hz) +
@@ -243,9 +243,10 @@ struct State {
         accel(d, n * p.agents),
         spawn_p(d, n) {}
   View view() {
-    return {slots,         agents,        route.data(), s.data(),    speed.data(),
-            target_speed.data(), delta.data(), time_gap.data(), x.data(), y.data(),
-            heading.data(), accel.data(), spawn_p.data()};
+    return {
+        slots,         agents,          route.data(), s.data(), speed.data(),   target_speed.data(),
+        delta.data(),  time_gap.data(), x.data(),     y.data(), heading.data(), accel.data(),
+        spawn_p.data()};
   }
 };
 
@@ -427,7 +428,8 @@ CONVOY_HD_INLINE bool frame(const Params& p, const View& v, std::int64_t c, bool
     for (int u = 0; u < v.slots; ++u) {
       const std::int64_t k = base + u;
       if (u == a || v.route[k] < 0) continue;
-      if (fabsf(v.x[k] - v.x[ka]) > kLength + kWidth || fabsf(v.y[k] - v.y[ka]) > kLength + kWidth) {
+      if (fabsf(v.x[k] - v.x[ka]) > kLength + kWidth ||
+          fabsf(v.y[k] - v.y[ka]) > kLength + kWidth) {
         continue;
       }
       const physics::OrientedBox<float> other{
@@ -496,8 +498,7 @@ struct Intersection {
     spawn(p, v, c, rng, 60.0f, 0.1f, 0.0f, 1.0f, true);
     for (int a = 0; a < v.agents; ++a) {
       const std::int64_t k = base + a;
-      const int turn =
-          p.destination >= 0 ? p.destination : static_cast<int>(rng.below(3));
+      const int turn = p.destination >= 0 ? p.destination : static_cast<int>(rng.below(3));
       v.route[k] = 3 * a + turn;
       v.s[k] = 60.0f + 5.0f * rng.normal();
       v.speed[k] = kSpeedLimit;
@@ -562,8 +563,7 @@ struct Intersection {
   }
 
   // KinematicObservation for agent a: presence, x, y, vx, vy, cos_h, sin_h.
-  CONVOY_HD static void observe(const Params& p, const View& v, std::int64_t c, int a,
-                                float* obs) {
+  CONVOY_HD static void observe(const Params& p, const View& v, std::int64_t c, int a, float* obs) {
     using namespace intersection;
     const std::int64_t base = c * v.slots;
     const std::int64_t ka = base + a;
@@ -603,8 +603,8 @@ struct Intersection {
       last_u = pick;
       const std::int64_t k = base + pick;
       const float h = v.heading[k];
-      write(row, v.x[k] - ex, v.y[k] - ey, v.speed[k] * cosf(h) - evx,
-            v.speed[k] * sinf(h) - evy, h);
+      write(row, v.x[k] - ex, v.y[k] - ey, v.speed[k] * cosf(h) - evx, v.speed[k] * sinf(h) - evy,
+            h);
     }
   }
 
