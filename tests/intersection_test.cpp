@@ -342,7 +342,7 @@ TEST(Intersection, PpoTrainsOnTheFlattenedBatch) {
 
 // Crash and episode counts over n_episodes per row for a policy (autopilot, or uniform random
 // actions): a terminated row with a reward below 1/2 crashed (collision scores <= 1/6, any
-// other step >= 5/6); one terminated with more ended because all its scene's agents arrived.
+// other step >= 5/6); a scene terminated without a crash ended because all its agents arrived.
 struct Outcomes {
   int episodes = 0, crashes = 0, arrivals = 0;
 };
@@ -359,11 +359,18 @@ Outcomes outcomes(bool autopilot, std::int64_t rows, int min_episodes, int agent
     const auto term = env->terminated().to_host();
     const auto trunc = env->truncated().to_host();
     const auto rew = env->reward().to_host();
-    for (std::int64_t i = 0; i < rows; ++i) {
-      if (!term[i] && !trunc[i]) continue;
-      ++o.episodes;
-      if (term[i] && rew[i] < 0.5f) ++o.crashes;
-      if (term[i] && rew[i] >= 0.5f) ++o.arrivals;  // the scene's agents all arrived
+    for (std::int64_t c = 0; c < rows / agents; ++c) {
+      bool crash = false;
+      for (int k = 0; k < agents; ++k) {
+        const std::int64_t i = c * agents + k;
+        if (!term[i] && !trunc[i]) continue;
+        ++o.episodes;
+        if (term[i] && rew[i] < 0.5f) {
+          ++o.crashes;
+          crash = true;
+        }
+      }
+      if (term[c * agents] && !crash) ++o.arrivals;  // the scene's agents all arrived
     }
   }
   return o;
