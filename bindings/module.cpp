@@ -611,6 +611,7 @@ py::dict spec_dict(const EnvSpec& s) {
   d["action_space"] = space_dict(s.action_space);
   d["max_episode_steps"] = s.max_episode_steps;
   d["has_outcome"] = s.has_outcome;
+  d["agents_per_env"] = s.agents_per_env;
   d["reward_threshold"] = std::isnan(s.reward_threshold)
                               ? py::object(py::none())
                               : py::object(py::float_(s.reward_threshold));
@@ -686,6 +687,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("config") = std::map<std::string, std::string>{})
       .def_property_readonly("spec", [](PyVecEnv& s) { return cp::spec_dict(s.env().spec()); })
       .def_property_readonly("num_envs", [](PyVecEnv& s) { return s.env().num_envs(); })
+      .def_property_readonly("agents_per_env", [](PyVecEnv& s) { return s.env().agents_per_env(); })
       .def_property_readonly("device", [](PyVecEnv& s) { return s.env().device().str(); })
       .def_property_readonly("closed", &PyVecEnv::closed)
       .def("close", &PyVecEnv::close)

@@ -30,7 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # PyPI: the Python package's build and runtime dependencies, pytest, Gymnasium (the
-# reference the golden data and the Python equality tests come from) and TensorBoard.
+# reference the golden data and the Python equality tests come from), TensorBoard and PettingZoo
+# (its parallel_api_test checks convoy.parallel_env).
 pips=()
 python3 -c "import numpy" >/dev/null 2>&1 || pips+=("numpy")
 python3 -c "import gymnasium" >/dev/null 2>&1 || pips+=("gymnasium>=1.1,<2")
@@ -39,6 +40,7 @@ python3 -c "import scikit_build_core" >/dev/null 2>&1 || pips+=("scikit-build-co
 python3 -c "import pytest" >/dev/null 2>&1 || pips+=("pytest>=7")
 # TensorBoard: tests/python/test_tensorboard.py reads `convoy train`'s event files with it
 python3 -c "import tensorboard" >/dev/null 2>&1 || pips+=("tensorboard>=2.14")
+python3 -c "import pettingzoo" >/dev/null 2>&1 || pips+=("pettingzoo>=1.24")
 if [ ${#pips[@]} -gt 0 ]; then
   echo "install-deps: installing from PyPI: ${pips[*]}"
   python3 -m pip install -q "${pips[@]}"

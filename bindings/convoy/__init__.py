@@ -8,6 +8,10 @@
 Importing this package registers every env with Gymnasium as ``convoy/<id>``, so
 ``gymnasium.make_vec("convoy/CartPole-v1", num_envs=64, vectorization_mode="vector_entry_point")``
 works too.
+
+Multi-agent envs (Intersection-v0 with ``agents_per_env=k``) flatten their agents into the batch
+(``num_envs`` = scenes x k rows); ``convoy.parallel_env(env_id, **config)`` offers one scene as a
+PettingZoo ``ParallelEnv`` (needs the ``pettingzoo`` package).
 """
 
 from convoy import _core
@@ -24,6 +28,7 @@ __all__ = [
     "evaluate",
     "list_envs",
     "make_vec",
+    "parallel_env",
     "train",
 ]
 __version__ = "0.1.0"
@@ -32,6 +37,14 @@ __version__ = "0.1.0"
 def list_envs() -> list[dict]:
     """Every env Convoy ships: id, description, spaces, max_episode_steps and config keys."""
     return _core.list_envs()
+
+
+def parallel_env(env_id: str, device: str = "cpu", seed: int | None = None, **config):
+    """One scene of ``env_id`` as a PettingZoo ParallelEnv (agents ``agent_0`` ..); see
+    ``convoy.parallel.ConvoyParallelEnv``. Imports pettingzoo only when called."""
+    from convoy.parallel import parallel_env as _parallel_env
+
+    return _parallel_env(env_id, device, seed, **config)
 
 
 def cuda_device_count() -> int:

@@ -68,6 +68,8 @@ class ConvoyVectorEnv(VectorEnv):
         self._core = _core.VecEnv(env_id, int(num_envs), device, cfg)
         spec = self._core.spec
         self.num_envs = int(num_envs)
+        # multi-agent envs flatten their agents into the batch: row scene * k + agent
+        self.agents_per_env = int(spec["agents_per_env"])
         self.single_observation_space = _space(spec["observation_space"])
         self.single_action_space = _space(spec["action_space"])
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -172,7 +174,8 @@ class ConvoyVectorEnv(VectorEnv):
         return obs, rewards, terminations, truncations, infos
 
     def get_state(self, env: int) -> list[float]:
-        """The full physical state of env ``env`` (for alignment tests and debugging)."""
+        """The full physical state of env ``env`` (for alignment tests and debugging); of scene
+        ``env`` for a multi-agent env."""
         self._check_open()
         return self._core.get_state(env)
 
