@@ -8,9 +8,11 @@
 #include <gif_lib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -125,9 +127,19 @@ void run_render(const RenderOptions& o) {
     if (!has_baseline) throw Error("render: " + o.env + " has no scripted baseline");
     config.set("ego_policy", "autopilot");
   }
-  auto env = env_registry().make(o.env, Device::cpu(), 1, config);
-  DeviceArray<std::int32_t> int_actions(Device::cpu(), env->act_dim());
-  DeviceArray<float> float_actions(Device::cpu(), env->act_dim());
+  // one scene: a multi-agent env (agents_per_env=k) has k rows
+  std::int64_t rows = 1;
+  const auto agents = config.values().find("agents_per_env");
+  if (agents != config.values().end()) {
+    try {
+      rows = std::max<std::int64_t>(1, std::stoll(agents->second));
+    } catch (const std::exception&) {
+      rows = 1;  // the env reports the bad value
+    }
+  }
+  auto env = env_registry().make(o.env, Device::cpu(), rows, config);
+  DeviceArray<std::int32_t> int_actions(Device::cpu(), env->num_envs() * env->act_dim());
+  DeviceArray<float> float_actions(Device::cpu(), env->num_envs() * env->act_dim());
   void* actions = env->discrete_actions() ? static_cast<void*>(int_actions.data())
                                           : static_cast<void*>(float_actions.data());
   env->reset(o.seed);
@@ -181,6 +193,7 @@ const std::map<std::string, Scene>& scenes() {
       {"Parking-v0", parking_scene()},
       {"DiffDriveNav-v0", diffdrive_nav_scene()},
       {"Racetrack-v0", racetrack_scene()},
+      {"Intersection-v0", intersection_scene()},
   };
   return all;
 }

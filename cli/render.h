@@ -30,6 +30,7 @@ inline void fill_rect(cairo_t* cr, double x, double y, double w, double h, doubl
 // One per env, defined in cli/draw_<group>.cpp.
 Scene highway_scene();
 Scene merge_scene();
+Scene intersection_scene();
 Scene cartpole_scene();
 Scene parking_scene();
 Scene diffdrive_nav_scene();

@@ -99,17 +99,22 @@ expect 2 "env is required" -- train
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
+expect 0 "wrote" -- render --env Intersection-v0 --steps 3 --out "$tmp/ix.png"
+expect 0 "wrote" -- render --env Intersection-v0 --policy baseline --steps 3 --out "$tmp/ix4.png" agents_per_env=4
+expect 0 "wrote" -- render --env Intersection-v0 --steps 4 --out "$tmp/ix.gif" agents_per_env=2
+expect 0 "wrote" -- render --env Intersection-v0 --policy baseline --steps 4 --out "$tmp/ixb.gif" agents_per_env=3 destination=random
+expect 2 "agents_per_env=5" -- render --env Intersection-v0 --out "$tmp/x.png" agents_per_env=5
 expect 0 "wrote" -- render --env Racetrack-v0 --policy baseline --steps 3 --out "$tmp/rt.png"
 expect 0 "wrote" -- render --env Racetrack-v0 --policy random --steps 3 --out "$tmp/rt_random.png"
 expect 0 "wrote" -- render --env Racetrack-v0 --policy baseline --steps 4 --out "$tmp/rt.gif" other_vehicles=3
 expect 0 "wrote" -- render --env Racetrack-v0 --policy random --steps 4 --out "$tmp/rt_random.gif" action=accel_steer
-for f in rt.gif rt_random.gif; do
+for f in rt.gif rt_random.gif ix.gif ixb.gif; do
   head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
 done
 expect 2 "other_vehicles=99" -- render --env Racetrack-v0 --out "$tmp/x.png" other_vehicles=99
 expect 0 "wrote" -- render --env Merge-v0 --policy baseline --steps 6 --out "$tmp/mg.png"
 expect 0 "wrote" -- render --env Merge-v0 --steps 4 --out "$tmp/mg.gif"
-for f in hw.png cp.png mg.png rt.png rt_random.png; do
+for f in hw.png cp.png mg.png rt.png rt_random.png ix.png ix4.png; do
   head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
 done
 for f in hw.gif mg.gif; do
