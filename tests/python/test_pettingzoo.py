@@ -79,3 +79,21 @@ def test_bad_settings_are_value_errors():
         env.step({"agent_0": 1})
     with pytest.raises(ValueError):
         env.observation_space("agent_9")
+
+
+@pytest.mark.parametrize("mode", ["same_step", "next_step"])
+def test_flattened_rows_end_per_scene_in_both_autoreset_modes(mode):
+    envs = convoy.make_vec(
+        "Intersection-v0", 8, device="cpu", seed=1, autoreset_mode=mode, agents_per_env=4
+    )
+    assert envs.agents_per_env == 4 and envs.observation_space.shape == (8, 105)
+    envs.reset()
+    ended = 0
+    for t in range(30):
+        obs, rew, term, trunc, infos = envs.step(envs.action_space.sample())
+        done = (term | trunc).reshape(2, 4)
+        # every row of a scene ends in the same step
+        assert (done.all(axis=1) | ~done.any(axis=1)).all()
+        ended += int(done.all(axis=1).sum())
+        assert obs in envs.observation_space
+    assert ended >= 4  # 30 steps of 13-step episodes, 2 scenes
