@@ -546,7 +546,8 @@ struct Intersection {
     bool all_arrived = true;
     for (int a = 0; a < v.agents; ++a) {
       const std::int64_t k = base + a;
-      const bool done = arrived(p, v.route[k], v.s[k]);
+      // (an agent slot emptied by set_state never arrives)
+      const bool done = v.route[k] >= 0 && arrived(p, v.route[k], v.s[k]);
       all_arrived = all_arrived && done;
       const float fast = clampf((v.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
       float r = p.collision_reward * (crashed[a] ? 1.0f : 0.0f) + p.high_speed_reward * fast;
