@@ -90,7 +90,7 @@ class ConvoyParallelEnv(ParallelEnv):
             raise ValueError(f"seed={seed!r} is invalid; allowed: a non-negative int or None")
         self._core.reset(int(seed))
         self.agents = self.possible_agents[:]
-        obs = self._core.obs()
+        obs = self._core.obs(host=True)  # host=True: numpy on every device
         return {a: obs[k].copy() for k, a in enumerate(self.agents)}, {a: {} for a in self.agents}
 
     def step(self, actions: dict):
@@ -110,11 +110,11 @@ class ConvoyParallelEnv(ParallelEnv):
             self._actions[self._index(a)] = np.asarray(actions[a]).reshape(-1)[0]
         self._core.step(self._actions)
         live = self.agents
-        term = self._core.terminated().view(np.bool_)
-        trunc = self._core.truncated().view(np.bool_)
+        term = self._core.terminated(host=True).view(np.bool_)
+        trunc = self._core.truncated(host=True).view(np.bool_)
         done = bool(term[0] or trunc[0])  # a scene ends for all its agents at once
-        obs = self._core.final_obs() if done else self._core.obs()
-        rew = self._core.reward()
+        obs = self._core.final_obs(host=True) if done else self._core.obs(host=True)
+        rew = self._core.reward(host=True)
         idx = {a: self._index(a) for a in live}
         out = (
             {a: obs[k].copy() for a, k in idx.items()},
