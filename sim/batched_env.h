@@ -81,7 +81,8 @@ int state_dim_of(const typename E::Params& p) {
     return E::state_dim(p);
   }
 }
-// E's State, sized by num_envs (and by the settings where it takes them).
+// E's State, sized by num_envs, or scenes for a multi-agent env (and by the settings where
+// it takes them).
 template <class E>
 typename E::State make_state(const Device& d, std::int64_t n, const typename E::Params& p) {
   if constexpr (std::is_constructible_v<typename E::State, const Device&, std::int64_t,
