@@ -292,10 +292,10 @@ CONVOY_HD_INLINE float path_gap(const Params& p, int ra, float sa, int rb, float
 // The yielding rule (a simplification of highway-env's RegulatedRoad): a vehicle whose front
 // has not entered the crossing, within yield_distance of it and still able to stop before it
 // (braking at 5 m/s^2), stops at the entry line while any vehicle on a conflicting route is in
-// the crossing, or approaches within yield_distance with precedence: a higher route priority
-// (east-west over north-south, a left turn one lower), or the same priority and closer to the
-// entry (ties by slot). Precedence is a strict order, so the first in it never waits for
-// another approaching vehicle: no deadlock.
+// the crossing, or approaches (within yield_distance, and within 3 s at its speed or 10 m) with
+// precedence: a higher route priority (east-west over north-south, a left turn one lower), or
+// the same priority and closer to the entry (ties by slot). Precedence is a strict order, so the
+// first in it never waits for another approaching vehicle: no deadlock.
 CONVOY_HD_INLINE bool must_yield(const Params& p, const View& v, std::int64_t base, int self) {
   const int r = v.route[base + self];
   const float s = v.s[base + self];
@@ -310,7 +310,10 @@ CONVOY_HD_INLINE bool must_yield(const Params& p, const View& v, std::int64_t ba
     const float su = v.s[base + u];
     if (in_crossing(p, ru, su)) return true;
     const float du = p.entry - su;
-    if (!before_crossing(p, ru, su) || du > p.yield_distance) continue;
+    // it counts while within yield_distance and due within 3 s (or 10 m): a slow or stopped
+    // vehicle further back lets others go, and then waits for them as they are in the crossing
+    const float due = fmaxf(10.0f, 3.0f * v.speed[base + u]);
+    if (!before_crossing(p, ru, su) || du > p.yield_distance || du > due) continue;
     const int pu = route_priority(ru);
     if (pu > prio || (pu == prio && (du < to_entry || (du == to_entry && u < self)))) return true;
   }
