@@ -40,6 +40,7 @@
 //     step(params, view, scene, const Action* a /* agents [x kActDim] */, float* reward
 //          /* (agents) */, bool* terminated /* the scene's */, PhiloxStream& rng /* kStep */)
 //     observe(params, view, scene, agent, obs)
+//     outcome(params, view, scene, agent)                    per agent, when kHasOutcome
 //     read_state(view, scene, s), write_state(params, view, scene, s)   per scene
 // Episodes end per scene: all of a scene's rows terminate or truncate together and the scene
 // auto-resets as a whole, from the seed of its first row. Its State lists its arrays
@@ -298,6 +299,9 @@ struct MultiStepKernel {
         E::observe(e.params, e.state, c, a, e.final_obs + i * e.obs_dim);
         e.final_return[i] = ret;
         e.final_length[i] = len;
+        if constexpr (has_outcome<E>::value) {
+          e.final_outcome[i] = E::outcome(e.params, e.state, c, a);
+        }
         e.episode_return[i] = 0.0;
         e.episode_length[i] = 0;
       } else {

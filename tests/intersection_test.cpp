@@ -244,6 +244,10 @@ TEST(Intersection, CollisionEndsTheSceneForAllItsAgents) {
   EXPECT_LE(rew[1], 1.0f / 6.0f + 1e-6f);
   EXPECT_EQ(flen[0], 1);
   EXPECT_EQ(flen[1], 1);
+  const auto outcome = env->final_outcome().to_host();
+  EXPECT_EQ(outcome[0], static_cast<std::uint8_t>(EpisodeOutcome::kCollision));
+  EXPECT_EQ(outcome[1], static_cast<std::uint8_t>(EpisodeOutcome::kCollision));
+  EXPECT_TRUE(env->spec().has_outcome);
   EXPECT_EQ(len[0], 0) << "the crashed scene auto-reset";
   EXPECT_EQ(len[2], 1) << "the other scene goes on";
   // the fresh scene has its agents back at the start of their approaches
@@ -274,6 +278,10 @@ TEST(Intersection, ArrivalPaysAndEndsTheSceneWhenAllHaveArrived) {
     const auto term = env->terminated().to_host();
     EXPECT_FLOAT_EQ(rew[0], 1.0f) << "arrived_reward, normalised";
     EXPECT_EQ(term[0], agents == 1 ? 1 : 0);
+    if (agents == 1) {
+      EXPECT_EQ(env->final_outcome().to_host()[0],
+                static_cast<std::uint8_t>(EpisodeOutcome::kSuccess));
+    }
     if (agents == 2) {
       EXPECT_LT(rew[1], 5.0f / 6.0f + 1e-6f);  // standing still: no speed reward
       EXPECT_EQ(term[1], 0);

@@ -566,6 +566,25 @@ struct Intersection {
     spawn(p, v, c, rng, 0.0f, 1.0f, 1.0f, v.spawn_p[c], false);
   }
 
+  // How agent a's episode ended, from the scene's last state: 2 it overlaps another vehicle,
+  // 1 it had arrived, else 0 (the time limit, or another agent's crash).
+  static constexpr bool kHasOutcome = true;
+  CONVOY_HD static std::uint8_t outcome(const Params& p, const View& v, std::int64_t c, int a) {
+    using namespace intersection;
+    const std::int64_t base = c * v.slots, ka = base + a;
+    if (v.route[ka] < 0) return 0;
+    const physics::OrientedBox<float> box{
+        {v.x[ka], v.y[ka]}, {kLength / 2, kWidth / 2}, v.heading[ka]};
+    for (int u = 0; u < v.slots; ++u) {
+      const std::int64_t k = base + u;
+      if (u == a || v.route[k] < 0) continue;
+      const physics::OrientedBox<float> other{
+          {v.x[k], v.y[k]}, {kLength / 2, kWidth / 2}, v.heading[k]};
+      if (physics::box_box_overlap(box, other)) return 2;
+    }
+    return arrived(p, v.route[ka], v.s[ka]) ? 1 : 0;
+  }
+
   // KinematicObservation for agent a: presence, x, y, vx, vy, cos_h, sin_h.
   CONVOY_HD static void observe(const Params& p, const View& v, std::int64_t c, int a, float* obs) {
     using namespace intersection;
