@@ -32,7 +32,9 @@ class ConvoyParallelEnv(ParallelEnv):
 
     ``config`` holds the env's settings (``agents_per_env`` among them); ``seed`` is used by
     the first seedless ``reset``. Observations are float32 arrays you own; rewards floats;
-    terminations and truncations bools. ``render`` returns None (use ``convoy render``).
+    terminations and truncations bools; at an episode's end each agent's info holds
+    ``is_success`` / ``is_collision`` where the env reports outcomes. ``render`` returns None
+    (use ``convoy render``).
     """
 
     metadata = {"render_modes": [], "is_parallelizable": True}
@@ -58,6 +60,7 @@ class ConvoyParallelEnv(ParallelEnv):
         self._obs_space = _space(spec["observation_space"])
         self._act_space = _space(spec["action_space"])
         self._discrete = spec["action_space"]["kind"] == "discrete"
+        self._has_outcome = bool(spec.get("has_outcome", False))
         self._default_seed = seed
         self._actions = np.zeros(n, dtype=np.int32 if self._discrete else np.float32)
 
@@ -116,12 +119,21 @@ class ConvoyParallelEnv(ParallelEnv):
         obs = self._core.final_obs(host=True) if done else self._core.obs(host=True)
         rew = self._core.reward(host=True)
         idx = {a: self._index(a) for a in live}
+        infos: dict[str, dict] = {a: {} for a in live}
+        if done and self._has_outcome:
+            # how each agent's episode ended (docs/envs.md, episode outcomes)
+            outcome = self._core.final_outcome(host=True)
+            for a, k in idx.items():
+                infos[a] = {
+                    "is_success": bool(outcome[k] == 1),
+                    "is_collision": bool(outcome[k] == 2),
+                }
         out = (
             {a: obs[k].copy() for a, k in idx.items()},
             {a: float(rew[k]) for a, k in idx.items()},
             {a: bool(term[k]) for a, k in idx.items()},
             {a: bool(trunc[k]) for a, k in idx.items()},
-            {a: {} for a in live},
+            infos,
         )
         if done:
             self.agents = []

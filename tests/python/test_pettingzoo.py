@@ -42,6 +42,11 @@ def test_episode_ends_for_all_agents_and_obs_are_in_space():
         assert len(set(term.values())) == 1 and len(set(trunc.values())) == 1
         if any(term.values()) or any(trunc.values()):
             assert env.agents == []
+            assert all(set(i) == {"is_success", "is_collision"} for i in infos.values())
+            if any(term.values()):  # a crash or all arrived
+                assert any(i["is_collision"] for i in infos.values()) or all(
+                    i["is_success"] for i in infos.values()
+                )
     assert 1 <= steps <= 13
     with pytest.raises(RuntimeError):
         env.step({})
