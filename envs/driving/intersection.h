@@ -242,6 +242,21 @@ struct State {
         heading(d, n * p.slots),
         accel(d, n * p.agents),
         spawn_p(d, n) {}
+  // Every array, for the engine's snapshots (checkpoints): more than read_state exchanges.
+  template <class F>
+  void for_each_array(F&& f) {
+    f(route);
+    f(s);
+    f(speed);
+    f(target_speed);
+    f(delta);
+    f(time_gap);
+    f(x);
+    f(y);
+    f(heading);
+    f(accel);
+    f(spawn_p);
+  }
   View view() {
     return {
         slots,         agents,          route.data(), s.data(), speed.data(),   target_speed.data(),
