@@ -311,6 +311,30 @@ TEST(Intersection, SameSeedSameEpisodesAcrossBatchSizes) {
   EXPECT_NE(a, d);
 }
 
+// A checkpoint snapshot of scenes x agents continues exactly as the saved env.
+TEST(Intersection, SnapshotOfAMultiAgentEnvContinuesExactly) {
+  const std::vector<std::string> cfg = {"agents_per_env=2"};
+  auto env = make(6, cfg);
+  env->reset(8);
+  DeviceArray<std::int32_t> a(Device::cpu(), 6);
+  for (int t = 0; t < 5; ++t) {
+    env->sample_actions(1, t, a.data());
+    env->step(a);
+  }
+  const std::string saved = env->save_state();
+  auto copy = make(6, cfg);
+  copy->load_state(saved);
+  for (int t = 5; t < 30; ++t) {
+    env->sample_actions(1, t, a.data());
+    env->step(a);
+    copy->step(a);
+    ASSERT_EQ(env->obs().to_host(), copy->obs().to_host()) << "t " << t;
+    ASSERT_EQ(env->reward().to_host(), copy->reward().to_host());
+    ASSERT_EQ(env->terminated().to_host(), copy->terminated().to_host());
+  }
+  EXPECT_THROW(make(4, cfg)->load_state(saved), Error);  // 2 scenes are not 3
+}
+
 std::string error_of(std::int64_t n, std::vector<std::string> cfg) {
   try {
     make(n, cfg);
