@@ -195,20 +195,10 @@ void run_train(const TrainOptions& o) {
     for (const auto& [k, v] : resume_from.env_config) env_config.set(k, v);
     for (const auto& [k, v] : resume_from.learner_config) learner_config.set(k, v);
   } else {
-    // preset, then the command line; "env.key=value" goes to the env, the rest to the learner
-    std::vector<std::string> words = read_preset(o.algo, env_name);
-    words.insert(words.end(), o.config.begin(), o.config.end());
-    const Config all = Config::parse(words);
-    for (const auto& [k, v] : all.values()) {
-      if (k.rfind("env.", 0) == 0) {
-        env_config.set(k.substr(4), v);
-      } else {
-        learner_config.set(k, v);
-      }
-    }
-    if (o.num_envs > 0) learner_config.set("num_envs", std::to_string(o.num_envs));
-    if (o.total_steps > 0) learner_config.set("total_timesteps", std::to_string(o.total_steps));
-    if (o.seed >= 0) learner_config.set("seed", std::to_string(o.seed));
+    RunSettings settings =
+        split_settings(read_preset(o.algo, env_name), o.config, o.num_envs, o.total_steps, o.seed);
+    env_config = std::move(settings.env);
+    learner_config = std::move(settings.learner);
   }
   const rl::PpoConfig cfg = rl::PpoConfig::from_config(learner_config);
 

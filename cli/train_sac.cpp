@@ -36,6 +36,26 @@ void adam_state(rl::Sac& sac, rl::Checkpoint& c) {
 
 }  // namespace
 
+RunSettings split_settings(const std::vector<std::string>& preset,
+                           const std::vector<std::string>& command_line, std::int64_t num_envs,
+                           std::int64_t total_steps, std::int64_t seed) {
+  std::vector<std::string> words = preset;
+  words.insert(words.end(), command_line.begin(), command_line.end());
+  RunSettings s;
+  const Config all = Config::parse(words);  // named: values() refers into it
+  for (const auto& [k, v] : all.values()) {
+    if (k.rfind("env.", 0) == 0) {
+      s.env.set(k.substr(4), v);
+    } else {
+      s.learner.set(k, v);
+    }
+  }
+  if (num_envs > 0) s.learner.set("num_envs", std::to_string(num_envs));
+  if (total_steps > 0) s.learner.set("total_timesteps", std::to_string(total_steps));
+  if (seed >= 0) s.learner.set("seed", std::to_string(seed));
+  return s;
+}
+
 void run_train_sac(const TrainSacOptions& o) {
   if (o.eval_episodes < 1 || o.eval_episodes > 100000) {
     throw Error("train: --eval-episodes " + std::to_string(o.eval_episodes) +
@@ -46,20 +66,10 @@ void run_train_sac(const TrainSacOptions& o) {
   if (device.is_cuda() && o.device != "auto") {
     throw Error("train: SAC runs on the CPU only so far; use --device cpu");
   }
-  std::vector<std::string> words = o.preset;
-  words.insert(words.end(), o.config.begin(), o.config.end());
-  Config env_config, learner_config;
-  const Config all = Config::parse(words);
-  for (const auto& [k, v] : all.values()) {
-    if (k.rfind("env.", 0) == 0) {
-      env_config.set(k.substr(4), v);
-    } else {
-      learner_config.set(k, v);
-    }
-  }
-  if (o.num_envs > 0) learner_config.set("num_envs", std::to_string(o.num_envs));
-  if (o.total_steps > 0) learner_config.set("total_timesteps", std::to_string(o.total_steps));
-  if (o.seed >= 0) learner_config.set("seed", std::to_string(o.seed));
+  const RunSettings settings =
+      split_settings(o.preset, o.config, o.num_envs, o.total_steps, o.seed);
+  const Config& env_config = settings.env;
+  const Config& learner_config = settings.learner;
   const rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
 
   std::filesystem::create_directories(o.out);

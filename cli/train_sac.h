@@ -5,7 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "sim/config.h"
+
 namespace convoy::cli {
+
+// A run's settings as `convoy train` builds them for either learner: the preset's key=value
+// words, then the command line's ("env.key=value" goes to the env, the rest to the learner),
+// then --num-envs / --total-steps / --seed where given (> 0, > 0, >= 0).
+struct RunSettings {
+  Config env, learner;
+};
+RunSettings split_settings(const std::vector<std::string>& preset,
+                           const std::vector<std::string>& command_line, std::int64_t num_envs,
+                           std::int64_t total_steps, std::int64_t seed);
 
 struct TrainSacOptions {
   std::string env;

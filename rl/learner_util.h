@@ -5,7 +5,20 @@
 #include <Eigen/Core>
 #include <cstdint>
 
+#include "rl/mlp.h"
+
 namespace convoy::rl {
+
+// The MLP of a learner's config (hidden_layers x hidden_size, activation): in -> out.
+template <class LearnerConfig>
+MlpSpec net_spec(const LearnerConfig& c, int in, int out) {
+  MlpSpec s;
+  s.input_dim = in;
+  s.hidden.assign(static_cast<std::size_t>(c.hidden_layers), c.hidden_size);
+  s.output_dim = out;
+  s.activation = c.activation;
+  return s;
+}
 
 // splitmix64: distinct init seeds per network (Mlp::init_orthogonal keys its draws by
 // (seed, layer), so the same seed would give two networks' first layers the same W).

@@ -15,15 +15,6 @@ namespace convoy::rl {
 
 namespace {
 
-MlpSpec net_spec(const SacConfig& c, int in, int out) {
-  MlpSpec s;
-  s.input_dim = in;
-  s.hidden.assign(static_cast<std::size_t>(c.hidden_layers), c.hidden_size);
-  s.output_dim = out;
-  s.activation = c.activation;
-  return s;
-}
-
 [[noreturn]] void bad_field(const char* name, const std::string& value, const char* allowed) {
   throw Error(std::string("SacConfig: ") + name + " = " + value +
               " is invalid; allowed: " + allowed);
