@@ -118,8 +118,15 @@ void panel(cairo_t* cr, double x0, double y0, double w, double h, const std::str
 void run_plot(const PlotOptions& o) {
   const std::string csv = (std::filesystem::path(o.dir) / "metrics.csv").string();
   const auto cols = read_csv(csv);
-  const char* required[] = {"global_step", "mean_return", "mean_length", "policy_loss",
-                            "value_loss",  "entropy",     "approx_kl",   "steps_per_second"};
+  // the learner's columns decide the panels: PPO's (policy/value loss, KL ...) or SAC's
+  // (Q losses, actor loss, alpha ...), each with the return, length and steps/s
+  const bool sac = cols.count("qf1_loss") > 0;
+  const std::vector<const char*> required =
+      sac ? std::vector<const char*>{"global_step", "mean_return", "mean_length",     "qf1_loss",
+                                     "actor_loss",  "alpha",       "steps_per_second"}
+          : std::vector<const char*>{"global_step", "mean_return",     "mean_length",
+                                     "policy_loss", "value_loss",      "entropy",
+                                     "approx_kl",   "steps_per_second"};
   for (const char* c : required) {
     if (!cols.count(c)) throw Error("plot: '" + csv + "' has no column '" + c + "'");
   }
@@ -136,17 +143,26 @@ void run_plot(const PlotOptions& o) {
   cairo_set_source_rgb(cr.get(), 0.9, 0.9, 0.9);
   cairo_paint(cr.get());
   const auto& x = cols.at("global_step");
-  const std::pair<const char*, const char*> panels[] = {
-      {"mean_return", "episode return"},
-      {"mean_length", "episode length"},
-      {"policy_loss", "policy loss"},
-      {"value_loss", "value loss"},
-      {"entropy", "entropy"},
-      {"approx_kl", "approx KL"},
-      {"steps_per_second", "env steps/s"},
-      {"explained_variance", "explained variance"}};
+  const std::vector<std::pair<const char*, const char*>> panels =
+      sac ? std::vector<std::pair<const char*, const char*>>{{"mean_return", "episode return"},
+                                                             {"mean_length", "episode length"},
+                                                             {"qf1_loss", "Q1 loss"},
+                                                             {"qf1_value", "Q1 value"},
+                                                             {"actor_loss", "actor loss"},
+                                                             {"alpha", "entropy coefficient"},
+                                                             {"steps_per_second", "env steps/s"},
+                                                             {"entropy", "entropy"}}
+          : std::vector<std::pair<const char*, const char*>>{
+                {"mean_return", "episode return"},
+                {"mean_length", "episode length"},
+                {"policy_loss", "policy loss"},
+                {"value_loss", "value loss"},
+                {"entropy", "entropy"},
+                {"approx_kl", "approx KL"},
+                {"steps_per_second", "env steps/s"},
+                {"explained_variance", "explained variance"}};
   const int per_row = 4;
-  for (int k = 0; k < 8; ++k) {
+  for (int k = 0; k < static_cast<int>(panels.size()); ++k) {
     const auto it = cols.find(panels[k].first);
     if (it == cols.end()) continue;
     panel(cr.get(), (k % per_row) * (w / per_row) + 4, (k / per_row) * (h / 2) + 4, w / per_row - 8,

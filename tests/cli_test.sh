@@ -70,6 +70,8 @@ done
 grep -q "qf1_loss" "$tmp/sac/metrics.csv" || { echo "FAIL: SAC metrics.csv has no qf1_loss"; fail=1; }
 expect 0 '"algo": "sac"' -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 5 --json
 expect 0 "SAC after 3000 env steps" -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 3
+expect 0 "wrote" -- plot "$tmp/sac" --out "$tmp/sac-curves.png"
+head -c 8 "$tmp/sac-curves.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: SAC curves are not a PNG"; fail=1; }
 expect 2 "CartPole-v1 has a Discrete action space" -- train --env CartPole-v1 --algo sac --total-steps 100 --out "$tmp/sac-cp"
 expect 2 "unknown env 'Nope-v0'" -- train --env Nope-v0
 expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning_rat=1
