@@ -9,6 +9,7 @@
 
 #include "envs/registry.h"
 #include "sim/error.h"
+#include "tests/test_util.h"
 
 namespace convoy {
 namespace {
@@ -152,18 +153,7 @@ TEST(DiffDriveNav, SameSeedSameTrajectory) {
   for (int threads : {1, 2, 2}) {
     set_cpu_threads(threads);
     auto env = make(32, {"obstacles_max=10", "n_rays=16"});
-    DeviceArray<float> a(Device::cpu(), 64);
-    env->reset(9);
-    std::vector<float> trace;
-    for (int t = 0; t < 100; ++t) {
-      env->sample_actions(2, t, a.data());
-      env->step_raw(a.data());
-      const auto obs = env->obs().to_host();
-      const auto r = env->reward().to_host();
-      trace.insert(trace.end(), obs.begin(), obs.end());
-      trace.insert(trace.end(), r.begin(), r.end());
-    }
-    runs.push_back(trace);
+    runs.push_back(test::random_trace(*env, 9, 2, 100));
   }
   set_cpu_threads(0);
   EXPECT_EQ(runs[0], runs[1]);
@@ -172,12 +162,7 @@ TEST(DiffDriveNav, SameSeedSameTrajectory) {
 
 TEST(DiffDriveNav, ImpossibleSettingsAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   EXPECT_NE(error_of({"obstacles_min=5", "obstacles_max=3"}).find("obstacles_max=3"),
             std::string::npos);

@@ -8,6 +8,7 @@
 #include "envs/driving/highway.h"
 #include "envs/registry.h"
 #include "sim/error.h"
+#include "tests/test_util.h"
 
 namespace convoy {
 namespace {
@@ -161,12 +162,7 @@ TEST(HighwayRandomisation, IdmParametersChangeTheTraffic) {
 
 TEST(HighwayOptions, BadRangesAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   EXPECT_NE(error_of({"idm_acc_low=4", "idm_acc_high=2"}).find("idm_acc_low <= idm_acc_high"),
             std::string::npos);

@@ -162,12 +162,7 @@ TEST(Highway, DeterministicAcrossThreadCounts) {
 
 TEST(Highway, ImpossibleSettingsAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   EXPECT_NE(error_of({"lanes=0"}).find("lanes=0"), std::string::npos);
   EXPECT_NE(error_of({"vehicles=-1"}).find("vehicles=-1"), std::string::npos);

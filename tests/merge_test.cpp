@@ -9,6 +9,7 @@
 
 #include "envs/registry.h"
 #include "sim/error.h"
+#include "tests/test_util.h"
 
 namespace convoy {
 namespace {
@@ -255,12 +256,7 @@ TEST(Merge, AutopilotBaselineBeatsRandomActions) {
 
 TEST(Merge, BadSettingsAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   EXPECT_NE(error_of({"merging_speed_reward=1"}).find("merging_speed_reward=1"), std::string::npos);
   EXPECT_NE(error_of({"policy_frequency=20"}).find("Merge-v0: policy_frequency="),

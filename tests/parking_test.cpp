@@ -9,6 +9,7 @@
 
 #include "envs/registry.h"
 #include "sim/error.h"
+#include "tests/test_util.h"
 
 namespace convoy {
 namespace {
@@ -187,18 +188,7 @@ TEST(Parking, SameSeedSameTrajectory) {
   for (int threads : {1, 2, 2}) {
     set_cpu_threads(threads);
     auto env = make(32, {"vehicles=6", "length_low=4.5", "length_high=5.5"});
-    DeviceArray<float> a(Device::cpu(), 64);
-    env->reset(7);
-    std::vector<float> trace;
-    for (int t = 0; t < 80; ++t) {
-      env->sample_actions(3, t, a.data());
-      env->step_raw(a.data());
-      const auto obs = env->obs().to_host();
-      const auto r = env->reward().to_host();
-      trace.insert(trace.end(), obs.begin(), obs.end());
-      trace.insert(trace.end(), r.begin(), r.end());
-    }
-    runs.push_back(trace);
+    runs.push_back(test::random_trace(*env, 7, 3, 80));
   }
   set_cpu_threads(0);
   EXPECT_EQ(runs[0], runs[1]);
@@ -207,12 +197,7 @@ TEST(Parking, SameSeedSameTrajectory) {
 
 TEST(Parking, ImpossibleSettingsAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   EXPECT_NE(error_of({"vehicles=28"}).find("vehicles=28"), std::string::npos);
   EXPECT_NE(error_of({"spots=4", "vehicles=8"}).find("vehicles=8"), std::string::npos);

@@ -10,6 +10,7 @@
 
 #include "envs/registry.h"
 #include "sim/error.h"
+#include "tests/test_util.h"
 
 namespace convoy {
 namespace {
@@ -356,12 +357,7 @@ TEST(Racetrack, DomainRandomisationStaysInRangeAndFollowsTheSeed) {
 
 TEST(Racetrack, ImpossibleSettingsAreClearErrors) {
   auto error_of = [](std::vector<std::string> cfg) {
-    try {
-      make(1, cfg);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return test::error_message([&] { make(1, cfg); });
   };
   auto has = [](const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

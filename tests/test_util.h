@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "sim/device.h"
+#include "sim/vec_env.h"
 
 namespace convoy::test {
 
@@ -14,6 +17,15 @@ namespace convoy::test {
 std::vector<std::string> backends();
 // The device for a backend name, or a GTEST_SKIP-able reason in `skip` when unusable.
 Device device_or_skip(const std::string& backend, std::string* skip);
+
+// The message of the convoy::Error that `construct` throws, or "(no error)": for the checks
+// that bad settings are refused with a message naming them.
+std::string error_message(const std::function<void()>& construct);
+
+// Observations and rewards of `steps` steps from reset(seed) with random actions from stream
+// action_seed, flattened: two runs compare equal exactly when their trajectories do.
+std::vector<float> random_trace(VecEnv& env, std::uint64_t seed, std::uint64_t action_seed,
+                                int steps);
 
 }  // namespace convoy::test
 
