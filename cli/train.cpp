@@ -140,13 +140,15 @@ rl::Checkpoint resume_checkpoint(const TrainOptions& o) {
 }
 
 void run_train(const TrainOptions& o) {
-  if (!o.resume.empty()) {
+  const bool resuming = !o.resume.empty();
+  rl::Checkpoint resume_from;
+  if (resuming) {
     // the checkpoint says its algorithm; a SAC run continues in cli/train_sac.cpp
-    const rl::Checkpoint c = resume_checkpoint(o);
-    if (c.algo == "sac") {
-      TrainSacOptions so{c.env, o.device, 0, 0, -1, o.resume, o.eval_episodes, {}, {}};
+    resume_from = resume_checkpoint(o);
+    if (resume_from.algo == "sac") {
+      TrainSacOptions so{resume_from.env, o.device, 0, 0, -1, o.resume, o.eval_episodes, {}, {}};
       so.stop_after = o.stop_after;
-      so.resume = &c;
+      so.resume = &resume_from;
       run_train_sac(so);
       return;
     }
@@ -171,14 +173,11 @@ void run_train(const TrainOptions& o) {
     throw Error("train: --stop-after " + std::to_string(o.stop_after) +
                 " is invalid; allowed: >= 1 (0: run to the end)");
   }
-  const bool resuming = !o.resume.empty();
   if (!resuming && o.env.empty()) throw Error("train: --env is required (or --resume DIR)");
   const Device device = Device::parse(o.device);
   if (device.is_cuda() && o.device != "auto") {
     throw Error("train: PPO runs on the CPU only so far; use --device cpu");
   }
-  rl::Checkpoint resume_from;
-  if (resuming) resume_from = resume_checkpoint(o);
   const std::string env_name = resuming ? resume_from.env : o.env;
   const std::string out_dir = resuming ? o.resume : o.out;
   env_registry().find(env_name);  // unknown env: a clear error before anything else

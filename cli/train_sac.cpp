@@ -1,6 +1,7 @@
 // `convoy train --algo sac`: the same outputs as PPO's run (progress line, DIR/metrics.csv,
-// periodic and final checkpoints, DIR/summary.json with the evaluation against the baseline
-// and a random policy), with SAC's losses in the CSV.
+// periodic and final checkpoints, a TensorBoard event file, DIR/summary.json with the
+// evaluation against the baseline and a random policy), with SAC's losses in the CSV;
+// --stop-after and --resume as PPO's, bit-identical to an uninterrupted run.
 #include "cli/train_sac.h"
 
 #include <unistd.h>
