@@ -4,8 +4,8 @@
 // on the command line (learner keys as they are, env keys prefixed with "env."). Writes
 // DIR/metrics.csv, a TensorBoard event file (DIR/events.out.tfevents.*), DIR/checkpoint.ckpt
 // (every tenth of the run and at the end) and DIR/summary.json. --resume DIR continues a PPO
-// run from its checkpoint to the same total, with the same bits as an uninterrupted run (same
-// device and threads).
+// or SAC run (the checkpoint says which) from its checkpoint to the same total, with the same
+// bits as an uninterrupted run (same device and threads).
 #include <unistd.h>
 
 #include <chrono>
@@ -47,6 +47,7 @@ struct TrainOptions {
   std::vector<std::string> config;
   std::string resume;           // a run's directory to continue
   bool out_given = false;       // --out on the command line
+  bool algo_given = false;      // --algo on the command line
   std::int64_t stop_after = 0;  // stop after this iteration (0: the end)
 };
 
@@ -99,27 +100,6 @@ void write_csv_row(std::ostream& csv, const rl::PpoMetrics& m) {
       << ',' << m.learning_rate << ',' << m.steps_per_second << '\n';
 }
 
-// Rewrites DIR/metrics.csv with the header and the rows of iterations <= `iteration` (a
-// resumed run's later rows are written again), through a temporary file.
-void truncate_metrics(const std::filesystem::path& csv, std::int64_t iteration) {
-  std::ifstream in(csv);
-  std::string line, kept = std::string(kCsvHeader) + "\n";
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    // rows this convoy wrote start with the iteration; anything else is dropped
-    char* end = nullptr;
-    const long long it = std::strtoll(line.c_str(), &end, 10);
-    if (end != line.c_str() && *end == ',' && it <= iteration) kept += line + "\n";
-  }
-  const std::filesystem::path tmp = csv.string() + ".tmp";
-  std::ofstream(tmp) << kept;
-  std::filesystem::rename(tmp, csv);
-}
-
 // The run to continue: DIR/checkpoint.ckpt, checked against everything the command line
 // says before anything is written.
 rl::Checkpoint resume_checkpoint(const TrainOptions& o) {
@@ -133,8 +113,12 @@ rl::Checkpoint resume_checkpoint(const TrainOptions& o) {
                 ": holds no checkpoint.ckpt; allowed: a directory written by convoy train");
   }
   rl::Checkpoint c = rl::load_checkpoint(path.string());
-  if (c.algo != o.algo) {
+  if (o.algo_given && c.algo != o.algo) {
     throw Error("train: --resume " + o.resume + " holds a " + c.algo + " run; allowed: " + o.algo);
+  }
+  if (c.algo != "ppo" && c.algo != "sac") {
+    throw Error("train: --resume " + o.resume + " holds a " + c.algo +
+                " run; allowed: ppo, sac runs");
   }
   if (!o.env.empty() && o.env != c.env) {
     throw Error("train: --env " + o.env + " but --resume " + o.resume + " trains " + c.env);
@@ -156,15 +140,26 @@ rl::Checkpoint resume_checkpoint(const TrainOptions& o) {
 }
 
 void run_train(const TrainOptions& o) {
-  if (o.algo == "sac") {
-    if (!o.resume.empty()) {
-      throw Error(
-          "train: --resume continues PPO runs only so far (a SAC checkpoint lacks the "
-          "replay buffer); allowed: --algo ppo");
+  const bool resuming = !o.resume.empty();
+  rl::Checkpoint resume_from;
+  if (resuming) {
+    // the checkpoint says its algorithm; a SAC run continues in cli/train_sac.cpp
+    resume_from = resume_checkpoint(o);
+    if (resume_from.algo == "sac") {
+      TrainSacOptions so{resume_from.env, o.device, 0, 0, -1, o.resume, o.eval_episodes, {}, {}};
+      so.stop_after = o.stop_after;
+      so.resume = &resume_from;
+      run_train_sac(so);
+      return;
     }
+  }
+  if (o.algo == "sac") {
     if (o.env.empty()) throw Error("train: --env is required");
-    run_train_sac({o.env, o.device, o.num_envs, o.total_steps, o.seed, o.out, o.eval_episodes,
-                   read_preset("sac", o.env), o.config});
+    TrainSacOptions so{o.env,   o.device, o.num_envs,      o.total_steps,
+                       o.seed,  o.out,    o.eval_episodes, read_preset("sac", o.env),
+                       o.config};
+    so.stop_after = o.stop_after;
+    run_train_sac(so);
     return;
   }
   if (o.algo != "ppo") {
@@ -178,14 +173,11 @@ void run_train(const TrainOptions& o) {
     throw Error("train: --stop-after " + std::to_string(o.stop_after) +
                 " is invalid; allowed: >= 1 (0: run to the end)");
   }
-  const bool resuming = !o.resume.empty();
   if (!resuming && o.env.empty()) throw Error("train: --env is required (or --resume DIR)");
   const Device device = Device::parse(o.device);
   if (device.is_cuda() && o.device != "auto") {
     throw Error("train: PPO runs on the CPU only so far; use --device cpu");
   }
-  rl::Checkpoint resume_from;
-  if (resuming) resume_from = resume_checkpoint(o);
   const std::string env_name = resuming ? resume_from.env : o.env;
   const std::string out_dir = resuming ? o.resume : o.out;
   env_registry().find(env_name);  // unknown env: a clear error before anything else
@@ -211,7 +203,7 @@ void run_train(const TrainOptions& o) {
   std::filesystem::create_directories(dir);
   const std::filesystem::path csv_path = dir / "metrics.csv";
   if (resuming) {
-    truncate_metrics(csv_path, ppo.iteration());
+    truncate_metrics(csv_path, kCsvHeader, ppo.iteration());
   } else {
     std::ofstream(csv_path) << kCsvHeader << "\n";
     // a fresh run replaces the directory's earlier TensorBoard logs along with its metrics
@@ -315,10 +307,12 @@ void add_train_command(CLI::App& app) {
                   "Continue the run in DIR from its checkpoint to the same total (bit-identical "
                   "to an uninterrupted run on the same device and thread count)");
   cmd->add_option("--stop-after", opts->stop_after,
-                  "Stop after this iteration with a checkpoint, to continue with --resume");
+                  "Stop after this iteration (SAC: chunk of 1% of the run) with a checkpoint, to "
+                  "continue with --resume");
   cmd->add_option("config", opts->config, "Learner settings key=value, env settings env.key=value");
   cmd->callback([opts, cmd] {
     opts->out_given = cmd->count("--out") > 0;
+    opts->algo_given = cmd->count("--algo") > 0;
     run_train(*opts);
   });
 }

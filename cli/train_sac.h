@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "rl/checkpoint.h"
 #include "sim/config.h"
 
 namespace convoy::cli {
@@ -29,7 +31,16 @@ struct TrainSacOptions {
   int eval_episodes = 20;
   std::vector<std::string> preset;  // key=value words of presets/sac/<env>.conf
   std::vector<std::string> config;  // the command line's, applied after the preset's
+  std::int64_t stop_after = 0;      // stop after this chunk with a checkpoint (0: the end)
+  // A checked checkpoint of a SAC run to continue (its settings replace the ones above,
+  // `out` is its directory); null for a fresh run.
+  const rl::Checkpoint* resume = nullptr;
 };
+
+// Rewrites `csv` with `header` and the rows of iterations <= `iteration` (a resumed run's
+// later rows are written again), through a temporary file.
+void truncate_metrics(const std::filesystem::path& csv, const std::string& header,
+                      std::int64_t iteration);
 
 // Trains SAC on the CPU, logging about every 1% of the run to DIR/metrics.csv, saving
 // DIR/checkpoint.ckpt ten times over the run and at the end, then evaluating the

@@ -1,4 +1,6 @@
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "replay/replay.h"
 #include "sim/error.h"
@@ -114,6 +116,72 @@ void UniformReplayBuffer::add(const Transitions& t) {
                            rewards_.data(), next_obs_.data(), dones_.data()});
   pos_ = (pos_ + t.rows) % capacity_;
   size_ = size_ + t.rows < capacity_ ? size_ + t.rows : capacity_;
+}
+
+std::string ReplayBuffer::save_state() const {
+  throw Error("this replay buffer cannot be checkpointed");
+}
+void ReplayBuffer::load_state(const std::string&) {
+  throw Error("this replay buffer cannot be restored from a checkpoint");
+}
+
+namespace {
+constexpr char kReplayTag[8] = {'U', 'R', 'B', 'v', '1', 0, 0, 0};
+template <class T>
+void put_rows(std::string& out, const DeviceArray<T>& a, std::int64_t n) {
+  const std::vector<T> h = a.to_host();
+  out.append(reinterpret_cast<const char*>(h.data()), static_cast<std::size_t>(n) * sizeof(T));
+}
+template <class T>
+void get_rows(const std::string& in, std::size_t& pos, DeviceArray<T>& a, std::int64_t n) {
+  std::vector<T> h(static_cast<std::size_t>(a.size()), T(0));
+  std::memcpy(h.data(), in.data() + pos, static_cast<std::size_t>(n) * sizeof(T));
+  pos += static_cast<std::size_t>(n) * sizeof(T);
+  a.copy_from_host(h);
+}
+}  // namespace
+
+std::string UniformReplayBuffer::save_state() const {
+  std::string out(kReplayTag, sizeof(kReplayTag));
+  for (const std::int64_t v : {capacity_, obs_dim_, act_dim_, pos_, size_}) {
+    out.append(reinterpret_cast<const char*>(&v), sizeof(v));
+  }
+  put_rows(out, obs_, size_ * obs_dim_);
+  put_rows(out, actions_, size_ * act_dim_);
+  put_rows(out, rewards_, size_);
+  put_rows(out, next_obs_, size_ * obs_dim_);
+  put_rows(out, dones_, size_);
+  return out;
+}
+
+void UniformReplayBuffer::load_state(const std::string& bytes) {
+  const std::size_t head = sizeof(kReplayTag) + 5 * sizeof(std::int64_t);
+  if (bytes.size() < head || std::memcmp(bytes.data(), kReplayTag, sizeof(kReplayTag)) != 0) {
+    throw Error("UniformReplayBuffer::load_state: not a uniform replay buffer's state");
+  }
+  std::int64_t v[5];
+  std::memcpy(v, bytes.data() + sizeof(kReplayTag), sizeof(v));
+  if (v[0] != capacity_ || v[1] != obs_dim_ || v[2] != act_dim_) {
+    throw Error("UniformReplayBuffer::load_state: the state holds capacity " +
+                std::to_string(v[0]) + ", obs " + std::to_string(v[1]) + ", actions " +
+                std::to_string(v[2]) + "; this buffer has capacity " + std::to_string(capacity_) +
+                ", obs " + std::to_string(obs_dim_) + ", actions " + std::to_string(act_dim_));
+  }
+  const std::int64_t pos = v[3], size = v[4];
+  if (size < 0 || size > capacity_ || pos < 0 || pos >= capacity_ ||
+      (size < capacity_ && pos != size) ||
+      bytes.size() != head + static_cast<std::size_t>(size) *
+                                 ((2 * obs_dim_ + act_dim_ + 1) * sizeof(float) + 1)) {
+    throw Error("UniformReplayBuffer::load_state: the state is malformed");
+  }
+  std::size_t p = head;
+  get_rows(bytes, p, obs_, size * obs_dim_);
+  get_rows(bytes, p, actions_, size * act_dim_);
+  get_rows(bytes, p, rewards_, size);
+  get_rows(bytes, p, next_obs_, size * obs_dim_);
+  get_rows(bytes, p, dones_, size);
+  pos_ = pos;
+  size_ = size;
 }
 
 void UniformReplayBuffer::sample(std::int64_t batch_size, std::uint64_t seed, std::uint64_t counter,

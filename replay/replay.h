@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "sim/array.h"
 #include "sim/device.h"
@@ -70,6 +71,13 @@ class ReplayBuffer {
   virtual std::int64_t size() const = 0;  // filled slots, <= capacity()
   virtual std::int64_t obs_dim() const = 0;
   virtual std::int64_t act_dim() const = 0;
+
+  // The stored transitions and ring position as bytes, for checkpoints; load_state() on a
+  // buffer of the same capacity and sizes continues exactly where save_state() was, and
+  // refuses other bytes with a convoy::Error before changing anything. Buffers that cannot
+  // be checkpointed throw.
+  virtual std::string save_state() const;
+  virtual void load_state(const std::string& bytes);
 };
 
 class UniformReplayBuffer final : public ReplayBuffer {
@@ -91,6 +99,9 @@ class UniformReplayBuffer final : public ReplayBuffer {
   std::int64_t obs_dim() const override { return obs_dim_; }
   std::int64_t act_dim() const override { return act_dim_; }
   std::int64_t next_slot() const { return pos_; }  // where the next add() starts
+  // The filled rows only (a buffer not yet full saves size() rows).
+  std::string save_state() const override;
+  void load_state(const std::string& bytes) override;
 
   // The stored rows, for tests and checkpoints.
   const DeviceArray<float>& obs() const { return obs_; }             // (capacity x obs_dim)

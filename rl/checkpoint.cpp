@@ -101,6 +101,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   put_rms(payload, c.return_rms);
   put_vector(payload, c.discounted_returns);
   put_bytes(payload, c.env_state);
+  put(payload, static_cast<std::uint64_t>(c.blobs.size()));
+  for (const auto& [name, bytes] : c.blobs) {
+    put_bytes(payload, name);
+    put_bytes(payload, bytes);
+  }
 
   std::string file(kMagic, kMagicSize);
   put(file, Checkpoint::kVersion);
@@ -195,6 +200,11 @@ Checkpoint load_checkpoint(const std::string& path) {
   c.return_rms = r.rms();
   c.discounted_returns = r.vector<double>();
   c.env_state = r.bytes();
+  const auto nblobs = r.get<std::uint64_t>();
+  for (std::uint64_t i = 0; i < nblobs; ++i) {
+    std::string name = r.bytes();
+    c.blobs[std::move(name)] = r.bytes();
+  }
   if (r.pos != payload.size()) r.bad();
   return c;
 }

@@ -5,7 +5,9 @@
 // with a clear convoy::Error, never half-loaded.
 //
 // Version 2 added what resuming a run needs beyond the policy: the normalisers' statistics
-// and the env's full state (VecEnv::save_state). Version 1 files are refused by name.
+// and the env's full state (VecEnv::save_state). Version 3 added named blobs: a learner's
+// state that does not fit the fields above (SAC's critic and alpha Adam groups, counters and
+// replay buffer). Older and newer files are refused by version number.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,7 @@
 namespace convoy::rl {
 
 struct Checkpoint {
-  static constexpr std::uint32_t kVersion = 2;
+  static constexpr std::uint32_t kVersion = 3;
   std::string env;   // "Highway-v0"
   std::string algo;  // "ppo"
   std::map<std::string, std::string> env_config, learner_config;
@@ -26,10 +28,11 @@ struct Checkpoint {
   std::vector<float> params;          // the learner's flat parameters
   std::vector<float> adam_m, adam_v;  // Adam's moments, same layout
   std::int64_t adam_steps = 0;
-  RunningMeanStd obs_rms;                  // dim 0 unless norm_obs
-  RunningMeanStd return_rms;               // dim 0 unless norm_reward
-  std::vector<double> discounted_returns;  // (num_envs) norm_reward's returns in flight
-  std::string env_state;                   // VecEnv::save_state(); empty: not resumable
+  RunningMeanStd obs_rms;                    // dim 0 unless norm_obs
+  RunningMeanStd return_rms;                 // dim 0 unless norm_reward
+  std::vector<double> discounted_returns;    // (num_envs) norm_reward's returns in flight
+  std::string env_state;                     // VecEnv::save_state(); empty: not resumable
+  std::map<std::string, std::string> blobs;  // learner-specific state by name (v3)
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);

@@ -394,6 +394,80 @@ void Sac::load_params(const std::vector<float>& params) {
   alpha_ = std::exp(static_cast<double>(params_.data()[nets_.log_alpha_offset()]));
 }
 
+namespace {
+struct SacState {
+  std::int64_t actor_steps, critic_steps, alpha_steps, global_step, vector_step, updates;
+  double alpha;
+};
+}  // namespace
+
+Checkpoint Sac::make_checkpoint() const {
+  Checkpoint c;
+  c.global_step = global_step_;
+  c.iteration = updates_;
+  c.params = params_.to_host();
+  for (const Adam<float>* a : {&actor_adam_, &critic_adam_, &alpha_adam_}) {
+    const auto m = a->m().to_host(), v = a->v().to_host();
+    c.adam_m.insert(c.adam_m.end(), m.begin(), m.end());
+    c.adam_v.insert(c.adam_v.end(), v.begin(), v.end());
+  }
+  c.adam_steps = critic_adam_.steps();
+  const SacState st{actor_adam_.steps(),
+                    critic_adam_.steps(),
+                    alpha_adam_.steps(),
+                    global_step_,
+                    vector_step_,
+                    updates_,
+                    alpha_};
+  c.blobs["sac.state"] = std::string(reinterpret_cast<const char*>(&st), sizeof(st));
+  c.blobs["sac.replay"] = replay_->save_state();
+  c.env_state = env_.save_state();
+  return c;
+}
+
+void Sac::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
+  const auto n = static_cast<std::size_t>(params_.size());
+  if (c.params.size() != n) {
+    throw Error("Sac: the checkpoint has " + std::to_string(c.params.size()) +
+                " parameters but this learner needs " + std::to_string(n));
+  }
+  if (!with_env_state) {
+    load_params(c.params);
+    return;
+  }
+  const auto a = static_cast<std::size_t>(actor_adam_.m().size());
+  const auto q = static_cast<std::size_t>(critic_adam_.m().size());
+  if (c.adam_m.size() != a + q + 1 || c.adam_v.size() != a + q + 1) {
+    throw Error("Sac: the checkpoint's Adam state has " + std::to_string(c.adam_m.size()) +
+                " values but this learner needs " + std::to_string(a + q + 1));
+  }
+  const auto st_it = c.blobs.find("sac.state");
+  const auto rb_it = c.blobs.find("sac.replay");
+  if (st_it == c.blobs.end() || st_it->second.size() != sizeof(SacState) ||
+      rb_it == c.blobs.end()) {
+    throw Error("Sac: the checkpoint holds no SAC training state (counters, replay buffer)");
+  }
+  if (c.env_state.empty()) throw Error("Sac: the checkpoint holds no env state to resume from");
+  SacState st;
+  std::memcpy(&st, st_it->second.data(), sizeof(st));
+  env_.load_state(c.env_state);        // checks itself before changing anything
+  replay_->load_state(rb_it->second);  // likewise
+  params_.copy_from_host(c.params);
+  const auto restore = [&](Adam<float>& adam, std::size_t begin, std::size_t size,
+                           std::int64_t steps) {
+    adam.m().copy_from_host(c.adam_m.data() + begin, static_cast<std::int64_t>(size));
+    adam.v().copy_from_host(c.adam_v.data() + begin, static_cast<std::int64_t>(size));
+    adam.set_steps(steps);
+  };
+  restore(actor_adam_, 0, a, st.actor_steps);
+  restore(critic_adam_, a, q, st.critic_steps);
+  restore(alpha_adam_, a + q, 1, st.alpha_steps);
+  global_step_ = st.global_step;
+  vector_step_ = st.vector_step;
+  updates_ = st.updates;
+  alpha_ = st.alpha;
+}
+
 void Sac::fill_noise(std::int64_t rows, std::uint32_t phase) {
   const auto u = static_cast<std::uint32_t>(updates_);
   for (std::int64_t i = 0; i < rows; ++i) {

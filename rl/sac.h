@@ -35,6 +35,7 @@
 
 #include "replay/replay.h"
 #include "rl/adam.h"
+#include "rl/checkpoint.h"
 #include "rl/distributions.h"
 #include "rl/mlp.h"
 #include "sim/array.h"
@@ -242,6 +243,17 @@ class Sac {
   // Restores parameters (the whole flat buffer, e.g. from a checkpoint) and sets alpha from
   // its log_alpha entry.
   void load_params(const std::vector<float>& params);
+
+  // Everything train() depends on: params; the three Adam groups' moments concatenated in
+  // parameter order ([actor | q1 q2 | log_alpha]) in adam_m/adam_v; global_step; and blobs
+  // "sac.state" (the three Adam step counts, vector step, update count, alpha), "sac.replay"
+  // (ReplayBuffer::save_state) plus env_state (VecEnv::save_state). env, algo and the
+  // settings are the caller's to fill in.
+  Checkpoint make_checkpoint() const;
+  // Restores a make_checkpoint() of a Sac built with the same settings on the same env;
+  // with_env_state = false restores the parameters (and alpha) only, e.g. for evaluation.
+  // Sizes are checked before anything changes.
+  void restore_checkpoint(const Checkpoint& c, bool with_env_state = true);
 
  private:
   void update(SacMetrics& m, double sums[8]);

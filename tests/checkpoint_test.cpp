@@ -54,6 +54,11 @@ class CheckpointFile : public ::testing::Test {
     c_.return_rms.count = 17;
     c_.discounted_returns = {0.5, -1.25, 3.0};
     c_.env_state = std::string("convoy-env-state\n\0\x01binary", 25);
+    c_.blobs["sac.counters"] = std::string(
+        "\0\x01\x02"
+        "counters",
+        11);
+    c_.blobs["sac.replay"] = "";
     save_checkpoint(path_, c_);
   }
   void TearDown() override { std::remove(path_.c_str()); }
@@ -80,6 +85,7 @@ TEST_F(CheckpointFile, RoundTripsExactly) {
   EXPECT_EQ(r.return_rms.count, 17.0);
   EXPECT_EQ(r.discounted_returns, c_.discounted_returns);
   EXPECT_EQ(r.env_state, c_.env_state);
+  EXPECT_EQ(r.blobs, c_.blobs);
   std::ifstream tmp(path_ + ".tmp");
   EXPECT_FALSE(tmp.good());  // written under a temporary name, then renamed
 }
@@ -104,6 +110,9 @@ TEST_F(CheckpointFile, RefusesTruncatedCorruptedForeignAndNewerFiles) {
   older[18] = 1;  // version 1 had no normalisers or env state
   write_all(path_, older);
   EXPECT_NE(error_of(path_).find("format version 1 (older)"), std::string::npos) << error_of(path_);
+  older[18] = 2;  // version 2 had no named blobs (SAC's resume state)
+  write_all(path_, older);
+  EXPECT_NE(error_of(path_).find("format version 2 (older)"), std::string::npos) << error_of(path_);
   EXPECT_NE(error_of(path_ + ".missing").find("cannot open"), std::string::npos);
 }
 

@@ -1,7 +1,8 @@
 // rl/sac.h: the SAC losses' gradients against finite differences in double (critic, actor
 // through both Qs and the squashed sample, the row sampler itself), the flat layout and the
 // target copies, Polyak averaging, alpha tuning's direction, bit-for-bit determinism,
-// config parsing, clear errors for Discrete envs, and the learning requirement: a
+// config parsing, clear errors for Discrete envs, checkpoint and resume equal to an
+// uninterrupted run bit for bit, and the learning requirement: a
 // deterministic evaluation mean >= -200 on Pendulum-v1 within 20,000 env steps.
 #include "rl/sac.h"
 
@@ -9,11 +10,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "envs/registry.h"
+#include "rl/checkpoint.h"
 #include "sim/error.h"
 #include "tests/rl_gradcheck.h"
 
@@ -368,6 +371,84 @@ TEST(Sac, LearnsPendulum) {
       eval, static_cast<long long>(sac.global_step()), best, secs);
   set_cpu_threads(threads);
   EXPECT_GE(reached_at, 0) << "-200 not reached within 20,000 env steps; best " << best;
+}
+
+// N chunks straight vs N/2, a checkpoint file, a fresh env and Sac, and N/2 more: the same
+// bits everywhere (parameters, the three Adam groups, counters, alpha, replay buffer, env).
+// The buffer (1,000) wraps around before the end; the checkpoint falls inside the random
+// phase's end and the updates.
+TEST(SacResume, CheckpointAndResumeEqualsAnUninterruptedRun) {
+  SacConfig cfg = small_config();
+  cfg.learning_starts = 300;
+  cfg.seed = 9;
+  constexpr int kChunks = 8, kChunk = 125;  // 8 x 125 vector steps x 2 envs = 2,000 steps
+  const std::string path = ::testing::TempDir() + "convoy_sac_resume.ckpt";
+  auto straight_env = make_env("Pendulum-v1", 2);
+  Sac straight(*straight_env, cfg);
+  std::vector<SacMetrics> straight_m;
+  for (int i = 0; i < kChunks; ++i) straight_m.push_back(straight.train(kChunk));
+  {
+    auto env = make_env("Pendulum-v1", 2);
+    Sac first(*env, cfg);
+    for (int i = 0; i < kChunks / 2; ++i) first.train(kChunk);
+    Checkpoint c = first.make_checkpoint();
+    c.env = "Pendulum-v1";
+    c.algo = "sac";
+    save_checkpoint(path, c);
+  }
+  auto env = make_env("Pendulum-v1", 2);
+  Sac resumed(*env, cfg);
+  resumed.restore_checkpoint(load_checkpoint(path));
+  std::remove(path.c_str());
+  EXPECT_EQ(resumed.global_step(), kChunks / 2 * kChunk * 2);
+  for (int i = kChunks / 2; i < kChunks; ++i) {
+    const SacMetrics m = resumed.train(kChunk);
+    EXPECT_EQ(m.updates, straight_m[i].updates) << i;
+    EXPECT_EQ(std::memcmp(&m.qf1_loss, &straight_m[i].qf1_loss, sizeof(double)), 0) << i;
+    EXPECT_EQ(std::memcmp(&m.actor_loss, &straight_m[i].actor_loss, sizeof(double)), 0) << i;
+    EXPECT_EQ(m.alpha, straight_m[i].alpha) << i;
+  }
+  const Checkpoint a = straight.make_checkpoint(), b = resumed.make_checkpoint();
+  EXPECT_EQ(a.params, b.params);
+  EXPECT_EQ(a.adam_m, b.adam_m);
+  EXPECT_EQ(a.adam_v, b.adam_v);
+  EXPECT_EQ(a.adam_steps, b.adam_steps);
+  EXPECT_EQ(a.global_step, b.global_step);
+  EXPECT_EQ(a.iteration, b.iteration);
+  EXPECT_EQ(a.env_state, b.env_state);
+  EXPECT_EQ(a.blobs, b.blobs);
+  EXPECT_EQ(straight.replay().size(), cfg.buffer_size);  // wrapped around
+}
+
+TEST(SacResume, RefusesACheckpointOfAnotherShapeChangingNothing) {
+  SacConfig cfg = small_config();
+  auto env = make_env("Pendulum-v1", 2);
+  Sac sac(*env, cfg);
+  sac.train(80);
+  const auto params = sac.params().to_host();
+  const auto obs = env->obs().to_host();
+  SacConfig wide = cfg;
+  wide.hidden_size = 32;
+  auto env2 = make_env("Pendulum-v1", 2);
+  Sac other(*env2, wide);
+  Checkpoint c = other.make_checkpoint();
+  EXPECT_THROW(sac.restore_checkpoint(c), Error);  // parameter count
+  SacConfig big = cfg;
+  big.buffer_size = 2000;
+  auto env3 = make_env("Pendulum-v1", 2);
+  Sac bigger(*env3, big);
+  c = bigger.make_checkpoint();
+  c.env_state = sac.make_checkpoint().env_state;
+  EXPECT_THROW(sac.restore_checkpoint(c), Error);  // replay capacity
+  c = sac.make_checkpoint();
+  c.blobs.erase("sac.replay");
+  EXPECT_THROW(sac.restore_checkpoint(c), Error);
+  c = sac.make_checkpoint();
+  c.env_state.clear();
+  EXPECT_THROW(sac.restore_checkpoint(c), Error);
+  EXPECT_EQ(sac.params().to_host(), params);
+  EXPECT_EQ(env->obs().to_host(), obs);
+  EXPECT_EQ(sac.global_step(), 160);
 }
 
 }  // namespace
