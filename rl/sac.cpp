@@ -450,8 +450,16 @@ void Sac::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
   if (c.env_state.empty()) throw Error("Sac: the checkpoint holds no env state to resume from");
   SacState st;
   std::memcpy(&st, st_it->second.data(), sizeof(st));
-  env_.load_state(c.env_state);        // checks itself before changing anything
-  replay_->load_state(rb_it->second);  // likewise
+  // each load checks its bytes before changing anything; the replay buffer is put back if the
+  // env then refuses, so a refused checkpoint leaves the learner as it was
+  const std::string previous_replay = replay_->save_state();
+  replay_->load_state(rb_it->second);
+  try {
+    env_.load_state(c.env_state);
+  } catch (...) {
+    replay_->load_state(previous_replay);
+    throw;
+  }
   params_.copy_from_host(c.params);
   const auto restore = [&](Adam<float>& adam, std::size_t begin, std::size_t size,
                            std::int64_t steps) {
