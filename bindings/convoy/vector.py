@@ -88,6 +88,7 @@ class ConvoyVectorEnv(VectorEnv):
         # time (the buffers never move), made once here rather than five binding calls per step
         self._views = None
         self._done = None
+        self._episode = None
         if not self._cuda and not copy:
             core = self._core
             core.step_buffers(self._next_step)  # allocates the composed outputs
@@ -98,6 +99,7 @@ class ConvoyVectorEnv(VectorEnv):
                 core.truncated().view(np.bool_),
             )
             self._done = core.done().view(np.bool_)
+            self._episode = (core.step_episode_return(), core.step_episode_length())
 
     @property
     def device(self) -> str:
@@ -182,9 +184,13 @@ class ConvoyVectorEnv(VectorEnv):
             infos["_final_obs"] = done
             infos["final_info"] = {}
             infos["_final_info"] = done
+        if self._episode is not None:
+            ret, length = self._episode
+        else:
+            ret, length = core.step_episode_return(host=True), core.step_episode_length(host=True)
         infos["episode"] = {
-            "r": core.step_episode_return(host=True).copy(),
-            "l": core.step_episode_length(host=True).copy(),
+            "r": ret.copy(),
+            "l": length.copy(),
             "_r": done,
             "_l": done,
         }
@@ -210,7 +216,7 @@ class ConvoyVectorEnv(VectorEnv):
         self._core.set_state(env, [float(s) for s in state], int(elapsed_steps))
 
     def close_extras(self, **kwargs: Any) -> None:
-        self._views = self._done = None
+        self._views = self._done = self._episode = None
         self._core.close()
 
 
