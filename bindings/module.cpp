@@ -202,16 +202,21 @@ class PyVecEnv {
     std::int64_t ended = 0;
     try {
       py::gil_scoped_release release;
-      e.step_raw(d_actions, next_step && pending_ ? skip_.data() : nullptr);
-      // skip_ is free again: it becomes this step's done mask, the next step's skip mask
-      ended = compose_step_outputs(e, next_step ? obs_out_.data() : nullptr, skip_.data(),
-                                   step_return_.data(), step_length_.data());
+      // skip_ becomes this step's done mask, the next step's skip mask (VecEnv::step_compose
+      // reads an env's skip byte before it writes its done byte)
+      ended = e.step_compose(d_actions, next_step && pending_ ? skip_.data() : nullptr,
+                             StepOutputs{next_step ? obs_out_.data() : nullptr, skip_.data(),
+                                         step_return_.data(), step_length_.data()});
     } catch (const Error& err) {
       throw py::value_error(err.what());
     }
     pending_ = ended > 0;
     return ended;
   }
+
+  // Allocates step_auto's outputs now (they are made on first use otherwise), so that views of
+  // them can be taken before the first step.
+  void step_buffers(bool next_step) { ensure_outputs(next_step); }
 
   // NEXT_STEP's composed observations, valid after step_auto(..., true).
   const DeviceArray<float>& obs_out() {
@@ -704,6 +709,7 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("env"), py::arg("state"), py::arg("elapsed_steps") = 0)
       .def("step_auto", &PyVecEnv::step_auto, py::arg("actions"), py::arg("next_step"))
+      .def("step_buffers", &PyVecEnv::step_buffers, py::arg("next_step"))
       .def("obs", cp::engine_buffer(&convoy::VecEnv::obs, true), py::arg("host") = false)
       .def("final_obs", cp::engine_buffer(&convoy::VecEnv::final_obs, true),
            py::arg("host") = false)

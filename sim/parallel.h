@@ -78,6 +78,28 @@ void for_each_index(const Device& device, std::int64_t n, F f) {
   for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 
+// CPU only: f(begin, end) for consecutive blocks of `block` indices covering [0, n), the blocks
+// split statically across OpenMP threads (on the calling thread below kMinParallel indices).
+// For stages that work on several indices at once (SIMD) or fuse passes over the same envs;
+// a block's bounds depend on n and `block` only. Returns the sum of f's results
+// (std::int64_t), e.g. a count.
+template <class F>
+std::int64_t for_each_block_cpu(std::int64_t n, std::int64_t block, F f) {
+  if (n <= 0) return 0;
+  const std::int64_t blocks = (n + block - 1) / block;
+  std::int64_t sum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : sum) if (n >= LaunchPolicy::kMinParallel)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t begin = b * block;
+    sum += f(begin, n - begin < block ? n : begin + block);
+  }
+  return sum;
+}
+
+// Envs per block of the CPU's fused step-and-compose pass (sim/autoreset.h): small enough that
+// a block's state and outputs stay in L1 between the passes, large enough to amortise them.
+constexpr std::int64_t kComposeBlock = 256;
+
 // Number of i < n with pred(i) true. Synchronous: the count is on the host when it returns.
 template <class F>
 std::int64_t count_if_index(const Device& device, std::int64_t n, F pred) {

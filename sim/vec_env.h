@@ -44,6 +44,15 @@ struct EnvSpec {
   std::vector<ConfigKey> config_keys;
 };
 
+// Device buffers of num_envs rows that VecEnv::step_compose fills (sim/autoreset.h says what
+// each holds): obs_out (x obs_dim) may be null (SAME_STEP); done may be the step's own d_skip.
+struct StepOutputs {
+  float* obs_out = nullptr;
+  std::uint8_t* done = nullptr;
+  double* episode_return = nullptr;
+  std::int32_t* episode_length = nullptr;
+};
+
 class VecEnv {
  public:
   static constexpr std::int64_t kMaxEnvs = std::int64_t(1) << 31;
@@ -78,6 +87,12 @@ class VecEnv {
   // not terminated or truncated, obs unchanged) and their actions are ignored: this is how
   // Gymnasium's NEXT_STEP auto-reset mode is built on top of SAME_STEP.
   virtual void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) = 0;
+
+  // step_raw followed by compose_step_outputs (sim/autoreset.h): what a Gymnasium vector env
+  // returns, composed after the step. Returns how many envs' episodes ended. The engine does
+  // both in one pass over blocks of envs on the CPU; the results are the same either way.
+  virtual std::int64_t step_compose(const void* d_actions, const std::uint8_t* d_skip,
+                                    const StepOutputs& out);
 
   // Fills a device buffer of num_envs x act_dim actions drawn uniformly from the action
   // space (Box bounds must be finite), from Philox stream (seed, env) at step `counter`.

@@ -84,6 +84,20 @@ class ConvoyVectorEnv(VectorEnv):
         self._next_step = mode == AutoresetMode.NEXT_STEP
         self._has_outcome = bool(spec.get("has_outcome", False))
         self._was_reset = False
+        # CPU without copy: step() returns the same numpy views of the engine's buffers every
+        # time (the buffers never move), made once here rather than five binding calls per step
+        self._views = None
+        self._done = None
+        if not self._cuda and not copy:
+            core = self._core
+            core.step_buffers(self._next_step)  # allocates the composed outputs
+            self._views = (
+                core.obs_out() if self._next_step else core.obs(),
+                core.reward(),
+                core.terminated().view(np.bool_),
+                core.truncated().view(np.bool_),
+            )
+            self._done = core.done().view(np.bool_)
 
     @property
     def device(self) -> str:
@@ -134,6 +148,9 @@ class ConvoyVectorEnv(VectorEnv):
         # the engine steps and, in one pass, composes Gymnasium's view of the step
         # (NEXT_STEP's terminal/fresh obs, done mask, ended episodes' totals): sim/autoreset.h
         ended = self._core.step_auto(actions, self._next_step)
+        if self._views is not None:
+            obs, rewards, terminations, truncations = self._views
+            return obs, rewards, terminations, truncations, self._infos(ended)
         host = self._copy
         core = self._core
         obs = core.obs_out(host=host) if self._next_step else core.obs(host=host)
@@ -142,36 +159,44 @@ class ConvoyVectorEnv(VectorEnv):
         truncations = core.truncated(host=host)
         if not self._cuda or host:
             terminations, truncations = terminations.view(np.bool_), truncations.view(np.bool_)
-        infos: dict[str, Any] = {}
-        if ended:
-            done = core.done(host=True).view(np.bool_).copy()
-            if not self._next_step:
-                idx = np.flatnonzero(done)
-                rows = core.final_obs(host=True)[idx]  # one copy; the engine's buffer is reused
-                final_obs = np.full(self.num_envs, None, dtype=object)
-                final_obs[idx] = np.fromiter(rows, dtype=object, count=len(idx))  # row views
-                infos["final_obs"] = final_obs
-                infos["_final_obs"] = done
-                infos["final_info"] = {}
-                infos["_final_info"] = done
-            infos["episode"] = {
-                "r": core.step_episode_return(host=True).copy(),
-                "l": core.step_episode_length(host=True).copy(),
-                "_r": done,
-                "_l": done,
-            }
-            infos["_episode"] = done
-            if self._has_outcome:
-                # how the ended episodes ended (docs/envs.md): SB3's "is_success" convention
-                outcome = core.final_outcome(host=True)
-                infos["is_success"] = np.where(done, outcome == 1, False)
-                infos["_is_success"] = done
-                infos["is_collision"] = np.where(done, outcome == 2, False)
-                infos["_is_collision"] = done
+        infos = self._infos(ended)
         if self._copy:
             obs, rewards = obs.copy(), rewards.copy()
             terminations, truncations = terminations.copy(), truncations.copy()
         return obs, rewards, terminations, truncations, infos
+
+    def _infos(self, ended: int) -> dict[str, Any]:
+        """The step's infos: empty unless an episode ended (arrays owned by the caller)."""
+        infos: dict[str, Any] = {}
+        if not ended:
+            return infos
+        core = self._core
+        done = (self._done if self._done is not None
+                else core.done(host=True).view(np.bool_)).copy()
+        if not self._next_step:
+            idx = np.flatnonzero(done)
+            rows = core.final_obs(host=True)[idx]  # one copy; the engine's buffer is reused
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            final_obs[idx] = np.fromiter(rows, dtype=object, count=len(idx))  # row views
+            infos["final_obs"] = final_obs
+            infos["_final_obs"] = done
+            infos["final_info"] = {}
+            infos["_final_info"] = done
+        infos["episode"] = {
+            "r": core.step_episode_return(host=True).copy(),
+            "l": core.step_episode_length(host=True).copy(),
+            "_r": done,
+            "_l": done,
+        }
+        infos["_episode"] = done
+        if self._has_outcome:
+            # how the ended episodes ended (docs/envs.md): SB3's "is_success" convention
+            outcome = core.final_outcome(host=True)
+            infos["is_success"] = np.where(done, outcome == 1, False)
+            infos["_is_success"] = done
+            infos["is_collision"] = np.where(done, outcome == 2, False)
+            infos["_is_collision"] = done
+        return infos
 
     def get_state(self, env: int) -> list[float]:
         """The full physical state of env ``env`` (for alignment tests and debugging); of scene
@@ -185,6 +210,7 @@ class ConvoyVectorEnv(VectorEnv):
         self._core.set_state(env, [float(s) for s in state], int(elapsed_steps))
 
     def close_extras(self, **kwargs: Any) -> None:
+        self._views = self._done = None
         self._core.close()
 
 
