@@ -1,0 +1,137 @@
+// The checked-in learner presets (presets/<algo>/<env>.conf, read by `convoy train`): each
+// names a registered env, starts with a comment saying where its numbers come from, sets no
+// key twice, and every key is one its learner (or, as env.key, its env) reads with a value in
+// range, so that `convoy train --env X [--algo sac]` starts. Building the learner on the env
+// also checks that the algorithm fits the env's spaces (SAC: a finite Box). No training.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "envs/registry.h"
+#include "rl/ppo.h"
+#include "rl/sac.h"
+#include "sim/config.h"
+#include "sim/error.h"
+
+namespace convoy {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The key=value words of a preset as cli/train.cpp's read_preset takes them ('#' starts a
+// comment, blank lines skipped).
+std::vector<std::string> preset_words(const fs::path& path) {
+  std::vector<std::string> words;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line = line.substr(0, hash);
+    const auto b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
+    if (b != std::string::npos) words.push_back(line.substr(b, e - b + 1));
+  }
+  return words;
+}
+
+// Builds the env and the learner from `words` as `convoy train` does (env.key=value to the
+// env, the rest to the learner); throws convoy::Error on an unknown key or a bad value.
+void build_from_preset(const std::string& algo, const std::string& env_name,
+                       const std::vector<std::string>& words) {
+  Config env_config, learner_config;
+  const Config all = Config::parse(words);  // named: values() refers into it
+  for (const auto& [k, v] : all.values()) {
+    if (k.rfind("env.", 0) == 0) {
+      env_config.set(k.substr(4), v);
+    } else {
+      learner_config.set(k, v);
+    }
+  }
+  if (algo == "ppo") {
+    const rl::PpoConfig cfg = rl::PpoConfig::from_config(learner_config);
+    auto env = env_registry().make(env_name, Device::cpu(), cfg.num_envs, env_config);
+    rl::Ppo ppo(*env, cfg);
+  } else if (algo == "sac") {
+    const rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
+    auto env = env_registry().make(env_name, Device::cpu(), cfg.num_envs, env_config);
+    rl::Sac sac(*env, cfg);
+  } else {
+    throw Error("presets/" + algo + ": no such learner; allowed: ppo, sac");
+  }
+}
+
+std::vector<fs::path> preset_files() {
+  std::vector<fs::path> files;
+  for (const auto& algo_dir : fs::directory_iterator(CONVOY_PRESET_DIR)) {
+    if (!algo_dir.is_directory()) continue;
+    for (const auto& f : fs::directory_iterator(algo_dir.path())) files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(Presets, EveryPresetNamesKnownKeysAndBuilds) {
+  const std::vector<fs::path> files = preset_files();
+  ASSERT_GE(files.size(), 1u) << CONVOY_PRESET_DIR;
+  const std::vector<std::string> envs = env_registry().names();
+  const std::set<std::string> env_names(envs.begin(), envs.end());
+  for (const fs::path& path : files) {
+    SCOPED_TRACE(path.string());
+    EXPECT_EQ(path.extension(), ".conf");
+    const std::string algo = path.parent_path().filename().string();
+    const std::string env_name = path.stem().string();
+    EXPECT_TRUE(env_names.count(env_name)) << env_name << " is not a registered env";
+    if (!env_names.count(env_name)) continue;
+
+    std::ifstream in(path);
+    std::string first;
+    std::getline(in, first);
+    EXPECT_TRUE(first.rfind("# ", 0) == 0)
+        << "a preset starts with a comment saying where its numbers come from: " << first;
+
+    const std::vector<std::string> words = preset_words(path);
+    EXPECT_FALSE(words.empty());
+    std::map<std::string, int> count;
+    for (const auto& w : words) ++count[w.substr(0, w.find('='))];
+    for (const auto& [key, n] : count) EXPECT_EQ(n, 1) << key << " is set " << n << " times";
+
+    try {
+      build_from_preset(algo, env_name, words);
+    } catch (const Error& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
+// The check above is not vacuous: a misspelt learner key, a misspelt env key and a value out
+// of range in an otherwise valid preset are each refused.
+TEST(Presets, BadPresetWordsAreRefused) {
+  const std::vector<std::string> good =
+      preset_words(fs::path(CONVOY_PRESET_DIR) / "ppo" / "CartPole-v1.conf");
+  ASSERT_FALSE(good.empty());
+  EXPECT_NO_THROW(build_from_preset("ppo", "CartPole-v1", good));
+  for (const std::string bad :
+       {"learning_rat=1e-3", "env.max_episode_step=10", "gamma=1.5", "norm_obs=maybe"}) {
+    std::vector<std::string> words = good;
+    words.push_back(bad);
+    EXPECT_THROW(build_from_preset("ppo", "CartPole-v1", words), Error) << bad;
+  }
+  // SAC on a Discrete env cannot be built
+  EXPECT_THROW(build_from_preset("sac", "CartPole-v1", {"total_timesteps=1000"}), Error);
+}
+
+// Issue 4: `convoy train --env X` just works for every env Convoy ships.
+TEST(Presets, EveryEnvHasAPpoPreset) {
+  for (const std::string& name : env_registry().names()) {
+    EXPECT_TRUE(fs::exists(fs::path(CONVOY_PRESET_DIR) / "ppo" / (name + ".conf"))) << name;
+  }
+}
+
+}  // namespace
+}  // namespace convoy
