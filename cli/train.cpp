@@ -55,16 +55,7 @@ struct TrainOptions {
 std::vector<std::string> read_preset(const std::string& algo, const std::string& env) {
   const std::filesystem::path path =
       std::filesystem::path(CONVOY_PRESET_DIR) / algo / (env + ".conf");
-  std::vector<std::string> words;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto hash = line.find('#');
-    if (hash != std::string::npos) line = line.substr(0, hash);
-    const auto b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
-    if (b != std::string::npos) words.push_back(line.substr(b, e - b + 1));
-  }
-  return words;
+  return read_config_words(path.string());
 }
 
 // The metrics.csv columns, and the TensorBoard tag of each (CleanRL's names). Non-finite

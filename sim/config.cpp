@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "sim/error.h"
@@ -103,6 +104,19 @@ void ConfigReader::finish() const {
     throw Error(owner_ + ": unknown config key '" + key + "' (value '" + value +
                 "'); allowed keys: " + (known.empty() ? "none" : known));
   }
+}
+
+std::vector<std::string> read_config_words(const std::string& path) {
+  std::vector<std::string> words;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line = line.substr(0, hash);
+    const auto b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
+    if (b != std::string::npos) words.push_back(line.substr(b, e - b + 1));
+  }
+  return words;
 }
 
 }  // namespace convoy

@@ -25,6 +25,11 @@ class Config {
   std::map<std::string, std::string> values_;
 };
 
+// The key=value words of a settings file such as a preset (presets/<algo>/<env>.conf): one
+// per line, '#' starts a comment, surrounding blanks and blank lines are skipped. A file that
+// cannot be read gives no words.
+std::vector<std::string> read_config_words(const std::string& path);
+
 // One documented setting, as listed by `convoy envs`.
 struct ConfigKey {
   std::string name;

@@ -25,19 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The key=value words of a preset as cli/train.cpp's read_preset takes them ('#' starts a
-// comment, blank lines skipped).
 std::vector<std::string> preset_words(const fs::path& path) {
-  std::vector<std::string> words;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto hash = line.find('#');
-    if (hash != std::string::npos) line = line.substr(0, hash);
-    const auto b = line.find_first_not_of(" \t"), e = line.find_last_not_of(" \t\r");
-    if (b != std::string::npos) words.push_back(line.substr(b, e - b + 1));
-  }
-  return words;
+  return read_config_words(path.string());
 }
 
 // Builds the env and the learner from `words` as `convoy train` does (env.key=value to the
