@@ -62,7 +62,8 @@ extern template class Adam<double>;
 
 // Scales grads[0..n) by max_norm / ||grads|| when the L2 norm exceeds max_norm (exactly onto
 // the ball: torch's clip_grad_norm_ adds 1e-6 to the norm, this does not) and leaves them
-// alone otherwise. Returns the norm before clipping, accumulated in double. CPU only for now.
+// alone otherwise. Returns the norm before clipping, accumulated in double. CPU only (the
+// norm goes to the host); see clip_grad_norm_on_device below.
 template <class T>
 double clip_grad_norm(const Device& device, T* grads, std::int64_t n, double max_norm);
 

@@ -1,4 +1,4 @@
-// PPO (Schulman et al. 2017) on the CPU, following CleanRL's ppo.py and
+// PPO (Schulman et al. 2017) on the CPU or a CUDA GPU, following CleanRL's ppo.py and
 // ppo_continuous_action.py detail for detail (Huang et al. 2022, "The 37 implementation
 // details of PPO"): separate actor and critic MLPs with orthogonal init, GAE that
 // bootstraps truncated episodes from V(final_obs), per-minibatch advantage normalisation,
@@ -30,8 +30,25 @@
 // and each epoch's minibatch permutation from PhiloxStream(seed, 0, iteration, epoch,
 // kShuffle), so a run is bit-reproducible for a fixed seed and thread count.
 //
-// CPU only for now (rl::Mlp's CUDA path is not written yet): constructing on a CUDA env is a
-// convoy::Error.
+// Devices: everything lives on the env's device. The per-env, per-row and per-element loops
+// of collection and update are functors of rl/ppo_kernels.cu run through for_each_index (on
+// the CPU in the calling thread, as the loops they replace), the GEMMs are Eigen on the CPU
+// and cuBLAS on CUDA (rl::Mlp), and every reduction stays on the device (rl/reduce.h: on the
+// CPU in the order of the serial loops it replaced, so CPU runs keep their bits). On CUDA:
+// - collect() copies nothing to the host. Truncated episodes are bootstrapped by running the
+//   critic on all N final observations and masking with truncated && !terminated, since
+//   compacting the rows needs their count on the host (a sync every step) and N rows cost a
+//   GPU GEMM no more than a few. The CPU still compacts (its flags are host memory), which
+//   keeps the critic's GEMM shapes and hence its bits.
+// - update() reads one double per epoch (the last minibatch's approx_kl, only when
+//   target_kl > 0) and, once per iteration, all the metrics (episode, loss, gradient norm
+//   and explained-variance sums, kept in one device array).
+// - The minibatch permutation is a host Fisher-Yates (the stream above), uploaded once per
+//   epoch.
+// - The normalisers' mean and variance live on the device; obs_rms(), reward_scaler() and
+//   make_checkpoint() copy them to the host.
+// act_deterministic takes host pointers on every device (CUDA uploads obs and downloads the
+// actions).
 #pragma once
 
 #include <algorithm>
@@ -273,7 +290,7 @@ struct LossScratch;
 
 class Ppo {
  public:
-  // The env must be on the CPU, reset or not (the constructor resets it from config.seed),
+  // The env may be on any device, reset or not (the constructor resets it from config.seed),
   // with config.num_envs envs and a Discrete or Box action space. It must outlive the Ppo.
   Ppo(VecEnv& env, const PpoConfig& config);
   ~Ppo();
@@ -281,9 +298,10 @@ class Ppo {
   // One iteration: num_steps of collection, GAE, update_epochs x num_minibatches updates.
   PpoMetrics iterate();
 
-  // Greedy actions for `batch` rows of obs (batch x obs_dim): the argmax of the logits
-  // (discrete, int32 out) or the mean clipped to the action bounds (continuous, float out,
-  // batch x act_dim). Calling the overload of the wrong dtype is a convoy::Error.
+  // Greedy actions for `batch` rows of obs (batch x obs_dim, host memory; the actions too):
+  // the argmax of the logits (discrete, int32 out) or the mean clipped to the action bounds
+  // (continuous, float out, batch x act_dim). Calling the overload of the wrong dtype is a
+  // convoy::Error.
   void act_deterministic(const float* obs, std::int64_t batch, std::int32_t* out_actions);
   void act_deterministic(const float* obs, std::int64_t batch, float* out_actions);
 
