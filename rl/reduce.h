@@ -92,6 +92,18 @@ inline std::int64_t scratch_size(const Device& device, int cols) {
   return device.is_cuda() ? static_cast<std::int64_t>(cols) * kCudaChunks : 0;
 }
 
+// The CUDA path of columns() on any device, with at most max_chunks row ranges per column
+// (scratch: cols * max_chunks elements). The CPU runs it only in tests.
+template <class A, class Op = Sum, class Map = Identity, class X>
+void columns_chunked(const Device& device, const X* x, std::int64_t rows, int cols, A* out,
+                     bool accumulate, A* scratch, int max_chunks) {
+  const int chunks = static_cast<int>(rows < max_chunks ? (rows > 0 ? rows : 1) : max_chunks);
+  const std::int64_t len = (rows + chunks - 1) / chunks;
+  for_each_index(device, static_cast<std::int64_t>(cols) * chunks,
+                 ChunkFn<A, X, Op, Map>{x, rows, len, cols, chunks, nullptr, scratch});
+  for_each_index(device, cols, FinishFn<A, Op>{scratch, chunks, accumulate, out});
+}
+
 // out[c] (on the device) = op over the column, in A; with accumulate, starting from out[c].
 // scratch: scratch_size(device, cols) elements (unused on the CPU).
 template <class A, class Op = Sum, class Map = Identity, class X>
@@ -103,11 +115,7 @@ void columns(const Device& device, const X* x, std::int64_t rows, int cols, A* o
     for (int c = 0; c < cols; ++c) f(c);
     return;
   }
-  const int chunks = static_cast<int>(rows < kCudaChunks ? (rows > 0 ? rows : 1) : kCudaChunks);
-  const std::int64_t len = (rows + chunks - 1) / chunks;
-  for_each_index(device, static_cast<std::int64_t>(cols) * chunks,
-                 ChunkFn<A, X, Op, Map>{x, rows, len, cols, chunks, nullptr, scratch});
-  for_each_index(device, cols, FinishFn<A, Op>{scratch, chunks, accumulate, out});
+  columns_chunked<A, Op, Map>(device, x, rows, cols, out, accumulate, scratch, kCudaChunks);
 }
 
 }  // namespace convoy::rl::reduce
