@@ -155,18 +155,21 @@ void clip_grad_norm_on_device(const Device& device, T* grads, std::int64_t n, do
     throw Error("clip_grad_norm max_norm " + std::to_string(max_norm) +
                 " is invalid; allowed: >= 0 (0: measure only)");
   }
-  reduce::columns<double, reduce::Sum, reduce::Square>(device, grads, n, 1, d_norm, false, scratch);
   if (device.is_cuda()) {
+    reduce::columns<double, reduce::Sum, reduce::Square>(device, grads, n, 1, d_norm, false,
+                                                         scratch);
     if (max_norm > 0.0) for_each_index(device, n, ClipScaleFn<T>{grads, max_norm, d_norm});
     for_each_index(device, 1, SqrtFn{d_norm});
     return;
   }
-  // the CPU: clip_grad_norm's serial loop (no OpenMP fork per minibatch)
+  // the CPU: device memory is host memory, so clip_grad_norm itself (its bits, its speed)
   if (max_norm > 0.0) {
-    const ClipScaleFn<T> f{grads, max_norm, d_norm};
-    for (std::int64_t i = 0; i < n; ++i) f(i);
+    *d_norm = clip_grad_norm(device, grads, n, max_norm);
+    return;
   }
-  SqrtFn{d_norm}(0);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(grads[i]) * grads[i];
+  *d_norm = std::sqrt(sum);
 }
 
 template void clip_grad_norm_on_device<float>(const Device&, float*, std::int64_t, double, double*,

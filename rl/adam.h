@@ -68,9 +68,9 @@ template <class T>
 double clip_grad_norm(const Device& device, T* grads, std::int64_t n, double max_norm);
 
 // clip_grad_norm without a host round trip, on any device: the norm before clipping lands in
-// *d_norm (on the device) and the grads are scaled there; max_norm 0 measures only. The
-// CPU's sum runs in clip_grad_norm's serial order, so its bits match. scratch: at least
-// clip_grad_norm_scratch(device) doubles on the device.
+// *d_norm (on the device) and the grads are scaled there; max_norm 0 measures only. The CPU
+// runs clip_grad_norm itself (its bits and speed). scratch: at least
+// clip_grad_norm_scratch(device) doubles on the device (none on the CPU).
 template <class T>
 void clip_grad_norm_on_device(const Device& device, T* grads, std::int64_t n, double max_norm,
                               double* d_norm, double* scratch);
