@@ -3,6 +3,7 @@
 
 #include "rl/adam.h"
 #include "rl/math.h"
+#include "rl/reduce.h"
 #include "sim/error.h"
 #include "sim/parallel.h"
 
@@ -124,6 +125,57 @@ double clip_grad_norm(const Device& device, T* grads, std::int64_t n, double max
 
 template double clip_grad_norm<float>(const Device&, float*, std::int64_t, double);
 template double clip_grad_norm<double>(const Device&, double*, std::int64_t, double);
+
+namespace {
+// sum (the sum of squares) -> grads scaled onto the max_norm ball when outside it
+template <class T>
+struct ClipScaleFn {
+  T* grads;
+  double max_norm;
+  const double* sum;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    const double norm = math::sqrt(*sum);
+    if (norm > max_norm) grads[i] = static_cast<T>(grads[i] * (max_norm / norm));
+  }
+};
+struct SqrtFn {
+  double* x;
+  CONVOY_HD void operator()(std::int64_t) const { *x = math::sqrt(*x); }
+};
+}  // namespace
+
+std::int64_t clip_grad_norm_scratch(const Device& device) {
+  return reduce::scratch_size(device, 1);
+}
+
+template <class T>
+void clip_grad_norm_on_device(const Device& device, T* grads, std::int64_t n, double max_norm,
+                              double* d_norm, double* scratch) {
+  if (!(max_norm >= 0.0)) {
+    throw Error("clip_grad_norm max_norm " + std::to_string(max_norm) +
+                " is invalid; allowed: >= 0 (0: measure only)");
+  }
+  if (device.is_cuda()) {
+    reduce::columns<double, reduce::Sum, reduce::Square>(device, grads, n, 1, d_norm, false,
+                                                         scratch);
+    if (max_norm > 0.0) for_each_index(device, n, ClipScaleFn<T>{grads, max_norm, d_norm});
+    for_each_index(device, 1, SqrtFn{d_norm});
+    return;
+  }
+  // the CPU: device memory is host memory, so clip_grad_norm itself (its bits, its speed)
+  if (max_norm > 0.0) {
+    *d_norm = clip_grad_norm(device, grads, n, max_norm);
+    return;
+  }
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(grads[i]) * grads[i];
+  *d_norm = std::sqrt(sum);
+}
+
+template void clip_grad_norm_on_device<float>(const Device&, float*, std::int64_t, double, double*,
+                                              double*);
+template void clip_grad_norm_on_device<double>(const Device&, double*, std::int64_t, double,
+                                               double*, double*);
 
 double linear_anneal_lr(double lr0, std::int64_t iteration, std::int64_t num_iterations) {
   if (num_iterations <= 0 || iteration < 1 || iteration > num_iterations) {

@@ -5,7 +5,8 @@
 //   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 // The moments are two DeviceArrays as long as the parameters, so a checkpoint saves them
 // with one copy each. The step is one for_each_index launch and so runs on every backend;
-// clip_grad_norm needs a reduction and is CPU-only for now.
+// clip_grad_norm hands its norm to the host and is CPU-only; clip_grad_norm_on_device keeps it
+// on the device (every backend).
 #pragma once
 
 #include <cstdint>
@@ -61,9 +62,19 @@ extern template class Adam<double>;
 
 // Scales grads[0..n) by max_norm / ||grads|| when the L2 norm exceeds max_norm (exactly onto
 // the ball: torch's clip_grad_norm_ adds 1e-6 to the norm, this does not) and leaves them
-// alone otherwise. Returns the norm before clipping, accumulated in double. CPU only for now.
+// alone otherwise. Returns the norm before clipping, accumulated in double. CPU only (the
+// norm goes to the host); see clip_grad_norm_on_device below.
 template <class T>
 double clip_grad_norm(const Device& device, T* grads, std::int64_t n, double max_norm);
+
+// clip_grad_norm without a host round trip, on any device: the norm before clipping lands in
+// *d_norm (on the device) and the grads are scaled there; max_norm 0 measures only. The CPU
+// runs clip_grad_norm itself (its bits and speed). scratch: at least
+// clip_grad_norm_scratch(device) doubles on the device (none on the CPU).
+template <class T>
+void clip_grad_norm_on_device(const Device& device, T* grads, std::int64_t n, double max_norm,
+                              double* d_norm, double* scratch);
+std::int64_t clip_grad_norm_scratch(const Device& device);
 
 // CleanRL's annealing: lr0 * (1 - (iteration - 1) / num_iterations) for iteration in
 // 1..num_iterations, so the first iteration uses lr0 and the last lr0 / num_iterations.

@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 
+#include "rl/mlp_device.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 
@@ -144,16 +145,7 @@ Mlp<T>::Mlp(const MlpSpec& spec, const Device& device) : spec_(spec), device_(de
 }
 
 template <class T>
-void Mlp<T>::check_device(const char* what) const {
-  if (!device_.is_cpu()) {
-    throw Error(std::string("Mlp::") + what + " is not implemented on cuda yet (device " +
-                device_.str() + "); use the cpu");
-  }
-}
-
-template <class T>
 MlpWorkspace<T> Mlp<T>::make_workspace(std::int64_t max_batch) const {
-  check_device("make_workspace");
   if (max_batch <= 0) {
     throw Error("MLP workspace batch " + std::to_string(max_batch) + " is invalid; allowed: >= 1");
   }
@@ -177,22 +169,25 @@ MlpWorkspace<T> Mlp<T>::make_workspace(std::int64_t max_batch) const {
 template <class T>
 void Mlp<T>::init_orthogonal(T* params, std::uint64_t seed, double output_gain,
                              double hidden_gain) const {
-  check_device("init_orthogonal");
+  // built on the host in T, then copied to the device as one block per layer
+  std::vector<T> host;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const LinearLayout& layer = layers_[l];
     PhiloxStream rng(seed, l, 0, 0, RngPurpose::kInit);
     const double gain = l + 1 == layers_.size() ? output_gain : hidden_gain;
     const Eigen::MatrixXd q = orthogonal_matrix(layer.out, layer.in, rng);
-    MatMap<T> w(params + layer.weight_offset, layer.out, layer.in);
+    const std::int64_t n = static_cast<std::int64_t>(layer.in) * layer.out + layer.out;
+    host.assign(static_cast<std::size_t>(n), T(0));  // biases 0
+    MatMap<T> w(host.data(), layer.out, layer.in);
     w = (gain * q).template cast<T>();
-    std::fill(params + layer.bias_offset, params + layer.bias_offset + layer.out, T(0));
+    copy_bytes(params + layer.weight_offset, device_, host.data(), Device::cpu(),
+               sizeof(T) * static_cast<std::size_t>(n));
   }
 }
 
 template <class T>
 const T* Mlp<T>::forward(const T* params, const T* x, std::int64_t batch,
                          MlpWorkspace<T>& ws) const {
-  check_device("forward");
   if (batch <= 0 || batch > ws.capacity_ || ws.device() != device_) {
     throw Error("MLP forward of " + std::to_string(batch) + " rows on " + device_.str() +
                 " with a workspace for " + std::to_string(ws.capacity_) + " rows on " +
@@ -202,7 +197,20 @@ const T* Mlp<T>::forward(const T* params, const T* x, std::int64_t batch,
   ws.batch_ = batch;
   T* base = ws.buffer_.data();
   // keep a copy of x: the first layer's weight gradient needs it
-  std::copy(x, x + batch * layers_.front().in, base + ws.act_offset_[0]);
+  copy_bytes(base + ws.act_offset_[0], device_, x, device_,
+             sizeof(T) * static_cast<std::size_t>(batch * layers_.front().in));
+  if (device_.is_cuda()) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const LinearLayout& layer = layers_[l];
+      T* out = base + ws.act_offset_[l + 1];
+      mlp_device::gemm_row_major<T>(device_, false, true, batch, layer.out, layer.in, T(1),
+                                    base + ws.act_offset_[l], params + layer.weight_offset, T(0),
+                                    out);
+      mlp_device::bias_activation<T>(device_, activations_[l], params + layer.bias_offset, batch,
+                                     layer.out, out);
+    }
+    return base + ws.act_offset_.back();
+  }
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const LinearLayout& layer = layers_[l];
     ConstMatMap<T> in(base + ws.act_offset_[l], batch, layer.in);
@@ -218,12 +226,32 @@ const T* Mlp<T>::forward(const T* params, const T* x, std::int64_t batch,
 
 template <class T>
 void Mlp<T>::backward(const T* params, const T* dy, MlpWorkspace<T>& ws, T* dparams, T* dx) const {
-  check_device("backward");
   const std::int64_t batch = ws.batch_;
   if (batch <= 0) throw Error("MLP backward before any forward on this workspace");
   T* base = ws.buffer_.data();
   int cur = 0;  // which delta scratch holds dL/d(layer output)
-  std::copy(dy, dy + batch * layers_.back().out, base + ws.delta_offset_[cur]);
+  copy_bytes(base + ws.delta_offset_[cur], device_, dy, device_,
+             sizeof(T) * static_cast<std::size_t>(batch * layers_.back().out));
+  if (device_.is_cuda()) {
+    for (std::size_t l = layers_.size(); l-- > 0;) {
+      const LinearLayout& layer = layers_[l];
+      const T* in = base + ws.act_offset_[l];
+      T* delta = base + ws.delta_offset_[cur];
+      mlp_device::scale_by_derivative<T>(device_, activations_[l], base + ws.act_offset_[l + 1],
+                                         batch, layer.out, delta);
+      // dW (out x in) += delta^T (out x batch) * in (batch x in)
+      mlp_device::gemm_row_major<T>(device_, true, false, layer.out, layer.in, batch, T(1), delta,
+                                    in, T(1), dparams + layer.weight_offset);
+      mlp_device::add_column_sums<T>(device_, delta, batch, layer.out, dparams + layer.bias_offset);
+      if (l == 0 && dx == nullptr) break;
+      // dprev (batch x in) = delta (batch x out) * W (out x in)
+      T* prev = l == 0 ? dx : base + ws.delta_offset_[1 - cur];
+      mlp_device::gemm_row_major<T>(device_, false, false, batch, layer.in, layer.out, T(1), delta,
+                                    params + layer.weight_offset, T(0), prev);
+      cur = 1 - cur;
+    }
+    return;
+  }
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const LinearLayout& layer = layers_[l];
     ConstMatMap<T> in(base + ws.act_offset_[l], batch, layer.in);

@@ -8,8 +8,12 @@
 // backward() accumulates into the flat gradient (+=), so several losses or minibatches can
 // add into one buffer before the optimiser step.
 //
-// T is float for training and double for gradient checks. The CPU path runs its GEMMs
-// through Eigen; the CUDA path (cuBLAS) is not written yet and throws a convoy::Error.
+// T is float for training and double for gradient checks. Every pointer (params, x, dy,
+// dparams, dx) lives on the network's device. The CPU path runs through Eigen (GEMMs and
+// elementwise parts, as it always has: its bits are what the CPU tests and runs pin); the
+// CUDA path runs the GEMMs through cuBLAS and the bias add, activations, derivative scaling
+// and bias gradient as the for_each_index functors of rl/mlp_device.cu, all on the default
+// stream, so nothing in forward/backward waits for the GPU or copies to the host.
 #pragma once
 
 #include <cmath>
@@ -82,7 +86,8 @@ class Mlp {
   // Orthogonal weights (torch.nn.init.orthogonal_: QR of a Gaussian matrix, columns
   // sign-corrected by diag(R)) scaled by hidden_gain for hidden layers and output_gain for
   // the last one; biases 0. The Gaussian draws come from Philox keyed by (seed, layer), so
-  // the same seed gives bit-identical parameters. CleanRL: output_gain 0.01 for a policy
+  // the same seed gives bit-identical parameters on every device (built on the host in double,
+  // cast to T, copied to `params` on the device). CleanRL: output_gain 0.01 for a policy
   // head, 1.0 for a value head.
   void init_orthogonal(T* params, std::uint64_t seed, double output_gain,
                        double hidden_gain = std::sqrt(2.0)) const;
@@ -98,8 +103,6 @@ class Mlp {
                 T* dx = nullptr) const;
 
  private:
-  void check_device(const char* what) const;
-
   MlpSpec spec_;
   Device device_;
   std::vector<LinearLayout> layers_;

@@ -13,8 +13,10 @@
 //   the reward is divided by sqrt(var(R) + 1e-8) and clipped to +-10 (the mean is not
 //   subtracted: scaling must not change the sign of a reward).
 //
-// Host code over host buffers (PPO runs on the CPU); the statistics are plain vectors so a
-// checkpoint saves them as they are.
+// Host code over host buffers; the statistics are plain vectors so a checkpoint saves them as
+// they are. rl::Ppo runs the same arithmetic as device functors (rl/ppo_kernels.cu:
+// normalize_obs, rms_update, discount_returns / scale_rewards) on its device and keeps these
+// structs as host copies.
 #pragma once
 
 #include <algorithm>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "rl/learner_util.h"
+#include "rl/ppo_kernels.h"
 #include "sim/error.h"
 #include "sim/rng.h"
 
@@ -121,99 +122,138 @@ Ppo::Ppo(VecEnv& env, const PpoConfig& config)
       adam_(env.device(), params_.size(),
             AdamConfig{config.learning_rate, 0.9, 0.999, config.adam_eps}),
       rollout_(env.device(), config.num_steps, config.num_envs, obs_dim_, act_dim_) {
-  if (!env.device().is_cpu()) {
-    throw Error("Ppo: runs on the CPU only for now; the env is on " + env.device().str());
-  }
   if (env.num_envs() != config.num_envs) {
     throw Error("Ppo: the env has " + std::to_string(env.num_envs()) +
                 " envs but num_envs = " + std::to_string(config.num_envs));
   }
+  const Device& dev = env.device();
   if (!discrete_) {
     act_low_ = env.spec().action_space.low;
     act_high_ = env.spec().action_space.high;
+    act_low_d_ = DeviceArray<float>(dev, act_low_);
+    act_high_d_ = DeviceArray<float>(dev, act_high_);
   }
   float* p = params_.data();
   actor_.init_orthogonal(p, mix_seed(config.seed, 1), 0.01);
-  for (int k = 0; k < (discrete_ ? 0 : act_dim_); ++k) p[log_std_offset_ + k] = 0.0f;
+  if (!discrete_) zero_bytes(dev, p + log_std_offset_, sizeof(float) * act_dim_);
   critic_.init_orthogonal(p + critic_offset_, mix_seed(config.seed, 2), 1.0);
   grads_.zero();
 
-  const std::int64_t N = config.num_envs, mb = config.minibatch_size();
+  const std::int64_t N = config.num_envs, T = config.num_steps, B = config.batch_size(),
+                     mb = config.minibatch_size();
   actor_ws_ = actor_.make_workspace(std::max(N, mb));
   critic_ws_ = critic_.make_workspace(std::max(N, mb));
-  env_actions_i_ = DeviceArray<std::int32_t>(env.device(), N);
-  env_actions_f_ = DeviceArray<float>(env.device(), N * act_dim_);
-  last_values_.resize(static_cast<std::size_t>(N));
-  trunc_obs_.resize(static_cast<std::size_t>(N * obs_dim_));
+  env_actions_i_ = DeviceArray<std::int32_t>(dev, N);
+  env_actions_f_ = DeviceArray<float>(dev, N * act_dim_);
+  trunc_obs_ = DeviceArray<float>(dev, N * obs_dim_);
+  norm_obs_ = DeviceArray<float>(dev, N * obs_dim_);
   trunc_rows_.resize(static_cast<std::size_t>(N));
-  perm_.resize(static_cast<std::size_t>(config.batch_size()));
-  mb_obs_.resize(static_cast<std::size_t>(mb * obs_dim_));
-  mb_act_.resize(static_cast<std::size_t>(mb * act_dim_));
-  mb_logp_.resize(static_cast<std::size_t>(mb));
-  mb_adv_.resize(static_cast<std::size_t>(mb));
-  mb_val_.resize(static_cast<std::size_t>(mb));
-  mb_ret_.resize(static_cast<std::size_t>(mb));
-  mb_dhead_.resize(static_cast<std::size_t>(mb * head_dim_));
-  mb_dval_.resize(static_cast<std::size_t>(mb));
+  perm_.resize(static_cast<std::size_t>(B));
+  if (dev.is_cuda()) perm_d_ = DeviceArray<std::int64_t>(dev, B);
+  mb_obs_ = DeviceArray<float>(dev, mb * obs_dim_);
+  mb_act_ = DeviceArray<float>(dev, mb * act_dim_);
+  mb_logp_ = DeviceArray<float>(dev, mb);
+  mb_adv_ = DeviceArray<float>(dev, mb);
+  mb_val_ = DeviceArray<float>(dev, mb);
+  mb_ret_ = DeviceArray<float>(dev, mb);
+  mb_dhead_ = DeviceArray<float>(dev, mb * head_dim_);
+  mb_dval_ = DeviceArray<float>(dev, mb);
+  episode_terms_ = DeviceArray<double>(dev, T * N * 3);
+  metrics_ = DeviceArray<double>(dev, 8 + 8 * config.update_epochs * config.num_minibatches);
+  metrics_.zero();
+  metrics_host_.resize(static_cast<std::size_t>(metrics_.size()));
+  ev_rows_ = DeviceArray<double>(dev, B * 2);
+  reduce_scratch_ = DeviceArray<double>(dev, ppo_kernels::reduce_scratch_size(dev));
+  norm_scratch_ = DeviceArray<double>(dev, clip_grad_norm_scratch(dev));
+  loss_scratch_ = std::make_unique<ppo_kernels::LossScratch>(dev, mb, act_dim_);
 
   env_.reset(config.seed);
   if (config.norm_obs) {
     obs_rms_ = RunningMeanStd(obs_dim_);
-    obs_rms_.update(env_.obs().data(), N);
-    norm_obs_.resize(static_cast<std::size_t>(N * obs_dim_));
+    obs_mean_ = DeviceArray<double>(dev, obs_rms_.mean);
+    obs_var_ = DeviceArray<double>(dev, obs_rms_.var);
+    ppo_kernels::rms_update(dev, env_.obs().data(), N, obs_dim_, obs_count_, obs_mean_.data(),
+                            obs_var_.data());
+    obs_count_ += static_cast<double>(N);
   }
-  if (config.norm_reward) reward_scaler_ = RewardScaler(N, config.gamma);
+  if (config.norm_reward) {
+    reward_scaler_ = RewardScaler(N, config.gamma);
+    ret_mean_ = DeviceArray<double>(dev, reward_scaler_.return_rms.mean);
+    ret_var_ = DeviceArray<double>(dev, reward_scaler_.return_rms.var);
+    returns_ = DeviceArray<double>(dev, reward_scaler_.returns);
+  }
 }
 
-const float* Ppo::policy_obs(const float* obs, std::int64_t rows, std::vector<float>& buf) const {
-  if (!config_.norm_obs) return obs;
-  if (static_cast<std::int64_t>(buf.size()) < rows * obs_dim_) {
-    buf.resize(static_cast<std::size_t>(rows * obs_dim_));
+Ppo::~Ppo() = default;
+
+void Ppo::sync_stats() const {
+  if (config_.norm_obs) {
+    obs_rms_.mean = obs_mean_.to_host();
+    obs_rms_.var = obs_var_.to_host();
+    obs_rms_.count = obs_count_;
   }
-  normalize_obs(obs_rms_, obs, rows, buf.data());
-  return buf.data();
+  if (config_.norm_reward) {
+    reward_scaler_.return_rms.mean = ret_mean_.to_host();
+    reward_scaler_.return_rms.var = ret_var_.to_host();
+    reward_scaler_.return_rms.count = ret_count_;
+    reward_scaler_.returns = returns_.to_host();
+  }
+}
+
+const RunningMeanStd& Ppo::obs_rms() const {
+  sync_stats();
+  return obs_rms_;
+}
+
+const RewardScaler& Ppo::reward_scaler() const {
+  sync_stats();
+  return reward_scaler_;
+}
+
+void Ppo::policy_obs(const float* obs, std::int64_t rows, float* out) const {
+  const Device& dev = env_.device();
+  if (config_.norm_obs) {
+    ppo_kernels::normalize_obs(dev, obs_mean_.data(), obs_var_.data(), obs, rows, obs_dim_, out);
+  } else if (out != obs) {
+    copy_bytes(out, dev, obs, dev, sizeof(float) * static_cast<std::size_t>(rows * obs_dim_));
+  }
 }
 
 const float* Ppo::critic_values(const float* obs, std::int64_t rows) {
   return critic_.forward(params_.data() + critic_offset_, obs, rows, critic_ws_);
 }
 
-void Ppo::collect(PpoMetrics& m) {
+void Ppo::collect() {
+  const Device& dev = env_.device();
   const std::int64_t N = config_.num_envs, T = config_.num_steps;
   const float* actor_p = params_.data();
   const float* log_std = params_.data() + log_std_offset_;
   const auto it = static_cast<std::uint32_t>(iteration_);
-  double ret_sum = 0.0, len_sum = 0.0;
-  std::int64_t episodes = 0;
+  const std::size_t n_bytes = static_cast<std::size_t>(N);
   for (std::int64_t t = 0; t < T; ++t) {
-    const float* obs = policy_obs(env_.obs().data(), N, norm_obs_);
-    std::memcpy(RolloutBuffer::at(rollout_.obs, t, N, obs_dim_), obs,
-                sizeof(float) * static_cast<std::size_t>(N * obs_dim_));
+    float* obs = RolloutBuffer::at(rollout_.obs, t, N, obs_dim_);
+    policy_obs(env_.obs().data(), N, obs);
     float* acts = RolloutBuffer::at(rollout_.actions, t, N, act_dim_);
     float* logps = RolloutBuffer::at(rollout_.log_probs, t, N, 1);
-    const float* head = actor_.forward(actor_p, obs, N, actor_ws_);
-    for (std::int64_t i = 0; i < N; ++i) {
-      PhiloxStream rng(config_.seed, static_cast<std::uint64_t>(i), it,
-                       static_cast<std::uint32_t>(t), RngPurpose::kPolicy);
-      const float* h = head + i * head_dim_;
-      if (discrete_) {
-        const int a = categorical_sample(h, head_dim_, rng);
-        acts[i] = static_cast<float>(a);
-        logps[i] = categorical_log_prob(h, head_dim_, a);
-        env_actions_i_.data()[i] = a;
-      } else {
-        float* x = acts + i * act_dim_;
-        gaussian_sample(h, log_std, act_dim_, rng, x);
-        logps[i] = gaussian_log_prob(h, log_std, x, act_dim_);
-        float* ea = env_actions_f_.data() + i * act_dim_;
-        for (int k = 0; k < act_dim_; ++k) {
-          ea[k] = std::min(std::max(x[k], act_low_[k]), act_high_[k]);
-        }
-      }
-    }
+    ppo_kernels::SampleArgs sa;
+    sa.n = N;
+    sa.discrete = discrete_;
+    sa.head_dim = head_dim_;
+    sa.act_dim = act_dim_;
+    sa.head = actor_.forward(actor_p, obs, N, actor_ws_);
+    sa.log_std = log_std;
+    sa.low = act_low_d_.data();
+    sa.high = act_high_d_.data();
+    sa.seed = config_.seed;
+    sa.iteration = it;
+    sa.step = static_cast<std::uint32_t>(t);
+    sa.actions = acts;
+    sa.log_probs = logps;
+    sa.env_actions_i = env_actions_i_.data();
+    sa.env_actions_f = env_actions_f_.data();
+    ppo_kernels::sample_actions(dev, sa);
     const float* v = critic_values(obs, N);
-    std::memcpy(RolloutBuffer::at(rollout_.values, t, N, 1), v,
-                sizeof(float) * static_cast<std::size_t>(N));
+    copy_bytes(RolloutBuffer::at(rollout_.values, t, N, 1), dev, v, dev, sizeof(float) * n_bytes);
 
     if (discrete_) {
       env_.step(env_actions_i_);
@@ -224,118 +264,173 @@ void Ppo::collect(PpoMetrics& m) {
     float* rew = RolloutBuffer::at(rollout_.rewards, t, N, 1);
     std::uint8_t* term = RolloutBuffer::at(rollout_.terminated, t, N, 1);
     std::uint8_t* trunc = RolloutBuffer::at(rollout_.truncated, t, N, 1);
-    std::memcpy(term, env_.terminated().data(), static_cast<std::size_t>(N));
-    std::memcpy(trunc, env_.truncated().data(), static_cast<std::size_t>(N));
+    copy_bytes(term, dev, env_.terminated().data(), dev, n_bytes);
+    copy_bytes(trunc, dev, env_.truncated().data(), dev, n_bytes);
     if (config_.norm_reward) {
-      reward_scaler_.scale(env_.reward().data(), term, trunc, rew);
+      ppo_kernels::discount_returns(dev, N, config_.gamma, env_.reward().data(), returns_.data());
+      ppo_kernels::rms_update(dev, returns_.data(), N, 1, ret_count_, ret_mean_.data(),
+                              ret_var_.data());
+      ret_count_ += static_cast<double>(N);
+      ppo_kernels::scale_rewards(dev, N, ret_var_.data(), env_.reward().data(), term, trunc,
+                                 returns_.data(), rew);
     } else {
-      std::memcpy(rew, env_.reward().data(), sizeof(float) * static_cast<std::size_t>(N));
+      copy_bytes(rew, dev, env_.reward().data(), dev, sizeof(float) * n_bytes);
     }
     // statistics before normalising final obs (Gymnasium updates them on each new obs)
-    if (config_.norm_obs) obs_rms_.update(env_.obs().data(), N);
+    if (config_.norm_obs) {
+      ppo_kernels::rms_update(dev, env_.obs().data(), N, obs_dim_, obs_count_, obs_mean_.data(),
+                              obs_var_.data());
+      obs_count_ += static_cast<double>(N);
+    }
+    ppo_kernels::episode_terms(dev, N, term, trunc, env_.final_episode_return().data(),
+                               env_.final_episode_length().data(),
+                               episode_terms_.data() + t * N * 3);
     // V(final_obs) of truncated (not terminated) episodes: their bootstrap
-    std::int64_t n_trunc = 0;
+    float* fv = RolloutBuffer::at(rollout_.final_values, t, N, 1);
     const float* final_obs = env_.final_obs().data();
+    if (dev.is_cuda()) {
+      // every env's final obs through the critic, masked: compacting the truncated rows
+      // would need their count on the host (a sync per step), and N rows cost the GPU no
+      // more than a few
+      policy_obs(final_obs, N, trunc_obs_.data());
+      ppo_kernels::masked_final_values(dev, N, term, trunc, critic_values(trunc_obs_.data(), N),
+                                       fv);
+      continue;
+    }
+    // the CPU: the flags are host memory, so compact the truncated rows and value only them
+    // (the critic's GEMM shape, hence its bits, as before)
+    std::int64_t n_trunc = 0;
     for (std::int64_t i = 0; i < N; ++i) {
-      if (term[i] || trunc[i]) {
-        ret_sum += env_.final_episode_return().data()[i];
-        len_sum += env_.final_episode_length().data()[i];
-        ++episodes;
-      }
       if (trunc[i] && !term[i]) {
         std::memcpy(trunc_obs_.data() + n_trunc * obs_dim_, final_obs + i * obs_dim_,
                     sizeof(float) * static_cast<std::size_t>(obs_dim_));
         trunc_rows_[static_cast<std::size_t>(n_trunc++)] = i;
       }
     }
-    float* fv = RolloutBuffer::at(rollout_.final_values, t, N, 1);
     for (std::int64_t i = 0; i < N; ++i) fv[i] = 0.0f;
     if (n_trunc > 0) {
-      if (config_.norm_obs) normalize_obs(obs_rms_, trunc_obs_.data(), n_trunc, trunc_obs_.data());
+      policy_obs(trunc_obs_.data(), n_trunc, trunc_obs_.data());
       const float* tv = critic_values(trunc_obs_.data(), n_trunc);
       for (std::int64_t j = 0; j < n_trunc; ++j) fv[trunc_rows_[j]] = tv[j];
     }
   }
   global_step_ += N * T;
-  const float* lv = critic_values(policy_obs(env_.obs().data(), N, norm_obs_), N);
-  std::memcpy(last_values_.data(), lv, sizeof(float) * static_cast<std::size_t>(N));
-  rollout_.compute_gae(last_values_.data(), static_cast<float>(config_.gamma),
+  policy_obs(env_.obs().data(), N, norm_obs_.data());
+  rollout_.compute_gae(critic_values(norm_obs_.data(), N), static_cast<float>(config_.gamma),
                        static_cast<float>(config_.gae_lambda));
-  m.episodes = episodes;
-  m.mean_episode_return =
-      episodes > 0 ? ret_sum / episodes : std::numeric_limits<double>::quiet_NaN();
-  m.mean_episode_length =
-      episodes > 0 ? len_sum / episodes : std::numeric_limits<double>::quiet_NaN();
+  ppo_kernels::sum_columns(dev, episode_terms_.data(), T * N, 3, metrics_.data(), reduce_scratch_);
 }
 
 void Ppo::update(PpoMetrics& m) {
+  const Device& dev = env_.device();
   const std::int64_t B = config_.batch_size(), mb = config_.minibatch_size();
   const auto it = static_cast<std::uint32_t>(iteration_);
+  const double inv_b = 1.0 / static_cast<double>(mb);
   float* p = params_.data();
   float* g = grads_.data();
-  PpoLossCoefs coefs;
-  coefs.clip_coef = m.clip_coef;
-  coefs.clip_vloss = config_.clip_vloss;
-  coefs.ent_coef = config_.ent_coef;
-  coefs.vf_coef = config_.vf_coef;
-  coefs.norm_adv = config_.norm_adv;
-  double sum_pg = 0, sum_v = 0, sum_ent = 0, sum_kl = 0, sum_okl = 0, sum_clip = 0, sum_gn = 0;
+  ppo_kernels::LossArgs la;
+  la.rows = mb;
+  la.discrete = discrete_;
+  la.head_dim = head_dim_;
+  la.log_std = discrete_ ? nullptr : p + log_std_offset_;
+  la.actions = mb_act_.data();
+  la.old_log_probs = mb_logp_.data();
+  la.advantages = mb_adv_.data();
+  la.old_values = mb_val_.data();
+  la.returns = mb_ret_.data();
+  la.coefs.clip_coef = m.clip_coef;
+  la.coefs.clip_vloss = config_.clip_vloss;
+  la.coefs.ent_coef = config_.ent_coef;
+  la.coefs.vf_coef = config_.vf_coef;
+  la.coefs.norm_adv = config_.norm_adv;
+  la.d_head = mb_dhead_.data();
+  la.d_values = mb_dval_.data();
+  la.d_log_std = discrete_ ? nullptr : g + log_std_offset_;
+  ppo_kernels::GatherArgs ga;
+  ga.rows = mb;
+  ga.obs_dim = obs_dim_;
+  ga.act_dim = act_dim_;
+  ga.obs = rollout_.obs.data();
+  ga.actions = rollout_.actions.data();
+  ga.log_probs = rollout_.log_probs.data();
+  ga.advantages = rollout_.advantages.data();
+  ga.values = rollout_.values.data();
+  ga.returns = rollout_.returns.data();
+  ga.mb_obs = mb_obs_.data();
+  ga.mb_actions = mb_act_.data();
+  ga.mb_log_probs = mb_logp_.data();
+  ga.mb_advantages = mb_adv_.data();
+  ga.mb_values = mb_val_.data();
+  ga.mb_returns = mb_ret_.data();
   std::int64_t count = 0;
   for (std::int64_t epoch = 0; epoch < config_.update_epochs && !m.early_stopped; ++epoch) {
-    // Fisher-Yates from this (iteration, epoch)'s stream
+    // Fisher-Yates from this (iteration, epoch)'s stream, on the host; CUDA gets it uploaded
+    // once per epoch
     for (std::int64_t i = 0; i < B; ++i) perm_[static_cast<std::size_t>(i)] = i;
     PhiloxStream rng(config_.seed, 0, it, static_cast<std::uint32_t>(epoch), RngPurpose::kShuffle);
     for (std::int64_t i = B - 1; i > 0; --i) {
       const std::int64_t j = rng.below(static_cast<std::uint32_t>(i + 1));
       std::swap(perm_[static_cast<std::size_t>(i)], perm_[static_cast<std::size_t>(j)]);
     }
-    PpoLossStats s;
+    const std::int64_t* perm = perm_.data();
+    if (dev.is_cuda()) {
+      perm_d_.copy_from_host(perm_);
+      perm = perm_d_.data();
+    }
     for (std::int64_t start = 0; start < B; start += mb) {
-      // gather the minibatch
-      for (std::int64_t r = 0; r < mb; ++r) {
-        const std::int64_t k = perm_[static_cast<std::size_t>(start + r)];
-        std::memcpy(mb_obs_.data() + r * obs_dim_, rollout_.obs.data() + k * obs_dim_,
-                    sizeof(float) * static_cast<std::size_t>(obs_dim_));
-        std::memcpy(mb_act_.data() + r * act_dim_, rollout_.actions.data() + k * act_dim_,
-                    sizeof(float) * static_cast<std::size_t>(act_dim_));
-        mb_logp_[r] = rollout_.log_probs.data()[k];
-        mb_adv_[r] = rollout_.advantages.data()[k];
-        mb_val_[r] = rollout_.values.data()[k];
-        mb_ret_[r] = rollout_.returns.data()[k];
-      }
+      ga.perm = perm + start;
+      ppo_kernels::gather_minibatch(dev, ga);
       grads_.zero();
-      const float* head = actor_.forward(p, mb_obs_.data(), mb, actor_ws_);
-      const float* v = critic_.forward(p + critic_offset_, mb_obs_.data(), mb, critic_ws_);
-      s = ppo_loss<float>(mb, discrete_, head_dim_, head, discrete_ ? nullptr : p + log_std_offset_,
-                          v, mb_act_.data(), mb_logp_.data(), mb_adv_.data(), mb_val_.data(),
-                          mb_ret_.data(), coefs, mb_dhead_.data(),
-                          discrete_ ? nullptr : g + log_std_offset_, mb_dval_.data());
+      la.head = actor_.forward(p, mb_obs_.data(), mb, actor_ws_);
+      la.values = critic_.forward(p + critic_offset_, mb_obs_.data(), mb, critic_ws_);
+      double* slot = metrics_.data() + 8 + 8 * count;
+      la.stats = slot;
+      ppo_kernels::minibatch_loss(dev, la, *loss_scratch_);
       actor_.backward(p, mb_dhead_.data(), actor_ws_, g);
       critic_.backward(p + critic_offset_, mb_dval_.data(), critic_ws_, g + critic_offset_);
-      double gn = 0.0;
-      if (config_.max_grad_norm > 0) {
-        gn = clip_grad_norm(params_.device(), g, grads_.size(), config_.max_grad_norm);
-      } else {
-        for (std::int64_t i = 0; i < grads_.size(); ++i) gn += double(g[i]) * g[i];
-        gn = std::sqrt(gn);
-      }
+      clip_grad_norm_on_device(dev, g, grads_.size(), config_.max_grad_norm, slot + 7,
+                               norm_scratch_.data());
       adam_.step(p, g);
-      if (count == 0) {
-        m.first_approx_kl = s.approx_kl;
-        m.first_clip_fraction = s.clip_fraction;
-        m.first_max_abs_log_ratio = s.max_abs_log_ratio;
-      }
-      sum_pg += s.pg_loss;
-      sum_v += s.v_loss;
-      sum_ent += s.entropy;
-      sum_kl += s.approx_kl;
-      sum_okl += s.old_approx_kl;
-      sum_clip += s.clip_fraction;
-      sum_gn += gn;
       ++count;
     }
-    // CleanRL checks the last minibatch's approx_kl after each epoch
-    if (config_.target_kl > 0 && s.approx_kl > config_.target_kl) m.early_stopped = true;
+    // CleanRL checks the last minibatch's approx_kl after each epoch: one read per epoch
+    if (config_.target_kl > 0) {
+      double kl_sum = 0;
+      copy_bytes(&kl_sum, Device::cpu(), metrics_.data() + 8 + 8 * (count - 1) + 3, dev,
+                 sizeof(double));
+      if (kl_sum * inv_b > config_.target_kl) m.early_stopped = true;
+    }
+  }
+  // explained variance of the rollout's values (np.var: population variance)
+  ppo_kernels::explained_variance_sums(dev, B, rollout_.returns.data(), rollout_.values.data(),
+                                       ev_rows_, reduce_scratch_, metrics_.data() + 3);
+  // the iteration's one read of its metrics
+  const std::int64_t used = 8 + 8 * count;
+  metrics_.copy_to_host(metrics_host_.data(), used);
+  const double* h = metrics_host_.data();
+  double sum_pg = 0, sum_v = 0, sum_ent = 0, sum_kl = 0, sum_okl = 0, sum_clip = 0, sum_gn = 0;
+  for (std::int64_t j = 0; j < count; ++j) {
+    const double* r = h + 8 + 8 * j;
+    PpoLossStats s;
+    s.pg_loss = r[0] * inv_b;
+    s.v_loss = r[1] * inv_b;
+    s.entropy = r[2] * inv_b;
+    s.approx_kl = r[3] * inv_b;
+    s.old_approx_kl = r[4] * inv_b;
+    s.clip_fraction = r[5] * inv_b;
+    s.max_abs_log_ratio = r[6];
+    if (j == 0) {
+      m.first_approx_kl = s.approx_kl;
+      m.first_clip_fraction = s.clip_fraction;
+      m.first_max_abs_log_ratio = s.max_abs_log_ratio;
+    }
+    sum_pg += s.pg_loss;
+    sum_v += s.v_loss;
+    sum_ent += s.entropy;
+    sum_kl += s.approx_kl;
+    sum_okl += s.old_approx_kl;
+    sum_clip += s.clip_fraction;
+    sum_gn += r[7];
   }
   const double inv = 1.0 / static_cast<double>(count);
   m.minibatches = count;
@@ -346,23 +441,15 @@ void Ppo::update(PpoMetrics& m) {
   m.old_approx_kl = sum_okl * inv;
   m.clip_fraction = sum_clip * inv;
   m.grad_norm = sum_gn * inv;
-  // explained variance of the rollout's values (np.var: population variance)
-  const float* y = rollout_.returns.data();
-  const float* yhat = rollout_.values.data();
-  double my = 0, md = 0;
-  for (std::int64_t i = 0; i < B; ++i) {
-    my += y[i];
-    md += double(y[i]) - yhat[i];
-  }
-  my /= B;
-  md /= B;
-  double vy = 0, vd = 0;
-  for (std::int64_t i = 0; i < B; ++i) {
-    vy += (y[i] - my) * (y[i] - my);
-    const double d = double(y[i]) - yhat[i] - md;
-    vd += d * d;
-  }
+  const double vy = h[5], vd = h[6];
   m.explained_variance = vy == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 - vd / vy;
+  const double ret_sum = h[0], len_sum = h[1];
+  const auto episodes = static_cast<std::int64_t>(h[2]);
+  m.episodes = episodes;
+  m.mean_episode_return =
+      episodes > 0 ? ret_sum / episodes : std::numeric_limits<double>::quiet_NaN();
+  m.mean_episode_length =
+      episodes > 0 ? len_sum / episodes : std::numeric_limits<double>::quiet_NaN();
 }
 
 PpoMetrics Ppo::iterate() {
@@ -379,7 +466,7 @@ PpoMetrics Ppo::iterate() {
   m.clip_coef =
       config_.anneal_clip ? linear_anneal_lr(config_.clip_coef, sched_it, n_it) : config_.clip_coef;
   adam_.set_lr(m.learning_rate);
-  collect(m);
+  collect();
   update(m);
   m.global_step = global_step_;
   const double secs =
@@ -388,35 +475,68 @@ PpoMetrics Ppo::iterate() {
   return m;
 }
 
+// The networks' input for act_deterministic: host obs uploaded (CUDA) and normalised by the
+// frozen statistics, in eval_obs_.
+namespace {
+void ensure_size(DeviceArray<float>& a, const Device& dev, std::int64_t n) {
+  if (a.size() < n) a = DeviceArray<float>(dev, n);
+}
+}  // namespace
+
 void Ppo::act_deterministic(const float* obs, std::int64_t batch, std::int32_t* out_actions) {
   if (!discrete_) throw Error("Ppo::act_deterministic: continuous actions are float, not int32");
   const GemmThreads gemm(config_.gemm_threads);
+  const Device& dev = env_.device();
   if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
-  obs = policy_obs(obs, batch, eval_obs_);  // frozen statistics
-  const float* head = actor_.forward(params_.data(), obs, batch, eval_ws_);
-  for (std::int64_t i = 0; i < batch; ++i) {
-    const float* h = head + i * head_dim_;
-    int best = 0;
-    for (int k = 1; k < head_dim_; ++k) best = h[k] > h[best] ? k : best;
-    out_actions[i] = best;
+  ensure_size(eval_obs_, dev, batch * obs_dim_);
+  const float* x = obs;
+  if (dev.is_cuda()) {
+    eval_obs_.copy_from_host(obs, batch * obs_dim_);
+    x = eval_obs_.data();
   }
+  if (config_.norm_obs) {
+    policy_obs(x, batch, eval_obs_.data());  // frozen statistics
+    x = eval_obs_.data();
+  }
+  const float* head = actor_.forward(params_.data(), x, batch, eval_ws_);
+  if (!dev.is_cuda()) {
+    ppo_kernels::argmax_rows(dev, batch, head_dim_, head, out_actions);
+    return;
+  }
+  if (eval_actions_i_.size() < batch) eval_actions_i_ = DeviceArray<std::int32_t>(dev, batch);
+  ppo_kernels::argmax_rows(dev, batch, head_dim_, head, eval_actions_i_.data());
+  eval_actions_i_.copy_to_host(out_actions, batch);
 }
 
 void Ppo::act_deterministic(const float* obs, std::int64_t batch, float* out_actions) {
   if (discrete_) throw Error("Ppo::act_deterministic: discrete actions are int32, not float");
   const GemmThreads gemm(config_.gemm_threads);
+  const Device& dev = env_.device();
   if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
-  obs = policy_obs(obs, batch, eval_obs_);  // frozen statistics
-  const float* head = actor_.forward(params_.data(), obs, batch, eval_ws_);
-  for (std::int64_t i = 0; i < batch; ++i) {
-    for (int k = 0; k < act_dim_; ++k) {
-      out_actions[i * act_dim_ + k] =
-          std::min(std::max(head[i * act_dim_ + k], act_low_[k]), act_high_[k]);
-    }
+  ensure_size(eval_obs_, dev, batch * obs_dim_);
+  const float* x = obs;
+  if (dev.is_cuda()) {
+    eval_obs_.copy_from_host(obs, batch * obs_dim_);
+    x = eval_obs_.data();
   }
+  if (config_.norm_obs) {
+    policy_obs(x, batch, eval_obs_.data());  // frozen statistics
+    x = eval_obs_.data();
+  }
+  const float* head = actor_.forward(params_.data(), x, batch, eval_ws_);
+  if (!dev.is_cuda()) {
+    ppo_kernels::clip_rows(dev, batch, act_dim_, head, act_low_d_.data(), act_high_d_.data(),
+                           out_actions);
+    return;
+  }
+  ensure_size(eval_actions_f_, dev, batch * act_dim_);
+  ppo_kernels::clip_rows(dev, batch, act_dim_, head, act_low_d_.data(), act_high_d_.data(),
+                         eval_actions_f_.data());
+  eval_actions_f_.copy_to_host(out_actions, batch * act_dim_);
 }
 
 Checkpoint Ppo::make_checkpoint() const {
+  sync_stats();
   Checkpoint c;
   c.global_step = global_step_;
   c.iteration = iteration_;
@@ -453,7 +573,12 @@ void Ppo::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
     env_.load_state(c.env_state);  // checks itself before changing anything
   }
   params_.copy_from_host(c.params);
-  if (config_.norm_obs) obs_rms_ = c.obs_rms;
+  if (config_.norm_obs) {
+    obs_rms_ = c.obs_rms;
+    obs_mean_.copy_from_host(c.obs_rms.mean);
+    obs_var_.copy_from_host(c.obs_rms.var);
+    obs_count_ = c.obs_rms.count;
+  }
   if (!with_env_state) return;
   adam_.m().copy_from_host(c.adam_m);
   adam_.v().copy_from_host(c.adam_v);
@@ -461,6 +586,10 @@ void Ppo::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
   if (config_.norm_reward) {
     reward_scaler_.return_rms = c.return_rms;
     reward_scaler_.returns = c.discounted_returns;
+    ret_mean_.copy_from_host(c.return_rms.mean);
+    ret_var_.copy_from_host(c.return_rms.var);
+    ret_count_ = c.return_rms.count;
+    returns_.copy_from_host(c.discounted_returns);
   }
   iteration_ = c.iteration;
   global_step_ = c.global_step;

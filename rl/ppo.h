@@ -1,4 +1,4 @@
-// PPO (Schulman et al. 2017) on the CPU, following CleanRL's ppo.py and
+// PPO (Schulman et al. 2017) on the CPU or a CUDA GPU, following CleanRL's ppo.py and
 // ppo_continuous_action.py detail for detail (Huang et al. 2022, "The 37 implementation
 // details of PPO"): separate actor and critic MLPs with orthogonal init, GAE that
 // bootstraps truncated episodes from V(final_obs), per-minibatch advantage normalisation,
@@ -30,13 +30,31 @@
 // and each epoch's minibatch permutation from PhiloxStream(seed, 0, iteration, epoch,
 // kShuffle), so a run is bit-reproducible for a fixed seed and thread count.
 //
-// CPU only for now (rl::Mlp's CUDA path is not written yet): constructing on a CUDA env is a
-// convoy::Error.
+// Devices: everything lives on the env's device. The per-env, per-row and per-element loops
+// of collection and update are functors of rl/ppo_kernels.cu run through for_each_index (on
+// the CPU in the calling thread, as the loops they replace), the GEMMs are Eigen on the CPU
+// and cuBLAS on CUDA (rl::Mlp), and every reduction stays on the device (rl/reduce.h: on the
+// CPU in the order of the serial loops it replaced, so CPU runs keep their bits). On CUDA:
+// - collect() copies nothing to the host. Truncated episodes are bootstrapped by running the
+//   critic on all N final observations and masking with truncated && !terminated, since
+//   compacting the rows needs their count on the host (a sync every step) and N rows cost a
+//   GPU GEMM no more than a few. The CPU still compacts (its flags are host memory), which
+//   keeps the critic's GEMM shapes and hence its bits.
+// - update() reads one double per epoch (the last minibatch's approx_kl, only when
+//   target_kl > 0) and, once per iteration, all the metrics (episode, loss, gradient norm
+//   and explained-variance sums, kept in one device array).
+// - The minibatch permutation is a host Fisher-Yates (the stream above), uploaded once per
+//   epoch.
+// - The normalisers' mean and variance live on the device; obs_rms(), reward_scaler() and
+//   make_checkpoint() copy them to the host.
+// act_deterministic takes host pointers on every device (CUDA uploads obs and downloads the
+// actions).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "replay/rollout.h"
@@ -133,6 +151,83 @@ struct PpoLossStats {
   double approx_kl = 0, old_approx_kl = 0, clip_fraction = 0, max_abs_log_ratio = 0;
 };
 
+// One row's share of the PPO loss (below), written once for the host loop of ppo_loss and
+// the device functor of rl/ppo_kernels.cu. Sums over rows (in row order) of the fields give
+// the minibatch's statistics before the 1 / batch.
+struct PpoRowTerms {
+  double pg = 0, v = 0, entropy = 0, approx_kl = 0, old_approx_kl = 0, clipped = 0;
+  double abs_log_ratio = 0;
+};
+
+// Row i of the loss: the advantage is normalised as (A - adv_mean) * adv_scale; tb = 1 / batch.
+// Writes d_head's row (head_dim) and d_values[i] when not null; ADDS the row's dL/dlog_std
+// into d_log_std (continuous, with d_head).
+template <class T>
+CONVOY_HD_INLINE PpoRowTerms ppo_loss_row(std::int64_t i, bool discrete, int head_dim,
+                                          const T* head, const T* log_std, const T* values,
+                                          const T* actions, const T* old_log_probs,
+                                          const T* advantages, const T* old_values,
+                                          const T* returns, double adv_mean, double adv_scale,
+                                          double clip_coef, bool clip_vloss, T ent_coef, T vf_coef,
+                                          T tb, T* d_head, T* d_log_std, T* d_values) {
+  PpoRowTerms r;
+  const T clip = static_cast<T>(clip_coef);
+  const T* h = head + i * head_dim;
+  T new_logp, ent;
+  if (discrete) {
+    const int a = static_cast<int>(actions[i]);
+    new_logp = categorical_log_prob(h, head_dim, a);
+    ent = categorical_entropy(h, head_dim);
+  } else {
+    new_logp = gaussian_log_prob(h, log_std, actions + i * head_dim, head_dim);
+    ent = gaussian_entropy(log_std, head_dim);
+  }
+  const T log_ratio = new_logp - old_log_probs[i];
+  const T ratio = math::exp(log_ratio);
+  r.old_approx_kl = -static_cast<double>(log_ratio);
+  r.approx_kl = static_cast<double>((ratio - T(1)) - log_ratio);
+  r.clipped = math::abs(static_cast<double>(ratio) - 1.0) > clip_coef ? 1.0 : 0.0;
+  r.abs_log_ratio = math::abs(static_cast<double>(log_ratio));
+  const T adv = static_cast<T>((advantages[i] - adv_mean) * adv_scale);
+  const T l1 = -adv * ratio;
+  const T lo = T(1) - clip, hi = T(1) + clip;
+  const T l2 = -adv * (ratio < lo ? lo : (hi < ratio ? hi : ratio));  // std::clamp
+  r.pg = static_cast<double>(l1 < l2 ? l2 : l1);                      // std::max
+  r.entropy = static_cast<double>(ent);
+  // d max(l1, l2) / d new_logp: the unclipped branch's -adv * ratio where it is the max;
+  // where the clipped one is strictly larger, the ratio sits outside the clip range and
+  // the clipped term is constant.
+  const T g_logp = (l1 >= l2 ? -adv * ratio : T(0)) * tb;
+  const T g_ent = -ent_coef * tb;
+  if (d_head != nullptr) {
+    T* dh = d_head + i * head_dim;
+    for (int k = 0; k < head_dim; ++k) dh[k] = T(0);
+    if (discrete) {
+      categorical_backward(h, head_dim, static_cast<int>(actions[i]), g_logp, g_ent, dh);
+    } else {
+      gaussian_backward(h, log_std, actions + i * head_dim, head_dim, g_logp, g_ent, dh, d_log_std);
+    }
+  }
+  // value loss: 0.5 * max((v - R)^2, (v_clipped - R)^2) or 0.5 * (v - R)^2
+  const T v = values[i], R = returns[i];
+  const T v_unc = (v - R) * (v - R);
+  T g_v;
+  if (clip_vloss) {
+    const T diff = v - old_values[i];
+    const T dv = diff < -clip ? -clip : (clip < diff ? clip : diff);  // std::clamp
+    const T v_clipped = old_values[i] + dv;
+    const T v_clp = (v_clipped - R) * (v_clipped - R);
+    r.v = 0.5 * static_cast<double>(v_unc < v_clp ? v_clp : v_unc);
+    const bool inside = v - old_values[i] > -clip && v - old_values[i] < clip;
+    g_v = v_unc >= v_clp ? (v - R) : (inside ? (v_clipped - R) : T(0));
+  } else {
+    r.v = 0.5 * static_cast<double>(v_unc);
+    g_v = v - R;
+  }
+  if (d_values != nullptr) d_values[i] = vf_coef * g_v * tb;
+  return r;
+}
+
 // The PPO loss of one minibatch of `batch` rows and its gradient with respect to the heads:
 //   head        (batch x head_dim): logits (discrete, head_dim = number of actions) or the
 //               Gaussian mean (continuous, head_dim = act_dim)
@@ -142,6 +237,8 @@ struct PpoLossStats {
 //   old_log_probs, advantages, old_values, returns (batch): from the rollout
 // Writes d_head (batch x head_dim) and d_values (batch) when not null, and ADDS dL/dlog_std
 // into d_log_std (continuous: required with d_head). T is float for training, double for checks.
+// Host pointers: this is the CPU reference (gradient checks); Ppo runs the same rows
+// (ppo_loss_row) as a functor on its device, with the same sums on the CPU.
 template <class T>
 PpoLossStats ppo_loss(std::int64_t batch, bool discrete, int head_dim, const T* head,
                       const T* log_std, const T* values, const T* actions, const T* old_log_probs,
@@ -162,62 +259,20 @@ PpoLossStats ppo_loss(std::int64_t batch, bool discrete, int head_dim, const T* 
     var = batch > 1 ? var / static_cast<double>(batch - 1) : 0.0;
     adv_scale = 1.0 / (std::sqrt(var) + 1e-8);
   }
-  const T clip = static_cast<T>(c.clip_coef);
   const T ent_coef = static_cast<T>(c.ent_coef), vf_coef = static_cast<T>(c.vf_coef);
   const T tb = static_cast<T>(inv_b);
   for (std::int64_t i = 0; i < batch; ++i) {
-    const T* h = head + i * head_dim;
-    T new_logp, ent;
-    if (discrete) {
-      const int a = static_cast<int>(actions[i]);
-      new_logp = categorical_log_prob(h, head_dim, a);
-      ent = categorical_entropy(h, head_dim);
-    } else {
-      new_logp = gaussian_log_prob(h, log_std, actions + i * head_dim, head_dim);
-      ent = gaussian_entropy(log_std, head_dim);
-    }
-    const T log_ratio = new_logp - old_log_probs[i];
-    const T ratio = std::exp(log_ratio);
-    s.old_approx_kl += -static_cast<double>(log_ratio);
-    s.approx_kl += static_cast<double>((ratio - T(1)) - log_ratio);
-    s.clip_fraction += std::fabs(static_cast<double>(ratio) - 1.0) > c.clip_coef ? 1.0 : 0.0;
-    s.max_abs_log_ratio = std::max(s.max_abs_log_ratio, std::fabs(static_cast<double>(log_ratio)));
-    const T adv = static_cast<T>((advantages[i] - adv_mean) * adv_scale);
-    const T l1 = -adv * ratio;
-    const T l2 = -adv * std::clamp(ratio, T(1) - clip, T(1) + clip);
-    s.pg_loss += static_cast<double>(std::max(l1, l2));
-    s.entropy += static_cast<double>(ent);
-    // d max(l1, l2) / d new_logp: the unclipped branch's -adv * ratio where it is the max;
-    // where the clipped one is strictly larger, the ratio sits outside the clip range and
-    // the clipped term is constant.
-    const T g_logp = (l1 >= l2 ? -adv * ratio : T(0)) * tb;
-    const T g_ent = -ent_coef * tb;
-    if (d_head != nullptr) {
-      T* dh = d_head + i * head_dim;
-      for (int k = 0; k < head_dim; ++k) dh[k] = T(0);
-      if (discrete) {
-        categorical_backward(h, head_dim, static_cast<int>(actions[i]), g_logp, g_ent, dh);
-      } else {
-        gaussian_backward(h, log_std, actions + i * head_dim, head_dim, g_logp, g_ent, dh,
-                          d_log_std);
-      }
-    }
-    // value loss: 0.5 * max((v - R)^2, (v_clipped - R)^2) or 0.5 * (v - R)^2
-    const T v = values[i], R = returns[i];
-    const T v_unc = (v - R) * (v - R);
-    T g_v;
-    if (c.clip_vloss) {
-      const T dv = std::clamp(v - old_values[i], -clip, clip);
-      const T v_clipped = old_values[i] + dv;
-      const T v_clp = (v_clipped - R) * (v_clipped - R);
-      s.v_loss += 0.5 * static_cast<double>(std::max(v_unc, v_clp));
-      const bool inside = v - old_values[i] > -clip && v - old_values[i] < clip;
-      g_v = v_unc >= v_clp ? (v - R) : (inside ? (v_clipped - R) : T(0));
-    } else {
-      s.v_loss += 0.5 * static_cast<double>(v_unc);
-      g_v = v - R;
-    }
-    if (d_values != nullptr) d_values[i] = vf_coef * g_v * tb;
+    const PpoRowTerms r =
+        ppo_loss_row<T>(i, discrete, head_dim, head, log_std, values, actions, old_log_probs,
+                        advantages, old_values, returns, adv_mean, adv_scale, c.clip_coef,
+                        c.clip_vloss, ent_coef, vf_coef, tb, d_head, d_log_std, d_values);
+    s.pg_loss += r.pg;
+    s.v_loss += r.v;
+    s.entropy += r.entropy;
+    s.approx_kl += r.approx_kl;
+    s.old_approx_kl += r.old_approx_kl;
+    s.clip_fraction += r.clipped;
+    s.max_abs_log_ratio = std::max(s.max_abs_log_ratio, r.abs_log_ratio);
   }
   s.pg_loss *= inv_b;
   s.v_loss *= inv_b;
@@ -229,18 +284,24 @@ PpoLossStats ppo_loss(std::int64_t batch, bool discrete, int head_dim, const T* 
   return s;
 }
 
+namespace ppo_kernels {
+struct LossScratch;
+}
+
 class Ppo {
  public:
-  // The env must be on the CPU, reset or not (the constructor resets it from config.seed),
+  // The env may be on any device, reset or not (the constructor resets it from config.seed),
   // with config.num_envs envs and a Discrete or Box action space. It must outlive the Ppo.
   Ppo(VecEnv& env, const PpoConfig& config);
+  ~Ppo();
 
   // One iteration: num_steps of collection, GAE, update_epochs x num_minibatches updates.
   PpoMetrics iterate();
 
-  // Greedy actions for `batch` rows of obs (batch x obs_dim): the argmax of the logits
-  // (discrete, int32 out) or the mean clipped to the action bounds (continuous, float out,
-  // batch x act_dim). Calling the overload of the wrong dtype is a convoy::Error.
+  // Greedy actions for `batch` rows of obs (batch x obs_dim, host memory; the actions too):
+  // the argmax of the logits (discrete, int32 out) or the mean clipped to the action bounds
+  // (continuous, float out, batch x act_dim). Calling the overload of the wrong dtype is a
+  // convoy::Error.
   void act_deterministic(const float* obs, std::int64_t batch, std::int32_t* out_actions);
   void act_deterministic(const float* obs, std::int64_t batch, float* out_actions);
 
@@ -259,8 +320,9 @@ class Ppo {
   std::int64_t global_step() const { return global_step_; }
   const RolloutBuffer& rollout() const { return rollout_; }
   // The normalisers' statistics (empty dims / unused when the setting is off).
-  const RunningMeanStd& obs_rms() const { return obs_rms_; }
-  const RewardScaler& reward_scaler() const { return reward_scaler_; }
+  // Host copies of the device-resident statistics, refreshed by each call.
+  const RunningMeanStd& obs_rms() const;
+  const RewardScaler& reward_scaler() const;
 
   // Everything iterate() carries from one iteration to the next, as a checkpoint of
   // `env_name` / `algo` (the caller fills in the settings); and back. restore_checkpoint
@@ -271,11 +333,14 @@ class Ppo {
   void restore_checkpoint(const Checkpoint& c, bool with_env_state = true);
 
  private:
-  void collect(PpoMetrics& m);
+  void collect();
   void update(PpoMetrics& m);
   const float* critic_values(const float* obs, std::int64_t rows);
-  // obs as the networks see it: normalised into `buf` when norm_obs, else obs itself
-  const float* policy_obs(const float* obs, std::int64_t rows, std::vector<float>& buf) const;
+  // obs (rows x obs_dim, on the device) as the networks see it, written into out:
+  // normalised by the running statistics when norm_obs, else copied
+  void policy_obs(const float* obs, std::int64_t rows, float* out) const;
+  // copies the device-resident normaliser statistics into obs_rms_ / reward_scaler_
+  void sync_stats() const;
 
   VecEnv& env_;
   PpoConfig config_;
@@ -288,16 +353,29 @@ class Ppo {
   Adam<float> adam_;
   RolloutBuffer rollout_;
   std::int64_t iteration_ = 0, global_step_ = 0;
-  RunningMeanStd obs_rms_;
-  RewardScaler reward_scaler_;
+  // The normalisers live on the device (mean / var; the sample counts on the host, since
+  // they only count rows); obs_rms_ and reward_scaler_ are host copies made on demand.
+  mutable RunningMeanStd obs_rms_;
+  mutable RewardScaler reward_scaler_;
+  DeviceArray<double> obs_mean_, obs_var_, ret_mean_, ret_var_, returns_;
+  double obs_count_ = 0, ret_count_ = 0;
 
-  // workspaces, allocated once
+  // workspaces, allocated once, on the env's device
   MlpWorkspace<float> actor_ws_, critic_ws_, eval_ws_;
-  DeviceArray<std::int32_t> env_actions_i_;
-  DeviceArray<float> env_actions_f_;
-  std::vector<float> last_values_, trunc_obs_, norm_obs_, eval_obs_;
-  std::vector<std::int64_t> trunc_rows_, perm_;
-  std::vector<float> mb_obs_, mb_act_, mb_logp_, mb_adv_, mb_val_, mb_ret_, mb_dhead_, mb_dval_;
+  DeviceArray<std::int32_t> env_actions_i_, eval_actions_i_;
+  DeviceArray<float> env_actions_f_, eval_actions_f_, act_low_d_, act_high_d_;
+  DeviceArray<float> trunc_obs_, norm_obs_, eval_obs_;
+  std::vector<std::int64_t> trunc_rows_, perm_;  // host: the CPU's compaction, the shuffle
+  DeviceArray<std::int64_t> perm_d_;             // CUDA: the shuffle, uploaded per epoch
+  DeviceArray<float> mb_obs_, mb_act_, mb_logp_, mb_adv_, mb_val_, mb_ret_, mb_dhead_, mb_dval_;
+  // per (step, env): (final return, length, 1) of episodes ending there
+  DeviceArray<double> episode_terms_;
+  // [0, 3) episode sums, [3, 7) explained-variance sums, then 8 per minibatch: the loss
+  // sums, max |log ratio| and the gradient norm (read to the host once per iteration)
+  DeviceArray<double> metrics_;
+  std::vector<double> metrics_host_;
+  DeviceArray<double> ev_rows_, reduce_scratch_, norm_scratch_;
+  std::unique_ptr<ppo_kernels::LossScratch> loss_scratch_;
 };
 
 }  // namespace convoy::rl

@@ -159,5 +159,11 @@ expect 2 "has no drawing yet" -- render --env Acrobot-v1 --out "$tmp/x.png"
 expect 2 "no scripted baseline" -- render --env CartPole-v1 --policy baseline --out "$tmp/x.png"
 if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/dev/null 2>&1; then
   expect 2 "not usable" -- bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda
+  # PPO takes cuda now: without a usable GPU the device's own error, before any file
+  expect 2 "not usable" -- train --env CartPole-v1 --device cuda --out "$tmp/gpu"
+  [ ! -e "$tmp/gpu" ] || { echo "FAIL: train --device cuda without a GPU wrote $tmp/gpu"; fail=1; }
+else
+  # with a GPU: a short PPO run on it
+  expect 0 "PPO" -- train --env CartPole-v1 --device cuda --total-steps 2048 --eval-episodes 2 --out "$tmp/gpu"
 fi
 exit $fail

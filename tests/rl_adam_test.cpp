@@ -2,10 +2,13 @@
 // backend built, global-norm clipping and CleanRL's learning-rate annealing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "rl/adam.h"
+#include "rl/reduce.h"
+#include "sim/array.h"
 #include "sim/error.h"
 #include "tests/test_util.h"
 
@@ -124,6 +127,83 @@ TEST(Adam, LinearAnnealingFollowsCleanRL) {
   EXPECT_NEAR(linear_anneal_lr(2.5e-4, 100, 100), 2.5e-6, 1e-20);
   EXPECT_THROW(linear_anneal_lr(2.5e-4, 0, 100), Error);
   EXPECT_THROW(linear_anneal_lr(2.5e-4, 101, 100), Error);
+}
+
+// clip_grad_norm_on_device keeps the norm on the device; on the CPU its norm and clipped
+// gradients are clip_grad_norm's, bit for bit (PPO's CPU runs depend on it). max_norm 0
+// measures only. On cuda (skips without a GPU) it agrees to float rounding.
+TEST(AdamGradClip, OnDeviceMatchesTheHostVersion) {
+  std::vector<float> g(1000);
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = std::sin(0.37f * i) * (i % 7 == 0 ? 3.f : 0.1f);
+  for (double max_norm : {0.5, 1e6, 0.0}) {
+    std::vector<float> host = g, dev = g;
+    const double want =
+        max_norm > 0 ? clip_grad_norm(Device::cpu(), host.data(), 1000, max_norm) : [&] {
+          double s = 0;
+          for (float x : host) s += double(x) * x;
+          return std::sqrt(s);
+        }();
+    double got = -1;
+    clip_grad_norm_on_device(Device::cpu(), dev.data(), 1000, max_norm, &got, nullptr);
+    EXPECT_EQ(got, want) << max_norm;
+    EXPECT_EQ(dev, host) << max_norm;
+  }
+  EXPECT_THROW(clip_grad_norm_on_device(Device::cpu(), g.data(), 3, -1.0, nullptr, nullptr), Error);
+}
+
+TEST(AdamGradClip, OnCudaMatchesTheCpu) {
+  CONVOY_DEVICE_OR_SKIP(gpu, "cuda");
+  std::vector<float> g(100000);
+  for (std::size_t i = 0; i < g.size(); ++i) g[i] = std::cos(0.11f * i) * 0.01f;
+  std::vector<float> host = g;
+  const double want = clip_grad_norm(Device::cpu(), host.data(), 100000, 0.5);
+  DeviceArray<float> d(gpu, g);
+  DeviceArray<double> norm(gpu, 1), scratch(gpu, clip_grad_norm_scratch(gpu));
+  clip_grad_norm_on_device(gpu, d.data(), 100000, 0.5, norm.data(), scratch.data());
+  EXPECT_NEAR(norm.to_host()[0], want, 1e-12 * want);
+  const auto got = d.to_host();
+  for (std::size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(got[i], host[i], 1e-7) << i;
+}
+
+// The CUDA reduction (row ranges per column, then each column's partials) run on the CPU
+// with several chunk counts: the same sums (to rounding) and maxima as plain loops, with and
+// without accumulating into out, over rows that do not divide evenly.
+TEST(Reduce, ChunkedColumnsMatchPlainLoops) {
+  const std::int64_t rows = 1003;
+  const int cols = 3;
+  std::vector<float> x(rows * cols);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.7f * i) + 0.25f * (i % cols);
+  double want_sum[cols] = {0, 0, 0}, want_sq[cols] = {0, 0, 0}, want_max[cols] = {0, 0, 0};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const double v = x[r * cols + c];
+      want_sum[c] += v;
+      want_sq[c] += v * v;
+      want_max[c] = std::max(want_max[c], v);
+    }
+  }
+  for (int chunks : {1, 2, 7, 64, 2000}) {
+    std::vector<double> scratch(cols * chunks), sum(cols, 0.0), sq(cols, 0.0), mx(cols, 0.0),
+        acc(cols, 10.0);
+    reduce::columns_chunked<double>(Device::cpu(), x.data(), rows, cols, sum.data(), false,
+                                    scratch.data(), chunks);
+    reduce::columns_chunked<double, reduce::Sum, reduce::Square>(
+        Device::cpu(), x.data(), rows, cols, sq.data(), false, scratch.data(), chunks);
+    reduce::columns_chunked<double, reduce::Max>(Device::cpu(), x.data(), rows, cols, mx.data(),
+                                                 false, scratch.data(), chunks);
+    reduce::columns_chunked<double>(Device::cpu(), x.data(), rows, cols, acc.data(), true,
+                                    scratch.data(), chunks);
+    for (int c = 0; c < cols; ++c) {
+      EXPECT_NEAR(sum[c], want_sum[c], 1e-9) << chunks;
+      EXPECT_NEAR(sq[c], want_sq[c], 1e-9) << chunks;
+      EXPECT_EQ(mx[c], want_max[c]) << chunks;
+      EXPECT_NEAR(acc[c], 10.0 + want_sum[c], 1e-9) << chunks;
+    }
+  }
+  // the CPU's columns(): one chunk per column, exactly the serial loop's sums
+  std::vector<double> serial(cols, 0.0);
+  reduce::columns<double>(Device::cpu(), x.data(), rows, cols, serial.data());
+  for (int c = 0; c < cols; ++c) EXPECT_EQ(serial[c], want_sum[c]);
 }
 
 }  // namespace

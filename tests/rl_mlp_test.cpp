@@ -11,6 +11,8 @@
 
 #include "rl/adam.h"
 #include "rl/mlp.h"
+#include "rl/mlp_device.h"
+#include "sim/array.h"
 #include "sim/error.h"
 #include "tests/rl_gradcheck.h"
 #include "tests/test_util.h"
@@ -193,14 +195,103 @@ TEST(MlpLayout, RejectsBadSpecsAndBatches) {
   EXPECT_NO_THROW(net.forward(p.data(), x.data(), 4, ws));
 }
 
-TEST(MlpLayout, CudaIsNotImplementedYet) {
-  CONVOY_DEVICE_OR_SKIP(device, "cuda");
-  const Mlp<float> net(MlpSpec{2, {8}, 1}, device);
-  try {
-    net.make_workspace(4);
-    FAIL() << "cuda accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not implemented on cuda yet"), std::string::npos);
+// The elementwise functors the CUDA path runs (rl/mlp_device.cu), run here on the CPU
+// against plain loops: bias + activation, derivative scaling in terms of the output, and the
+// bias gradient's column sums.
+TEST(MlpDevice, ElementwiseFunctorsMatchPlainLoops) {
+  const int rows = 70, cols = 5;  // over LaunchPolicy::kMinParallel: the OpenMP path too
+  std::mt19937 gen(3);
+  std::normal_distribution<double> nd(0.0, 1.5);
+  std::vector<double> z(rows * cols), bias(cols), delta(rows * cols);
+  for (double& v : z) v = nd(gen);
+  for (double& v : bias) v = nd(gen);
+  for (double& v : delta) v = nd(gen);
+  for (Activation a : {Activation::kNone, Activation::kTanh, Activation::kRelu, Activation::kElu}) {
+    std::vector<double> y = z;
+    mlp_device::bias_activation<double>(Device::cpu(), a, bias.data(), rows, cols, y.data());
+    std::vector<double> d = delta;
+    mlp_device::scale_by_derivative<double>(Device::cpu(), a, y.data(), rows, cols, d.data());
+    for (int r = 0; r < rows; ++r) {
+      for (int c = 0; c < cols; ++c) {
+        const double pre = z[r * cols + c] + bias[c];
+        const double want = act(a, pre);
+        ASSERT_NEAR(y[r * cols + c], want, 1e-14 * (1 + std::fabs(want))) << activation_name(a);
+        double deriv = 1;
+        if (a == Activation::kTanh) deriv = 1 - std::tanh(pre) * std::tanh(pre);
+        if (a == Activation::kRelu) deriv = pre > 0 ? 1 : 0;
+        if (a == Activation::kElu) deriv = pre > 0 ? 1 : std::exp(pre);
+        ASSERT_NEAR(d[r * cols + c], delta[r * cols + c] * deriv, 1e-12) << activation_name(a);
+      }
+    }
+  }
+  std::vector<double> db(cols, 1.0);
+  mlp_device::add_column_sums<double>(Device::cpu(), delta.data(), rows, cols, db.data());
+  for (int c = 0; c < cols; ++c) {
+    double want = 1.0;
+    for (int r = 0; r < rows; ++r) want += delta[r * cols + c];
+    EXPECT_NEAR(db[c], want, 1e-12);
+  }
+  // the GEMM is cuBLAS's: on the CPU it is an error naming the device
+  EXPECT_NE(test::error_message([] {
+              double a = 1, b = 1, c = 0;
+              mlp_device::gemm_row_major<double>(Device::cpu(), false, false, 1, 1, 1, 1.0, &a, &b,
+                                                 0.0, &c);
+            }).find("cpu"),
+            std::string::npos);
+}
+
+// forward and backward (weights, biases, dx) on cuda against the CPU's Eigen path, from the
+// same parameters: float within 1e-5 relative, double within 1e-12.
+template <class T>
+void expect_cuda_matches_cpu(const Device& gpu, Activation hidden, Activation out, double rtol) {
+  const MlpSpec spec{7, {33, 17}, 3, hidden, out};
+  const Mlp<T> cpu_net(spec, Device::cpu()), gpu_net(spec, gpu);
+  const int batch = 41;
+  std::vector<T> p(cpu_net.num_params());
+  cpu_net.init_orthogonal(p.data(), 9, 1.0);
+  std::mt19937 gen(5);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  for (T& v : p) v += static_cast<T>(0.1 * nd(gen));  // non-zero biases too
+  std::vector<T> x(batch * spec.input_dim), dy(batch * spec.output_dim);
+  for (T& v : x) v = static_cast<T>(nd(gen));
+  for (T& v : dy) v = static_cast<T>(nd(gen));
+  std::vector<T> dp(p.size(), T(0.5)), dx(x.size());
+
+  auto ws = cpu_net.make_workspace(batch);
+  const T* y = cpu_net.forward(p.data(), x.data(), batch, ws);
+  const std::vector<T> y_cpu(y, y + batch * spec.output_dim);
+  cpu_net.backward(p.data(), dy.data(), ws, dp.data(), dx.data());
+
+  DeviceArray<T> d_p(gpu, p), d_x(gpu, x), d_dy(gpu, dy), d_dx(gpu, dx.size());
+  DeviceArray<T> d_dp(gpu, std::vector<T>(p.size(), T(0.5)));
+  auto d_ws = gpu_net.make_workspace(batch);
+  const T* d_y = gpu_net.forward(d_p.data(), d_x.data(), batch, d_ws);
+  std::vector<T> y_gpu(y_cpu.size());
+  copy_bytes(y_gpu.data(), Device::cpu(), d_y, gpu, sizeof(T) * y_gpu.size());
+  gpu_net.backward(d_p.data(), d_dy.data(), d_ws, d_dp.data(), d_dx.data());
+  const auto close = [&](const std::vector<T>& want, const std::vector<T>& got, const char* what) {
+    ASSERT_EQ(want.size(), got.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_NEAR(got[i], want[i], rtol * (1.0 + std::fabs(static_cast<double>(want[i]))))
+          << what << "[" << i << "] " << activation_name(hidden);
+    }
+  };
+  close(y_cpu, y_gpu, "y");
+  close(dp, d_dp.to_host(), "dparams");
+  close(dx, d_dx.to_host(), "dx");
+  // same seed, same initial parameters on both devices
+  DeviceArray<T> d_init(gpu, p.size());
+  gpu_net.init_orthogonal(d_init.data(), 9, 1.0);
+  std::vector<T> init(p.size());
+  cpu_net.init_orthogonal(init.data(), 9, 1.0);
+  EXPECT_EQ(d_init.to_host(), init);
+}
+
+TEST(MlpDevice, CudaForwardBackwardMatchCpu) {
+  CONVOY_DEVICE_OR_SKIP(gpu, "cuda");
+  for (Activation a : {Activation::kTanh, Activation::kRelu, Activation::kElu}) {
+    expect_cuda_matches_cpu<float>(gpu, a, Activation::kNone, 1e-5);
+    expect_cuda_matches_cpu<double>(gpu, a, Activation::kTanh, 1e-12);
   }
 }
 
