@@ -54,4 +54,24 @@ for r in rows:
     print(f"{r['env']:<26}{r['device']:<8}{r['num_envs']:>10}{r['steps']:>7}{r['threads']:>8}"
           f"{r['env_steps_per_second']/1e6:>15.1f}")
 PY
+
+# PPO on the GPU against the CPU, same preset and seed (rl/ppo.h): both must learn CartPole; the
+# runs are not bit-identical across devices (cuBLAS vs Eigen), so their returns are compared
+# by eye in the table
+echo "== train (PPO, CartPole-v1 preset, cpu vs cuda)"
+for dev in $devices; do
+  t0=$(date +%s)
+  if timeout 180 build-gpu/convoy train --env CartPole-v1 --device "$dev" --out "$out/train-$dev" \
+      >"$out/train-$dev.log" 2>&1; then
+    python3 - "$out/train-$dev/summary.json" "$dev" "$(( $(date +%s) - t0 ))" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"train {sys.argv[2]:<5} eval mean {s.get('mean_return')} +- {s.get('std_return')} "
+      f"in {sys.argv[3]} s")
+PY
+  else
+    echo "train on $dev failed: $(tail -2 "$out/train-$dev.log")"
+    test_rc=1
+  fi
+done
 exit $test_rc
