@@ -806,10 +806,7 @@ struct Highway {
     const std::int32_t n = s.vehicles;
     const std::int64_t base = i * n;
     const float ex = s.x[base], ey = s.y[base];
-    const float evx = s.speed[base] * cosf(s.heading[base]);
-    const float evy = s.speed[base] * sinf(s.heading[base]);
     const float y_scale = kLaneWidth * p.lanes;
-    for (int j = 0; j < p.observed * kFeatures; ++j) obs[j] = 0.0f;
     auto write = [&](int row, float px, float py, float vx, float vy, float h) {
       float* o = obs + row * kFeatures;
       o[0] = 1.0f;
@@ -817,34 +814,45 @@ struct Highway {
       o[2] = clampf(py / y_scale, -1, 1);
       o[3] = clampf(vx / 80.0f, -1, 1);
       o[4] = clampf(vy / 80.0f, -1, 1);
-      o[5] = cosf(h);
-      o[6] = sinf(h);
+      // a car settled in its lane heads exactly along the road: cos 0 = 1, sin(+-0) = +-0
+      o[5] = h == 0.0f ? 1.0f : cosf(h);
+      o[6] = h == 0.0f ? h : sinf(h);
     };
-    write(0, ex, ey, evx, evy, s.heading[base]);
-    // the observed-1 nearest others within perception, not more than 2 lengths behind
-    float last = -1.0f;
-    std::int32_t last_v = -1;
-    for (int row = 1; row < p.observed; ++row) {
-      float best = kPerception * kPerception;
-      std::int32_t pick = -1;
-      for (std::int32_t v = 1; v < n; ++v) {
-        const float dx = s.x[base + v] - ex, dy = s.y[base + v] - ey;
-        if (dx < -2 * kLength) continue;
-        const float d2 = dx * dx + dy * dy;
-        // next in (distance, index) order after the last row written
-        const bool after = d2 > last || (d2 == last && v > last_v);
-        if (after && (d2 < best || (d2 == best && (pick < 0 || v < pick)))) {
-          best = d2;
-          pick = v;
-        }
+    const float eh = s.heading[base];
+    const float evx = eh == 0.0f ? s.speed[base] : s.speed[base] * cosf(eh);
+    const float evy = eh == 0.0f ? s.speed[base] * eh : s.speed[base] * sinf(eh);
+    write(0, ex, ey, evx, evy, eh);
+    // the observed-1 nearest others within perception, not more than 2 lengths behind, in
+    // (distance, index) order: one pass keeping the best rows sorted (insertion), instead of
+    // a pass over every vehicle per row
+    const int rows = p.observed - 1;
+    float near_d2[kMaxObserved];
+    std::int32_t near_v[kMaxObserved];
+    int count = 0;
+    for (std::int32_t v = 1; v < n && rows > 0; ++v) {
+      const float dx = s.x[base + v] - ex, dy = s.y[base + v] - ey;
+      if (dx < -2 * kLength) continue;
+      const float d2 = dx * dx + dy * dy;
+      if (!(d2 < kPerception * kPerception)) continue;
+      // v comes after every earlier vehicle at the same distance (indices increase)
+      if (count == rows && !(d2 < near_d2[rows - 1])) continue;
+      int j = count < rows ? count++ : rows - 1;
+      while (j > 0 && near_d2[j - 1] > d2) {
+        near_d2[j] = near_d2[j - 1];
+        near_v[j] = near_v[j - 1];
+        --j;
       }
-      if (pick < 0) break;
-      last = best;
-      last_v = pick;
-      const float h = s.heading[base + pick];
-      write(row, s.x[base + pick] - ex, s.y[base + pick] - ey, s.speed[base + pick] * cosf(h) - evx,
-            s.speed[base + pick] * sinf(h) - evy, h);
+      near_d2[j] = d2;
+      near_v[j] = v;
     }
+    for (int row = 0; row < count; ++row) {
+      const std::int64_t k = base + near_v[row];
+      const float h = s.heading[k];
+      const float vx = h == 0.0f ? s.speed[k] : s.speed[k] * cosf(h);
+      const float vy = h == 0.0f ? s.speed[k] * h : s.speed[k] * sinf(h);
+      write(row + 1, s.x[k] - ex, s.y[k] - ey, vx - evx, vy - evy, h);
+    }
+    for (int j = (count + 1) * kFeatures; j < p.observed * kFeatures; ++j) obs[j] = 0.0f;
   }
 
   // State exchange for tests: per vehicle [x, y, heading, speed, target_speed, target_lane].
