@@ -12,6 +12,9 @@
 // Callers clip the target speed to the lane's speed limit first, as IDMVehicle.acceleration does.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+
 #include "physics/math.h"
 #include "sim/hd.h"
 
@@ -20,6 +23,63 @@ namespace convoy::physics {
 namespace traffic_detail {
 CONVOY_HD_INLINE float pow(float x, float y) { return ::powf(x, y); }
 CONVOY_HD_INLINE double pow(double x, double y) { return ::pow(x, y); }
+
+// x^y for x >= 0 (x < 0 gives 0) and |y| <= 15, IDM's (v / v0)^delta. On the host: e^(y ln x) in
+// double without branches or tables, so that a loop over cars vectorises (glibc's powf was 15%
+// of a Highway-v0 frame). ln x = e ln 2 + 2 atanh(s), x = 2^e m with m in [sqrt(1/2), sqrt(2)),
+// s = (m - 1) / (m + 1), |s| <= 0.172, the series to s^11; e^z = 2^k (e^(f/8))^8 with
+// k = round(z / ln 2), |f| <= ln(2) / 2, e^(f/8) to the 5th power. Within half an ulp plus
+// 2e-10 relative of the exact x^y (tests/physics_traffic_test.cpp): the correctly rounded float
+// but at near ties, 1.6e-4 of random IDM-like cases against 6.3e-4 for glibc's powf, so results
+// differ from powf's by float rounding (BENCHMARKS.md). On a GPU: powf.
+CONVOY_HD_INLINE float pow_nonnegative(float x, float y) {
+#ifdef __CUDA_ARCH__
+  return ::powf(x, y);
+#else
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  // e and m: the bits offset by those of sqrt(1/2) before the exponent field is read
+  const std::int32_t e = static_cast<std::int32_t>(bits - 0x3f3504f3u) >> 23;
+  const std::uint32_t m_bits = bits - (static_cast<std::uint32_t>(e) << 23);
+  float m_float;
+  std::memcpy(&m_float, &m_bits, sizeof m_float);
+  const double m = m_float;
+  const double s = (m - 1.0) / (m + 1.0), s2 = s * s, s4 = s2 * s2;
+  const double ln_m = 2.0 * s *
+                      ((1.0 + s2 * (1.0 / 3)) +
+                       s4 * ((1.0 / 5 + s2 * (1.0 / 7)) + s4 * (1.0 / 9 + s2 * (1.0 / 11))));
+  const double ln2 = 0.6931471805599453;
+  const double z = static_cast<double>(y) * (static_cast<double>(e) * ln2 + ln_m);
+  // k rounded to the nearest integer lands in the low bits of k_big's mantissa
+  const double shift = 6755399441055744.0;  // 1.5 * 2^52
+  const double k_big = z * 1.4426950408889634 + shift;
+  const double f = (z - (k_big - shift) * ln2) * 0.125;
+  const double f2 = f * f;
+  double p = (1.0 + f) + f2 * ((0.5 + f * (1.0 / 6)) + f2 * (1.0 / 24 + f * (1.0 / 120)));
+  p *= p;
+  p *= p;
+  p *= p;
+  // 2^k as two factors, each a valid double exponent for |k| <= 2046 (|z| <= 1418)
+  std::int64_t k;
+  std::memcpy(&k, &k_big, sizeof k);
+  k = static_cast<std::int64_t>(static_cast<std::uint64_t>(k) << 12) >> 12;
+  const std::int64_t k1 = k >> 1, k2 = k - k1;
+  const std::uint64_t b1 = static_cast<std::uint64_t>(k1 + 1023) << 52;
+  const std::uint64_t b2 = static_cast<std::uint64_t>(k2 + 1023) << 52;
+  double scale1, scale2;
+  std::memcpy(&scale1, &b1, sizeof scale1);
+  std::memcpy(&scale2, &b2, sizeof scale2);
+  const float r = static_cast<float>(p * scale1 * scale2);
+  // x <= 0 (and -0, negative x) gives 0: masked with integer operations, as a float select
+  // would stop the vectoriser (-ftrapping-math)
+  std::uint32_t r_bits;
+  std::memcpy(&r_bits, &r, sizeof r_bits);
+  r_bits &= 0u - static_cast<std::uint32_t>(static_cast<std::int32_t>(bits) > 0);
+  float out;
+  std::memcpy(&out, &r_bits, sizeof out);
+  return out;
+#endif
+}
 
 // highway-env's utils.not_zero: keeps a divisor at least 0.01 away from zero, sign preserved.
 template <class T>
@@ -79,10 +139,23 @@ CONVOY_HD_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed
 // would-be leaders) pays for the power once: idm_free_road is the leaderless part
 // a [1 - (max(v, 0) / |v0|)^delta], idm_with_leader subtracts the gap term; together they do
 // exactly the float operations of idm_acceleration_raw.
+// idm_free_road in three parts, so that a frame can take every car's power in one vectorised
+// loop: the speed ratio max(v, 0) / |v0|, its power ratio^delta, and a (1 - power).
+template <class T>
+CONVOY_HD_INLINE T idm_speed_ratio(T ego_speed, T target_speed) {
+  return max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
+}
+CONVOY_HD_INLINE float idm_power(float ratio, float delta) {
+  return traffic_detail::pow_nonnegative(ratio, delta);
+}
+CONVOY_HD_INLINE double idm_power(double ratio, double delta) { return ::pow(ratio, delta); }
+template <class T>
+CONVOY_HD_INLINE T idm_free_road_from_power(const IdmParams<T>& p, T power) {
+  return p.a_max * (T(1) - power);
+}
 template <class T>
 CONVOY_HD_INLINE T idm_free_road(const IdmParams<T>& p, T ego_speed, T target_speed) {
-  const T ratio = max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
-  return p.a_max * (T(1) - traffic_detail::pow(ratio, p.delta));
+  return idm_free_road_from_power(p, idm_power(idm_speed_ratio(ego_speed, target_speed), p.delta));
 }
 template <class T>
 CONVOY_HD_INLINE T idm_with_leader(const IdmParams<T>& p, T free_road, T ego_speed,
