@@ -76,6 +76,9 @@ TEST(PhysicsTrafficIdm, FloatPowerIsWithinHalfAnUlpOfTheExactPower) {
   EXPECT_EQ(idm_power(1e-30f, 4.0f), 0.0f);
   EXPECT_EQ(idm_power(1e-44f, 10.0f), 0.0f);
   EXPECT_EQ(idm_power(-1.0f, 4.0f), 0.0f);
+  EXPECT_EQ(idm_power(1.5f, 1e4f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(idm_power(0.5f, 1e4f), 0.0f);
+  EXPECT_EQ(idm_power(4.0f, -0.5f), 0.5f);
   // what idm_free_road computes with it
   const IdmParams<float> p = highway_env_idm<float>();
   EXPECT_EQ(idm_free_road(p, 25.0f, 25.0f), 0.0f);
