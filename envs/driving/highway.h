@@ -278,19 +278,24 @@ struct State {
 };
 
 // The nearest lane's index, clipped to the road: floor(y / width + 0.5) clamped to
-// [0, lanes - 1], without floorf (g++ expands it into 20 instructions without SSE4.1; it was
-// 5% of a frame): below 1 the answer is 0, from lanes - 1 up it is lanes - 1, in between the
-// truncation of a positive number is its floor. Also 0 for NaN.
+// [0, lanes - 1]. Without floorf (g++ expands it into 20 instructions without SSE4.1) and without
+// branches (a car's lane is random, a branch on it mispredicts): the offset clamped to
+// [0, lanes - 1] by maxss/minss first, whose truncation is then its floor. 0 for NaN.
 CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
-  const float t = y / kLaneWidth + 0.5f;
-  if (!(t >= 1.0f)) return 0;
-  return t >= static_cast<float>(lanes - 1) ? lanes - 1 : static_cast<std::int32_t>(t);
+  float t = y / kLaneWidth + 0.5f;
+  t = t > 0.0f ? t : 0.0f;
+  const float last = static_cast<float>(lanes - 1);
+  t = t < last ? t : last;
+  return static_cast<std::int32_t>(t);
 }
 
 // Comparisons rather than fminf/fmaxf: g++ cannot inline those without -ffinite-math-only and
-// the libm calls were 5% of a frame. Equal for every non-NaN argument.
+// the libm calls were 5% of a frame. Equal for every non-NaN argument. In two steps, which g++
+// compiles to maxss + minss; the nested form v < lo ? lo : (hi < v ? hi : v) was two branches
+// (the same result for lo <= hi, NaN passed through).
 CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
-  return v < lo ? lo : (hi < v ? hi : v);
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
 }
 
 CONVOY_HD_INLINE float not_zero(float v) {
