@@ -226,9 +226,8 @@ TEST(Highway, MobilShortcutMatchesTheFullRule) {
 namespace convoy {
 namespace {
 
-// The per-frame neighbours (own lane tabled, side lanes walked on demand) answer as
-// physics::find_neighbours does for every vehicle and lane.
-TEST(Highway, NeighboursMatchTheScan) {
+// The per-frame neighbour tables answer as physics::find_neighbours does for every vehicle.
+TEST(Highway, NeighbourTablesMatchTheScan) {
   std::mt19937 gen(5);
   std::uniform_real_distribution<float> pos(0, 400);
   for (int scene = 0; scene < 300; ++scene) {
@@ -237,21 +236,17 @@ TEST(Highway, NeighboursMatchTheScan) {
     float x[envs::highway::kMaxVehicles];
     for (int v = 0; v < n; ++v) {
       lane[v] = static_cast<std::int32_t>(gen() % lanes);
-      x[v] = pos(gen);  // distinct: at equal x the scan and the sorted order disagree
+      x[v] = pos(gen);
     }
-    envs::highway::Neighbours nb;
-    envs::highway::find_neighbours(lane, x, n, lanes, &nb);
+    std::int32_t front_of[envs::highway::kMaxVehicles][3], rear_of[envs::highway::kMaxVehicles][3];
+    envs::highway::neighbour_tables(lane, x, n, lanes, front_of, rear_of);
     for (int v = 0; v < n; ++v) {
-      int own_front = -1, own_rear = -1;
-      physics::find_neighbours(lane, x, n, lane[v], x[v], v, &own_front, &own_rear);
-      ASSERT_EQ(nb.front[v], own_front) << "scene " << scene << " vehicle " << v;
-      for (int l = -1; l <= lanes; ++l) {
+      for (int d = 0; d < 3; ++d) {
+        const int l = lane[v] + d - 1;
         int front = -1, rear = -1;
         if (l >= 0 && l < lanes) physics::find_neighbours(lane, x, n, l, x[v], v, &front, &rear);
-        ASSERT_EQ(envs::highway::front_in(nb, lane, n, v, l), front)
-            << "scene " << scene << " vehicle " << v << " lane " << l;
-        ASSERT_EQ(envs::highway::rear_in(nb, lane, v, l), rear)
-            << "scene " << scene << " vehicle " << v << " lane " << l;
+        ASSERT_EQ(front_of[v][d], front) << "scene " << scene << " vehicle " << v << " d " << d;
+        ASSERT_EQ(rear_of[v][d], rear) << "scene " << scene << " vehicle " << v << " d " << d;
       }
     }
   }

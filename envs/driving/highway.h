@@ -346,25 +346,18 @@ CONVOY_HD_INLINE std::int32_t speed_index(float speed) {
 constexpr int kMaxVehicles = 208;  // per-frame scratch size; read_params caps vehicles at 201
 constexpr int kMaxLanes = 10;      // read_params caps lanes at 10
 
-// Road.neighbour_vehicles for every vehicle at once, from one sort by x per frame instead of a
-// scan of all per query (the scans were 60% of a frame). Sort order is by (x, index); the
-// scene barely changes between frames, so insertion sort runs in about n steps. Each
-// vehicle's leader in its own lane (every car asks for it every frame) is tabled; the side
-// lanes' leaders and followers, asked for only by MOBIL (once per second per car) and by cars
-// changing lanes, are found by walking the order from the vehicle (front_in, rear_in), which
-// passes about `lanes` cars: tabling them for all cars was 7% of a frame.
-struct Neighbours {
-  std::int32_t order[kMaxVehicles];  // vehicles by (x, index)
-  float key[kMaxVehicles];           // x of order[k]
-  std::int32_t rank[kMaxVehicles];   // each vehicle's place in order
-  std::int32_t front[kMaxVehicles];  // the nearest vehicle ahead (at or ahead) in its lane, or -1
-};
-
-CONVOY_FRAME_INLINE void find_neighbours(const std::int32_t* lane, const float* x, std::int32_t n,
-                                         std::int32_t lanes, Neighbours* nb) {
-  // the keys are sorted alongside the order so the inner loop reads no x through an index
-  std::int32_t* order = nb->order;
-  float* key = nb->key;
+// front_of[v][d] / rear_of[v][d]: the nearest vehicle ahead of (at or ahead) / behind v in lane
+// lane[v] + d - 1, or -1; what Road.neighbour_vehicles answers, for every vehicle at once.
+CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
+                                          std::int32_t lanes, std::int32_t (*front_of)[3],
+                                          std::int32_t (*rear_of)[3]) {
+  // Leaders and followers of every vehicle in its own and both side lanes, from one sort by
+  // x: Road.neighbour_vehicles for all at once instead of a scan of all per query (the
+  // scans were 60% of a frame). Sort order is by (x, index); the scene barely changes
+  // between frames, so insertion sort runs in about n steps.
+  // The keys are sorted alongside the order so the inner loop reads no x through an index.
+  std::int32_t order[kMaxVehicles];
+  float key[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) {
     const float xv = x[v];
     std::int32_t j = v;
@@ -376,35 +369,27 @@ CONVOY_FRAME_INLINE void find_neighbours(const std::int32_t* lane, const float* 
     order[j] = v;
     key[j] = xv;
   }
-  // last[l] is lane l's latest vehicle. 64-bit slots: with 32-bit ones g++ read two lanes'
-  // slots as one 8-byte load right after a 4-byte store to one of them, a store-to-load
-  // forwarding stall.
-  std::int64_t last[kMaxLanes];
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  // last[l + 1] is lane l's latest vehicle; the slots for lanes -1 and `lanes` stay -1, so the
+  // side lanes need no bounds checks. 64-bit slots: with 32-bit ones g++ read two lanes' slots
+  // as one 8-byte load right after a 4-byte store to one of them, a store-to-load forwarding
+  // stall that cost a quarter of the tables' time.
+  std::int64_t last[kMaxLanes + 2];
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = n - 1; k >= 0; --k) {  // from the front: last[l] is the nearest ahead
     const std::int32_t v = order[k], l = lane[v];
-    nb->rank[v] = k;
-    nb->front[v] = static_cast<std::int32_t>(last[l]);
-    last[l] = v;
+    front_of[v][0] = static_cast<std::int32_t>(last[l]);
+    front_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    front_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
-}
-
-// The nearest vehicle after v in the order (at or ahead of it) in lane l, or -1.
-CONVOY_FRAME_INLINE std::int32_t front_in(const Neighbours& nb, const std::int32_t* lane,
-                                          std::int32_t n, std::int32_t v, std::int32_t l) {
-  for (std::int32_t k = nb.rank[v] + 1; k < n; ++k) {
-    if (lane[nb.order[k]] == l) return nb.order[k];
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
+  for (std::int32_t k = 0; k < n; ++k) {  // from the back: last[l] is the nearest behind
+    const std::int32_t v = order[k], l = lane[v];
+    rear_of[v][0] = static_cast<std::int32_t>(last[l]);
+    rear_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
+    rear_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
-  return -1;
-}
-
-// The nearest vehicle before v in the order (behind it) in lane l, or -1.
-CONVOY_FRAME_INLINE std::int32_t rear_in(const Neighbours& nb, const std::int32_t* lane,
-                                         std::int32_t v, std::int32_t l) {
-  for (std::int32_t k = nb.rank[v] - 1; k >= 0; --k) {
-    if (lane[nb.order[k]] == l) return nb.order[k];
-  }
-  return -1;
 }
 
 // A vehicle's randomised IDM parameters and size (domain randomisation; fixed values draw
@@ -487,8 +472,8 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   const bool wheel_given = !Discrete && !p.autopilot;
   std::int32_t lane[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
-  Neighbours nb;
-  highway::find_neighbours(lane, x, n, p.lanes, &nb);
+  std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
+  highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
   const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
   const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
   // every car's IDM power (v / v0)^delta up front, in a loop of its own that the compiler
@@ -521,7 +506,7 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     // IDM behind the leader in the current lane; the free-road term (its power) serves every
     // question this car asks this frame
     const float free_road = physics::idm_free_road_from_power(idm, power[v]);
-    std::int32_t front = nb.front[v];
+    std::int32_t front = front_of[v][1];
     bool has_front = front >= 0;
     float front_gap = has_front ? x[front] - x[v] : 0.0f;
     float front_speed = has_front ? speed[front] : 0.0f;
@@ -542,7 +527,7 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
         const std::int32_t cand = lane[v] + side;
         if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, x[v])) continue;
         if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
-                         front_in(nb, lane, n, v, cand), rear_in(nb, lane, v, cand))) {
+                         front_of[v][side + 1], rear_of[v][side + 1])) {
           target_lane[v] = cand;
           break;
         }
@@ -552,8 +537,8 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     if (target_lane[v] != lane[v]) {
       // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
       // lane the car is in, and the car's closest lane moves one at a time)
-      const std::int32_t d = target_lane[v] - lane[v];
-      front = (d == -1 || d == 1) ? front_in(nb, lane, n, v, target_lane[v]) : -1;
+      const std::int32_t d = target_lane[v] - lane[v] + 1;
+      front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
       if (front >= 0) {
         const float a_side =
             physics::idm_with_leader(idm, free_road, speed[v], true, x[front] - x[v], speed[front]);
