@@ -98,6 +98,21 @@ CONVOY_IDM_INLINE T not_zero(T x) {
   if (math::abs(x) > eps) return x;
   return x >= T(0) ? eps : -eps;
 }
+
+// c ? x : +0 without a branch (masking the bits; g++ branches on a float select), for terms
+// that a - keep_if(c, term) drops exactly: a - (+0) is a, -0 and NaN included.
+CONVOY_HD_INLINE float keep_if(bool c, float x) {
+#ifdef __CUDA_ARCH__
+  return c ? x : 0.0f;
+#else
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  b &= 0u - static_cast<std::uint32_t>(c);
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+#endif
+}
+CONVOY_HD_INLINE double keep_if(bool c, double x) { return c ? x : 0.0; }
 }  // namespace traffic_detail
 
 template <class T>
@@ -170,12 +185,10 @@ CONVOY_HD_INLINE T idm_free_road(const IdmParams<T>& p, T ego_speed, T target_sp
 template <class T>
 CONVOY_IDM_INLINE T idm_with_leader(const IdmParams<T>& p, T free_road, T ego_speed,
                                     bool front_present, T front_distance, T front_speed) {
-  T a = free_road;
-  if (front_present) {
-    const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
-    a -= p.a_max * g * g;
-  }
-  return a;
+  // the gap term computed either way and dropped without a leader: a branch on front_present
+  // mispredicts for the few cars that lead their lane (the arguments are then finite stand-ins)
+  const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
+  return free_road - traffic_detail::keep_if(front_present, p.a_max * g * g);
 }
 template <class T>
 CONVOY_IDM_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,

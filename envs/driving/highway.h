@@ -508,8 +508,11 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     const float free_road = physics::idm_free_road_from_power(idm, power[v]);
     std::int32_t front = front_of[v][1];
     bool has_front = front >= 0;
-    float front_gap = has_front ? x[front] - x[v] : 0.0f;
-    float front_speed = has_front ? speed[front] : 0.0f;
+    // without a leader the gap and speed are never read: v's own stand in, so that no branch
+    // (which mispredicts for the few cars leading their lane) guards the loads
+    const std::int32_t leader = has_front ? front : v;
+    float front_gap = x[leader] - x[v];
+    float front_speed = speed[leader];
     float obstacle_x;
     if (Road::obstacle(lane[v], x[v], &obstacle_x) &&
         (!has_front || obstacle_x - x[v] < front_gap)) {
