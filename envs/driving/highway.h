@@ -559,18 +559,35 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
 
   // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
   const physics::VehicleParams<float> car = physics::highway_env_car<float>();
+  // Cars driving straight along the road (no slip, heading 0: most of them) apart from the
+  // others, listed without branches: a branch per car on which kind it is mispredicts, as
+  // the steering cars sit anywhere in the order. Each car's step reads only its own state.
+  std::int32_t straight[kMaxVehicles], turning[kMaxVehicles];
+  std::int32_t n_straight = 0, n_turning = 0;
   for (std::int32_t v = 0; v < n; ++v) {
+    const bool s0 = (slip[v] == 0.0f) & (heading[v] == 0.0f);
+    straight[n_straight] = v;
+    turning[n_turning] = v;
+    n_straight += s0;
+    n_turning += !s0;
+  }
+  for (std::int32_t k = 0; k < n_straight; ++k) {
+    const std::int32_t v = straight[k];
+    float a = acc[v];
+    if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
+    if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
+    // wheels straight: no slip and no yaw, the bicycle model moves along the heading
+    x[v] += speed[v] * p.dt;
+    speed[v] += a * p.dt;
+  }
+  for (std::int32_t k = 0; k < n_turning; ++k) {
+    const std::int32_t v = turning[k];
     float a = acc[v];
     if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
     if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
     if (slip[v] == 0.0f) {
-      // wheels straight: no slip and no yaw, the bicycle model moves along the heading
-      if (heading[v] == 0.0f) {
-        x[v] += speed[v] * p.dt;
-      } else {
-        x[v] += speed[v] * cosf(heading[v]) * p.dt;
-        y[v] += speed[v] * sinf(heading[v]) * p.dt;
-      }
+      x[v] += speed[v] * cosf(heading[v]) * p.dt;
+      y[v] += speed[v] * sinf(heading[v]) * p.dt;
       speed[v] += a * p.dt;
       continue;
     }
