@@ -20,8 +20,8 @@
 
 // The IDM pieces a traffic frame calls several times per car: forced inline on the host, where
 // g++ otherwise outlined part of idm_with_leader and recomputed sqrt(a b) per call (callgrind:
-// -3% of a Highway-v0 frame's instructions with them inlined). nvcc's CONVOY_HD_INLINE already
-// forces it.
+// -4.6% of Highway-v0's instructions per env-step with them inlined). nvcc's CONVOY_HD_INLINE
+// already forces it.
 #if defined(__CUDACC__) || !defined(__GNUC__)
 #define CONVOY_IDM_INLINE CONVOY_HD_INLINE
 #else
