@@ -60,7 +60,8 @@ CONVOY_HD_INLINE float pow_nonnegative(float x, float y) {
                        s4 * ((1.0 / 5 + s2 * (1.0 / 7)) + s4 * (1.0 / 9 + s2 * (1.0 / 11))));
   const double ln2 = 0.6931471805599453;
   const double z = static_cast<double>(y) * (static_cast<double>(e) * ln2 + ln_m);
-  // k rounded to the nearest integer lands in the low bits of k_big's mantissa
+  // k rounded to the nearest integer lands in the low bits of k_big's mantissa (IEEE
+  // arithmetic required: -ffast-math could fold (k_big - shift) back to z / ln 2)
   const double shift = 6755399441055744.0;  // 1.5 * 2^52
   const double k_big = z * 1.4426950408889634 + shift;
   const double f = (z - (k_big - shift) * ln2) * 0.125;
