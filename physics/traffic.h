@@ -12,8 +12,21 @@
 // Callers clip the target speed to the lane's speed limit first, as IDMVehicle.acceleration does.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+
 #include "physics/math.h"
 #include "sim/hd.h"
+
+// The IDM pieces a traffic frame calls several times per car: forced inline on the host, where
+// g++ otherwise outlined part of idm_with_leader and recomputed sqrt(a b) per call (callgrind:
+// -4.6% of Highway-v0's instructions per env-step with them inlined). nvcc's CONVOY_HD_INLINE
+// already forces it.
+#if defined(__CUDACC__) || !defined(__GNUC__)
+#define CONVOY_IDM_INLINE CONVOY_HD_INLINE
+#else
+#define CONVOY_IDM_INLINE inline __attribute__((always_inline))
+#endif
 
 namespace convoy::physics {
 
@@ -21,13 +34,86 @@ namespace traffic_detail {
 CONVOY_HD_INLINE float pow(float x, float y) { return ::powf(x, y); }
 CONVOY_HD_INLINE double pow(double x, double y) { return ::pow(x, y); }
 
+// x^y for x >= 0 (x < 0 gives 0) and |y| <= 1e6, IDM's (v / v0)^delta. On the host: e^(y ln x) in
+// double without branches or tables, so that a loop over cars vectorises (glibc's powf was 15%
+// of a Highway-v0 frame). ln x = e ln 2 + 2 atanh(s), x = 2^e m with m in [sqrt(1/2), sqrt(2)),
+// s = (m - 1) / (m + 1), |s| <= 0.172, the series to s^11; e^z = 2^k (e^(f/8))^8 with
+// k = round(z / ln 2), |f| <= ln(2) / 2, e^(f/8) to the 5th power. Within half an ulp plus
+// 2e-10 relative of the exact x^y (tests/physics_traffic_test.cpp): the correctly rounded float
+// but at near ties, 1.6e-4 of random IDM-like cases against 6.3e-4 for glibc's powf, so results
+// differ from powf's by float rounding (BENCHMARKS.md). On a GPU: powf.
+CONVOY_HD_INLINE float pow_nonnegative(float x, float y) {
+#ifdef __CUDA_ARCH__
+  return ::powf(x, y);
+#else
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  // e and m: the bits offset by those of sqrt(1/2) before the exponent field is read
+  const std::int32_t e = static_cast<std::int32_t>(bits - 0x3f3504f3u) >> 23;
+  const std::uint32_t m_bits = bits - (static_cast<std::uint32_t>(e) << 23);
+  float m_float;
+  std::memcpy(&m_float, &m_bits, sizeof m_float);
+  const double m = m_float;
+  const double s = (m - 1.0) / (m + 1.0), s2 = s * s, s4 = s2 * s2;
+  const double ln_m = 2.0 * s *
+                      ((1.0 + s2 * (1.0 / 3)) +
+                       s4 * ((1.0 / 5 + s2 * (1.0 / 7)) + s4 * (1.0 / 9 + s2 * (1.0 / 11))));
+  const double ln2 = 0.6931471805599453;
+  const double z = static_cast<double>(y) * (static_cast<double>(e) * ln2 + ln_m);
+  // k rounded to the nearest integer lands in the low bits of k_big's mantissa (IEEE
+  // arithmetic required: -ffast-math could fold (k_big - shift) back to z / ln 2)
+  const double shift = 6755399441055744.0;  // 1.5 * 2^52
+  const double k_big = z * 1.4426950408889634 + shift;
+  const double f = (z - (k_big - shift) * ln2) * 0.125;
+  const double f2 = f * f;
+  double p = (1.0 + f) + f2 * ((0.5 + f * (1.0 / 6)) + f2 * (1.0 / 24 + f * (1.0 / 120)));
+  p *= p;
+  p *= p;
+  p *= p;
+  // 2^k from k's bits (the low 32 of k_big's), clamped to the doubles' exponents: where that
+  // clamps, x^y rounds to 0 or infinity in float all the same
+  std::uint64_t k_bits;
+  std::memcpy(&k_bits, &k_big, sizeof k_bits);
+  std::int32_t k = static_cast<std::int32_t>(static_cast<std::uint32_t>(k_bits));
+  k = k < -1022 ? -1022 : k;
+  k = k > 1023 ? 1023 : k;
+  const std::uint64_t scale_bits = static_cast<std::uint64_t>(k + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
+  const float r = static_cast<float>(p * scale);
+  // x <= 0 (and -0, negative x) gives 0: masked with integer operations, as a float select
+  // would stop the vectoriser (-ftrapping-math)
+  std::uint32_t r_bits;
+  std::memcpy(&r_bits, &r, sizeof r_bits);
+  r_bits &= 0u - static_cast<std::uint32_t>(static_cast<std::int32_t>(bits) > 0);
+  float out;
+  std::memcpy(&out, &r_bits, sizeof out);
+  return out;
+#endif
+}
+
 // highway-env's utils.not_zero: keeps a divisor at least 0.01 away from zero, sign preserved.
 template <class T>
-CONVOY_HD_INLINE T not_zero(T x) {
+CONVOY_IDM_INLINE T not_zero(T x) {
   const T eps = T(1e-2);
   if (math::abs(x) > eps) return x;
   return x >= T(0) ? eps : -eps;
 }
+
+// c ? x : +0 without a branch (masking the bits; g++ branches on a float select), for terms
+// that a - keep_if(c, term) drops exactly: a - (+0) is a, -0 and NaN included.
+CONVOY_HD_INLINE float keep_if(bool c, float x) {
+#ifdef __CUDA_ARCH__
+  return c ? x : 0.0f;
+#else
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  b &= 0u - static_cast<std::uint32_t>(c);
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+#endif
+}
+CONVOY_HD_INLINE double keep_if(bool c, double x) { return c ? x : 0.0; }
 }  // namespace traffic_detail
 
 template <class T>
@@ -67,7 +153,7 @@ CONVOY_HD_INLINE T projected_speed(Vec2<T> leader_velocity, T follower_heading) 
 
 // d* = d0 + v T + v (v - v_front) / (2 sqrt(a b)); front_speed already projected.
 template <class T>
-CONVOY_HD_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed) {
+CONVOY_IDM_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed) {
   const T dv = ego_speed - front_speed;
   return p.d0 + ego_speed * p.time_gap + ego_speed * dv / (T(2) * math::sqrt(p.a_max * p.b));
 }
@@ -79,24 +165,35 @@ CONVOY_HD_INLINE T desired_gap(const IdmParams<T>& p, T ego_speed, T front_speed
 // would-be leaders) pays for the power once: idm_free_road is the leaderless part
 // a [1 - (max(v, 0) / |v0|)^delta], idm_with_leader subtracts the gap term; together they do
 // exactly the float operations of idm_acceleration_raw.
+// idm_free_road in three parts, so that a frame can take every car's power in one vectorised
+// loop: the speed ratio max(v, 0) / |v0|, its power ratio^delta, and a (1 - power).
+template <class T>
+CONVOY_HD_INLINE T idm_speed_ratio(T ego_speed, T target_speed) {
+  return max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
+}
+CONVOY_HD_INLINE float idm_power(float ratio, float delta) {
+  return traffic_detail::pow_nonnegative(ratio, delta);
+}
+CONVOY_HD_INLINE double idm_power(double ratio, double delta) { return ::pow(ratio, delta); }
+template <class T>
+CONVOY_HD_INLINE T idm_free_road_from_power(const IdmParams<T>& p, T power) {
+  return p.a_max * (T(1) - power);
+}
 template <class T>
 CONVOY_HD_INLINE T idm_free_road(const IdmParams<T>& p, T ego_speed, T target_speed) {
-  const T ratio = max(ego_speed, T(0)) / math::abs(traffic_detail::not_zero(target_speed));
-  return p.a_max * (T(1) - traffic_detail::pow(ratio, p.delta));
+  return idm_free_road_from_power(p, idm_power(idm_speed_ratio(ego_speed, target_speed), p.delta));
 }
 template <class T>
-CONVOY_HD_INLINE T idm_with_leader(const IdmParams<T>& p, T free_road, T ego_speed,
-                                   bool front_present, T front_distance, T front_speed) {
-  T a = free_road;
-  if (front_present) {
-    const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
-    a -= p.a_max * g * g;
-  }
-  return a;
+CONVOY_IDM_INLINE T idm_with_leader(const IdmParams<T>& p, T free_road, T ego_speed,
+                                    bool front_present, T front_distance, T front_speed) {
+  // the gap term computed either way and dropped without a leader: a branch on front_present
+  // mispredicts for the few cars that lead their lane (the arguments are then finite stand-ins)
+  const T g = desired_gap(p, ego_speed, front_speed) / traffic_detail::not_zero(front_distance);
+  return free_road - traffic_detail::keep_if(front_present, p.a_max * g * g);
 }
 template <class T>
-CONVOY_HD_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,
-                                        bool front_present, T front_distance, T front_speed) {
+CONVOY_IDM_INLINE T idm_acceleration_raw(const IdmParams<T>& p, T ego_speed, T target_speed,
+                                         bool front_present, T front_distance, T front_speed) {
   return idm_with_leader(p, idm_free_road(p, ego_speed, target_speed), ego_speed, front_present,
                          front_distance, front_speed);
 }
@@ -174,8 +271,8 @@ CONVOY_HD_INLINE void find_neighbours(const int* lane_of, const T* s_of, int cou
 // IDM acceleration (unclipped) of vehicle i behind vehicle j (j = -1: no leader; i = -1: 0),
 // from per-vehicle arrays on parallel lanes that share s.
 template <class T>
-CONVOY_HD_INLINE T idm_acceleration_of(const IdmParams<T>& p, const T* s_of, const T* speed,
-                                       const T* target_speed, int i, int j) {
+CONVOY_IDM_INLINE T idm_acceleration_of(const IdmParams<T>& p, const T* s_of, const T* speed,
+                                        const T* target_speed, int i, int j) {
   if (i < 0) return T(0);
   return idm_acceleration_raw(p, speed[i], target_speed[i], j >= 0,
                               j >= 0 ? s_of[j] - s_of[i] : T(0), j >= 0 ? speed[j] : T(0));

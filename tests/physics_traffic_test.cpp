@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "physics/traffic.h"
 
@@ -41,6 +42,47 @@ TEST(PhysicsTrafficIdm, FreeRoadIsAmaxTimesOneMinusSpeedRatioPowDelta) {
   EXPECT_EQ(idm_acceleration(kIdm, -2.0, 20.0, false, 0.0, 0.0), 3.0);
   // highway-env: 3 (1 - (20/30)^4) = 3 (1 - 16/81) = 195/81 = 2.407407...
   EXPECT_NEAR(idm_acceleration(kIdm, 20.0, 30.0, false, 0.0, 0.0), 195.0 / 81.0, 1e-12);
+}
+
+// The float power IDM uses (a branch-free e^(y ln x) on the host, for vectorised frames):
+// within half an ulp plus 2e-10 relative of the exact x^y, i.e. the correctly rounded float or,
+// at a near tie, its neighbour, over speed ratios and exponents beyond what the driving envs use.
+TEST(PhysicsTrafficIdm, FloatPowerIsWithinHalfAnUlpOfTheExactPower) {
+  int not_nearest = 0, cases = 0;
+  for (int i = 1; i <= 4000; ++i) {
+    const float x = 0.001f * static_cast<float>(i) * static_cast<float>(i) / 800.0f;  // to 20
+    for (float y = 1.0f; y <= 10.0f; y += 0.0625f) {
+      const float got = idm_power(x, y);
+      const double exact = std::pow(static_cast<double>(x), static_cast<double>(y));
+      const float nearest = static_cast<float>(exact);
+      if (std::isinf(nearest) || nearest < std::numeric_limits<float>::min()) {
+        ASSERT_EQ(got, nearest) << x << "^" << y;
+        continue;
+      }
+      const double ulp = std::nextafter(nearest, std::numeric_limits<float>::infinity()) - nearest;
+      ASSERT_LE(std::fabs(got - exact), 0.5 * ulp + 2e-10 * exact) << x << "^" << y;
+      not_nearest += got != nearest;
+      ++cases;
+    }
+  }
+  EXPECT_LT(not_nearest, cases / 1000);  // near ties only
+  // the ends: 0^y = 0 (negative ratios do not occur: IDM clips the speed at 0), 1^y = 1,
+  // overflow to infinity and underflow to 0 as powf
+  EXPECT_EQ(idm_power(0.0f, 4.0f), 0.0f);
+  EXPECT_EQ(idm_power(1.0f, 3.7f), 1.0f);
+  EXPECT_EQ(idm_power(2.0f, 0.0f), 1.0f);
+  EXPECT_EQ(idm_power(1e30f, 4.0f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(idm_power(3e38f, 10.0f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(idm_power(1e-30f, 4.0f), 0.0f);
+  EXPECT_EQ(idm_power(1e-44f, 10.0f), 0.0f);
+  EXPECT_EQ(idm_power(-1.0f, 4.0f), 0.0f);
+  EXPECT_EQ(idm_power(1.5f, 1e4f), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(idm_power(0.5f, 1e4f), 0.0f);
+  EXPECT_EQ(idm_power(4.0f, -0.5f), 0.5f);
+  // what idm_free_road computes with it
+  const IdmParams<float> p = highway_env_idm<float>();
+  EXPECT_EQ(idm_free_road(p, 25.0f, 25.0f), 0.0f);
+  EXPECT_NEAR(idm_free_road(p, 20.0f, 30.0f), 195.0f / 81.0f, 1e-6f);
 }
 
 TEST(PhysicsTrafficIdm, DesiredGapMatchesHandValues) {

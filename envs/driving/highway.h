@@ -277,15 +277,25 @@ struct State {
   }
 };
 
+// The nearest lane's index, clipped to the road: floor(y / width + 0.5) clamped to
+// [0, lanes - 1]. Without floorf (g++ expands it into 20 instructions without SSE4.1) and without
+// branches (a car's lane is random, a branch on it mispredicts): the offset clamped to
+// [0, lanes - 1] by maxss/minss first, whose truncation is then its floor. 0 for NaN.
 CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
-  std::int32_t k = static_cast<std::int32_t>(floorf(y / kLaneWidth + 0.5f));
-  return k < 0 ? 0 : (k >= lanes ? lanes - 1 : k);
+  float t = y / kLaneWidth + 0.5f;
+  t = t > 0.0f ? t : 0.0f;
+  const float last = static_cast<float>(lanes - 1);
+  t = t < last ? t : last;
+  return static_cast<std::int32_t>(t);
 }
 
 // Comparisons rather than fminf/fmaxf: g++ cannot inline those without -ffinite-math-only and
-// the libm calls were 5% of a frame. Equal for every non-NaN argument.
+// the libm calls were 5% of a frame. Equal for every non-NaN argument. In two steps, which g++
+// compiles to maxss + minss; the nested form v < lo ? lo : (hi < v ? hi : v) was two branches
+// (the same result for lo <= hi, NaN passed through).
 CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
-  return v < lo ? lo : (hi < v ? hi : v);
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
 }
 
 CONVOY_HD_INLINE float not_zero(float v) {
@@ -466,6 +476,13 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
   const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
   const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
+  // every car's IDM power (v / v0)^delta up front, in a loop of its own that the compiler
+  // vectorises (see physics::idm_power); the ratios first, as their selects would stop it
+  float power[kMaxVehicles];
+  for (std::int32_t v = 0; v < n; ++v)
+    power[v] = physics::idm_speed_ratio(speed[v], target_speed[v]);
+  const float* delta = s.delta + base;
+  for (std::int32_t v = 0; v < n; ++v) power[v] = physics::idm_power(power[v], delta[v]);
 
   for (std::int32_t v = 0; v < n; ++v) {
     if (v == 0 && wheel_given) {
@@ -480,7 +497,7 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
       continue;
     }
     physics::IdmParams<float> idm = idm0;
-    idm.delta = s.delta[base + v];
+    idm.delta = delta[v];
     if (RandomIdm) {
       idm.a_max = s.idm_acc[base + v];
       idm.time_gap = s.time_gap[base + v];
@@ -488,11 +505,14 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
     }
     // IDM behind the leader in the current lane; the free-road term (its power) serves every
     // question this car asks this frame
-    const float free_road = physics::idm_free_road(idm, speed[v], target_speed[v]);
+    const float free_road = physics::idm_free_road_from_power(idm, power[v]);
     std::int32_t front = front_of[v][1];
     bool has_front = front >= 0;
-    float front_gap = has_front ? x[front] - x[v] : 0.0f;
-    float front_speed = has_front ? speed[front] : 0.0f;
+    // without a leader the gap and speed are never read: v's own stand in, so that no branch
+    // (which mispredicts for the few cars leading their lane) guards the loads
+    const std::int32_t leader = has_front ? front : v;
+    float front_gap = x[leader] - x[v];
+    float front_speed = speed[leader];
     float obstacle_x;
     if (Road::obstacle(lane[v], x[v], &obstacle_x) &&
         (!has_front || obstacle_x - x[v] < front_gap)) {
@@ -539,18 +559,35 @@ CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
 
   // Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre (l_r = L / 2)
   const physics::VehicleParams<float> car = physics::highway_env_car<float>();
+  // Cars driving straight along the road (no slip, heading 0: most of them) apart from the
+  // others, listed without branches: a branch per car on which kind it is mispredicts, as
+  // the steering cars sit anywhere in the order. Each car's step reads only its own state.
+  std::int32_t straight[kMaxVehicles], turning[kMaxVehicles];
+  std::int32_t n_straight = 0, n_turning = 0;
   for (std::int32_t v = 0; v < n; ++v) {
+    const bool s0 = (slip[v] == 0.0f) & (heading[v] == 0.0f);
+    straight[n_straight] = v;
+    turning[n_turning] = v;
+    n_straight += s0;
+    n_turning += !s0;
+  }
+  for (std::int32_t k = 0; k < n_straight; ++k) {
+    const std::int32_t v = straight[k];
+    float a = acc[v];
+    if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
+    if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
+    // wheels straight: no slip and no yaw, the bicycle model moves along the heading
+    x[v] += speed[v] * p.dt;
+    speed[v] += a * p.dt;
+  }
+  for (std::int32_t k = 0; k < n_turning; ++k) {
+    const std::int32_t v = turning[k];
     float a = acc[v];
     if (speed[v] > kMaxSpeed && kMaxSpeed - speed[v] < a) a = kMaxSpeed - speed[v];
     if (speed[v] < -kMaxSpeed && a < -kMaxSpeed - speed[v]) a = -kMaxSpeed - speed[v];
     if (slip[v] == 0.0f) {
-      // wheels straight: no slip and no yaw, the bicycle model moves along the heading
-      if (heading[v] == 0.0f) {
-        x[v] += speed[v] * p.dt;
-      } else {
-        x[v] += speed[v] * cosf(heading[v]) * p.dt;
-        y[v] += speed[v] * sinf(heading[v]) * p.dt;
-      }
+      x[v] += speed[v] * cosf(heading[v]) * p.dt;
+      y[v] += speed[v] * sinf(heading[v]) * p.dt;
       speed[v] += a * p.dt;
       continue;
     }
@@ -801,10 +838,7 @@ struct Highway {
     const std::int32_t n = s.vehicles;
     const std::int64_t base = i * n;
     const float ex = s.x[base], ey = s.y[base];
-    const float evx = s.speed[base] * cosf(s.heading[base]);
-    const float evy = s.speed[base] * sinf(s.heading[base]);
     const float y_scale = kLaneWidth * p.lanes;
-    for (int j = 0; j < p.observed * kFeatures; ++j) obs[j] = 0.0f;
     auto write = [&](int row, float px, float py, float vx, float vy, float h) {
       float* o = obs + row * kFeatures;
       o[0] = 1.0f;
@@ -812,34 +846,45 @@ struct Highway {
       o[2] = clampf(py / y_scale, -1, 1);
       o[3] = clampf(vx / 80.0f, -1, 1);
       o[4] = clampf(vy / 80.0f, -1, 1);
-      o[5] = cosf(h);
-      o[6] = sinf(h);
+      // a car settled in its lane heads exactly along the road: cos 0 = 1, sin(+-0) = +-0
+      o[5] = h == 0.0f ? 1.0f : cosf(h);
+      o[6] = h == 0.0f ? h : sinf(h);
     };
-    write(0, ex, ey, evx, evy, s.heading[base]);
-    // the observed-1 nearest others within perception, not more than 2 lengths behind
-    float last = -1.0f;
-    std::int32_t last_v = -1;
-    for (int row = 1; row < p.observed; ++row) {
-      float best = kPerception * kPerception;
-      std::int32_t pick = -1;
-      for (std::int32_t v = 1; v < n; ++v) {
-        const float dx = s.x[base + v] - ex, dy = s.y[base + v] - ey;
-        if (dx < -2 * kLength) continue;
-        const float d2 = dx * dx + dy * dy;
-        // next in (distance, index) order after the last row written
-        const bool after = d2 > last || (d2 == last && v > last_v);
-        if (after && (d2 < best || (d2 == best && (pick < 0 || v < pick)))) {
-          best = d2;
-          pick = v;
-        }
+    const float eh = s.heading[base];
+    const float evx = eh == 0.0f ? s.speed[base] : s.speed[base] * cosf(eh);
+    const float evy = eh == 0.0f ? s.speed[base] * eh : s.speed[base] * sinf(eh);
+    write(0, ex, ey, evx, evy, eh);
+    // the observed-1 nearest others within perception, not more than 2 lengths behind, in
+    // (distance, index) order: one pass keeping the best rows sorted (insertion), instead of
+    // a pass over every vehicle per row
+    const int rows = p.observed - 1;
+    float near_d2[kMaxObserved];
+    std::int32_t near_v[kMaxObserved];
+    int count = 0;
+    for (std::int32_t v = 1; v < n && rows > 0; ++v) {
+      const float dx = s.x[base + v] - ex, dy = s.y[base + v] - ey;
+      if (dx < -2 * kLength) continue;
+      const float d2 = dx * dx + dy * dy;
+      if (!(d2 < kPerception * kPerception)) continue;
+      // v comes after every earlier vehicle at the same distance (indices increase)
+      if (count == rows && !(d2 < near_d2[rows - 1])) continue;
+      int j = count < rows ? count++ : rows - 1;
+      while (j > 0 && near_d2[j - 1] > d2) {
+        near_d2[j] = near_d2[j - 1];
+        near_v[j] = near_v[j - 1];
+        --j;
       }
-      if (pick < 0) break;
-      last = best;
-      last_v = pick;
-      const float h = s.heading[base + pick];
-      write(row, s.x[base + pick] - ex, s.y[base + pick] - ey, s.speed[base + pick] * cosf(h) - evx,
-            s.speed[base + pick] * sinf(h) - evy, h);
+      near_d2[j] = d2;
+      near_v[j] = v;
     }
+    for (int row = 0; row < count; ++row) {
+      const std::int64_t k = base + near_v[row];
+      const float h = s.heading[k];
+      const float vx = h == 0.0f ? s.speed[k] : s.speed[k] * cosf(h);
+      const float vy = h == 0.0f ? s.speed[k] * h : s.speed[k] * sinf(h);
+      write(row + 1, s.x[k] - ex, s.y[k] - ey, vx - evx, vy - evy, h);
+    }
+    for (int j = (count + 1) * kFeatures; j < p.observed * kFeatures; ++j) obs[j] = 0.0f;
   }
 
   // State exchange for tests: per vehicle [x, y, heading, speed, target_speed, target_lane].
