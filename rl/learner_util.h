@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "rl/mlp.h"
+#include "sim/config.h"
 
 namespace convoy::rl {
 
@@ -18,6 +19,17 @@ MlpSpec net_spec(const LearnerConfig& c, int in, int out) {
   s.output_dim = out;
   s.activation = c.activation;
   return s;
+}
+
+// A learner's settings from `config` (LearnerConfig::read_config reads each key with its range),
+// refusing unknown keys: PpoConfig::from_config and SacConfig::from_config.
+template <class LearnerConfig>
+LearnerConfig read_learner_config(const Config& config, const char* section) {
+  ConfigReader reader(config, section);
+  LearnerConfig c;
+  c.read_config(reader);
+  reader.finish();
+  return c;
 }
 
 // splitmix64: distinct init seeds per network (Mlp::init_orthogonal keys its draws by

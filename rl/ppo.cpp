@@ -72,11 +72,7 @@ void PpoConfig::read_config(ConfigReader& r) {
 }
 
 PpoConfig PpoConfig::from_config(const Config& config) {
-  ConfigReader reader(config, "PPO");
-  PpoConfig c;
-  c.read_config(reader);
-  reader.finish();
-  return c;
+  return read_learner_config<PpoConfig>(config, "PPO");
 }
 
 void PpoConfig::validate() const {
@@ -483,9 +479,7 @@ void ensure_size(DeviceArray<float>& a, const Device& dev, std::int64_t n) {
 }
 }  // namespace
 
-void Ppo::act_deterministic(const float* obs, std::int64_t batch, std::int32_t* out_actions) {
-  if (!discrete_) throw Error("Ppo::act_deterministic: continuous actions are float, not int32");
-  const GemmThreads gemm(config_.gemm_threads);
+const float* Ppo::eval_head(const float* obs, std::int64_t batch) {
   const Device& dev = env_.device();
   if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
   ensure_size(eval_obs_, dev, batch * obs_dim_);
@@ -498,7 +492,14 @@ void Ppo::act_deterministic(const float* obs, std::int64_t batch, std::int32_t* 
     policy_obs(x, batch, eval_obs_.data());  // frozen statistics
     x = eval_obs_.data();
   }
-  const float* head = actor_.forward(params_.data(), x, batch, eval_ws_);
+  return actor_.forward(params_.data(), x, batch, eval_ws_);
+}
+
+void Ppo::act_deterministic(const float* obs, std::int64_t batch, std::int32_t* out_actions) {
+  if (!discrete_) throw Error("Ppo::act_deterministic: continuous actions are float, not int32");
+  const GemmThreads gemm(config_.gemm_threads);
+  const Device& dev = env_.device();
+  const float* head = eval_head(obs, batch);
   if (!dev.is_cuda()) {
     ppo_kernels::argmax_rows(dev, batch, head_dim_, head, out_actions);
     return;
@@ -512,18 +513,7 @@ void Ppo::act_deterministic(const float* obs, std::int64_t batch, float* out_act
   if (discrete_) throw Error("Ppo::act_deterministic: discrete actions are int32, not float");
   const GemmThreads gemm(config_.gemm_threads);
   const Device& dev = env_.device();
-  if (eval_ws_.capacity() < batch) eval_ws_ = actor_.make_workspace(batch);
-  ensure_size(eval_obs_, dev, batch * obs_dim_);
-  const float* x = obs;
-  if (dev.is_cuda()) {
-    eval_obs_.copy_from_host(obs, batch * obs_dim_);
-    x = eval_obs_.data();
-  }
-  if (config_.norm_obs) {
-    policy_obs(x, batch, eval_obs_.data());  // frozen statistics
-    x = eval_obs_.data();
-  }
-  const float* head = actor_.forward(params_.data(), x, batch, eval_ws_);
+  const float* head = eval_head(obs, batch);
   if (!dev.is_cuda()) {
     ppo_kernels::clip_rows(dev, batch, act_dim_, head, act_low_d_.data(), act_high_d_.data(),
                            out_actions);

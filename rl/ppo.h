@@ -333,6 +333,9 @@ class Ppo {
   void restore_checkpoint(const Checkpoint& c, bool with_env_state = true);
 
  private:
+  // The actor's output rows for `batch` host obs (uploaded on CUDA, normalised with the frozen
+  // statistics): act_deterministic's common part. Lives in eval_ws_ until the next call.
+  const float* eval_head(const float* obs, std::int64_t batch);
   void collect();
   void update(PpoMetrics& m);
   const float* critic_values(const float* obs, std::int64_t rows);

@@ -104,11 +104,7 @@ void SacConfig::read_config(ConfigReader& r) {
 }
 
 SacConfig SacConfig::from_config(const Config& config) {
-  ConfigReader reader(config, "SAC");
-  SacConfig c;
-  c.read_config(reader);
-  reader.finish();
-  return c;
+  return read_learner_config<SacConfig>(config, "SAC");
 }
 
 void SacConfig::validate() const {
