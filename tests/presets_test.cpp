@@ -113,6 +113,36 @@ TEST(Presets, BadPresetWordsAreRefused) {
   }
   // SAC on a Discrete env cannot be built
   EXPECT_THROW(build_from_preset("sac", "CartPole-v1", {"total_timesteps=1000"}), Error);
+  // nor does a SAC preset with a PPO-only key, a misspelt key or a value out of range
+  const std::vector<std::string> sac_good =
+      preset_words(fs::path(CONVOY_PRESET_DIR) / "sac" / "Pendulum-v1.conf");
+  ASSERT_FALSE(sac_good.empty());
+  EXPECT_NO_THROW(build_from_preset("sac", "Pendulum-v1", sac_good));
+  for (const std::string bad : {"ent_coef=0.1", "alpah=0.5", "tau=2", "autotune=sometimes"}) {
+    std::vector<std::string> words = sac_good;
+    words.push_back(bad);
+    EXPECT_THROW(build_from_preset("sac", "Pendulum-v1", words), Error) << bad;
+  }
+}
+
+// Every SAC preset runs past its uniform-random warm-up by more than a batch (so that a preset
+// run updates the networks at all) and keeps at least 10,000 transitions (or the whole run).
+TEST(Presets, SacPresetsTrainPastTheirWarmUp) {
+  int n = 0;
+  for (const fs::path& path : preset_files()) {
+    if (path.parent_path().filename() != "sac") continue;
+    SCOPED_TRACE(path.string());
+    ++n;
+    Config learner_config;
+    const Config all = Config::parse(preset_words(path));
+    for (const auto& [k, v] : all.values()) {
+      if (k.rfind("env.", 0) != 0) learner_config.set(k, v);
+    }
+    const rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
+    EXPECT_GT(cfg.total_timesteps, cfg.learning_starts + cfg.batch_size);
+    EXPECT_GE(cfg.buffer_size, std::min<std::int64_t>(cfg.total_timesteps, 10000));
+  }
+  EXPECT_GE(n, 1);
 }
 
 // Issue 4: `convoy train --env X` just works for every env Convoy ships.
