@@ -27,11 +27,6 @@ int checked_dim(std::int64_t d, const char* what) {
   return static_cast<int>(d);
 }
 
-template <class T>
-void fit(std::vector<T>& v, std::int64_t n) {
-  if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
-}
-
 // Sets the CPU backend's OpenMP threads for the guard's lifetime (0: leaves them).
 class CpuThreads {
  public:
@@ -47,16 +42,6 @@ class CpuThreads {
  private:
   int saved_;
   bool set_;
-};
-
-// target <- tau * online + (1 - tau) * target over one contiguous range
-struct PolyakKernel {
-  const float* online;
-  float* target;
-  float tau;
-  CONVOY_HD void operator()(std::int64_t i) const {
-    target[i] = tau * online[i] + (1.0f - tau) * target[i];
-  }
 };
 
 }  // namespace
@@ -143,15 +128,17 @@ SacNetworks<T>::SacNetworks(const MlpSpec& actor_spec, const MlpSpec& q_spec,
                             const Device& device)
     : actor_(actor_spec, device),
       q_(q_spec, device),
+      device_(device),
       obs_dim_(actor_spec.input_dim),
-      act_dim_(actor_spec.output_dim / 2),
-      scale_(act_scale),
-      bias_(act_bias) {
+      act_dim_(actor_spec.output_dim / 2) {
   if (actor_spec.output_dim != 2 * act_dim_ || q_spec.input_dim != obs_dim_ + act_dim_ ||
-      q_spec.output_dim != 1 || static_cast<int>(scale_.size()) != act_dim_ ||
-      static_cast<int>(bias_.size()) != act_dim_) {
+      q_spec.output_dim != 1 || static_cast<int>(act_scale.size()) != act_dim_ ||
+      static_cast<int>(act_bias.size()) != act_dim_) {
     throw Error("SacNetworks: the actor must map obs to 2 x act_dim, the Qs obs + act to 1");
   }
+  scale_ = DeviceArray<T>(device, act_scale);
+  bias_ = DeviceArray<T>(device, act_bias);
+  q_scratch_ = DeviceArray<T>(device, q_.num_params());
 }
 
 template <class T>
@@ -159,16 +146,19 @@ void SacNetworks<T>::reserve(std::int64_t rows) {
   if (actor_ws_.capacity() < rows) actor_ws_ = actor_.make_workspace(rows);
   if (q1_ws_.capacity() < rows) q1_ws_ = q_.make_workspace(rows);
   if (q2_ws_.capacity() < rows) q2_ws_ = q_.make_workspace(rows);
-  fit(qin_, rows * (obs_dim_ + act_dim_));
-  fit(act_, rows * act_dim_);
-  fit(logp_, rows);
-  fit(dhead_, rows * 2 * act_dim_);
-  fit(dq1_, rows);
-  fit(dq2_, rows);
-  fit(dx1_, rows * (obs_dim_ + act_dim_));
-  fit(dx2_, rows * (obs_dim_ + act_dim_));
-  fit(g_act_, act_dim_);
-  fit(q_scratch_, q_.num_params());
+  if (rows_ >= rows) return;
+  const std::int64_t in = obs_dim_ + act_dim_;
+  qin_ = DeviceArray<T>(device_, rows * in);
+  act_ = DeviceArray<T>(device_, rows * act_dim_);
+  logp_ = DeviceArray<T>(device_, rows);
+  dhead_ = DeviceArray<T>(device_, rows * 2 * act_dim_);
+  dq1_ = DeviceArray<T>(device_, rows);
+  dq2_ = DeviceArray<T>(device_, rows);
+  dx1_ = DeviceArray<T>(device_, rows * in);
+  dx2_ = DeviceArray<T>(device_, rows * in);
+  g_act_ = DeviceArray<T>(device_, rows * act_dim_);
+  loss_scratch_ = sac_kernels::LossScratch(device_, rows);
+  rows_ = rows;
 }
 
 template <class T>
@@ -176,20 +166,15 @@ void SacNetworks<T>::init(T* params, std::uint64_t seed, double alpha) const {
   actor_.init_orthogonal(params + actor_offset(), mix_seed(seed, 1), 0.01);
   q_.init_orthogonal(params + q1_offset(), mix_seed(seed, 2), 1.0);
   q_.init_orthogonal(params + q2_offset(), mix_seed(seed, 3), 1.0);
-  std::memcpy(params + q1_target_offset(), params + q1_offset(),
-              sizeof(T) * static_cast<std::size_t>(2 * q_.num_params()));
-  params[log_alpha_offset()] = static_cast<T>(std::log(alpha));
+  copy_bytes(params + q1_target_offset(), device_, params + q1_offset(), device_,
+             sizeof(T) * static_cast<std::size_t>(2 * q_.num_params()));
+  const T log_alpha = static_cast<T>(std::log(alpha));
+  copy_bytes(params + log_alpha_offset(), device_, &log_alpha, Device::cpu(), sizeof(T));
 }
 
 template <class T>
 void SacNetworks<T>::concat(const T* obs, const T* actions, std::int64_t rows) {
-  const int in = obs_dim_ + act_dim_;
-  for (std::int64_t i = 0; i < rows; ++i) {
-    std::memcpy(qin_.data() + i * in, obs + i * obs_dim_,
-                sizeof(T) * static_cast<std::size_t>(obs_dim_));
-    std::memcpy(qin_.data() + i * in + obs_dim_, actions + i * act_dim_,
-                sizeof(T) * static_cast<std::size_t>(act_dim_));
-  }
+  sac_kernels::concat_rows(device_, rows, obs_dim_, act_dim_, obs, actions, qin_.data());
 }
 
 template <class T>
@@ -197,107 +182,64 @@ void SacNetworks<T>::policy(const T* params, const T* obs, const T* eps, std::in
                             T* actions, T* log_probs) {
   reserve(rows);
   const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    log_probs[i] = sac_sample_row(head + i * 2 * act_dim_, eps + i * act_dim_, act_dim_,
-                                  scale_.data(), bias_.data(), actions + i * act_dim_);
-  }
+  sac_kernels::sample_rows(device_, rows, act_dim_, head, eps, scale_.data(), bias_.data(), actions,
+                           log_probs);
 }
 
 template <class T>
 void SacNetworks<T>::policy_mean(const T* params, const T* obs, std::int64_t rows, T* actions) {
   reserve(rows);
   const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    for (int k = 0; k < act_dim_; ++k) {
-      actions[i * act_dim_ + k] = math::tanh(head[i * 2 * act_dim_ + k]) * scale_[k] + bias_[k];
-    }
-  }
+  sac_kernels::mean_rows(device_, rows, act_dim_, head, scale_.data(), bias_.data(), actions);
 }
 
 template <class T>
 void SacNetworks<T>::critic_targets(const T* params, const T* next_obs, const T* rewards,
-                                    const T* dones, const T* eps, std::int64_t rows, T alpha,
-                                    T gamma, T* y) {
+                                    const T* dones, const T* eps, std::int64_t rows,
+                                    const double* alpha, T gamma, T* y) {
   reserve(rows);  // before taking act_ and logp_'s pointers
   policy(params, next_obs, eps, rows, act_.data(), logp_.data());
   concat(next_obs, act_.data(), rows);
   const T* q1 = q_.forward(params + q1_target_offset(), qin_.data(), rows, q1_ws_);
   const T* q2 = q_.forward(params + q2_target_offset(), qin_.data(), rows, q2_ws_);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const T soft = std::min(q1[i], q2[i]) - alpha * logp_[i];
-    y[i] = rewards[i] + (T(1) - dones[i]) * gamma * soft;
-  }
+  sac_kernels::soft_targets(device_, rows, q1, q2, logp_.data(), rewards, dones, alpha, gamma, y);
 }
 
 template <class T>
-SacCriticStats SacNetworks<T>::critic_loss(const T* params, const T* obs, const T* actions,
-                                           const T* y, const T* weights, std::int64_t rows,
-                                           T* grads, T* td_abs) {
+void SacNetworks<T>::critic_loss(const T* params, const T* obs, const T* actions, const T* y,
+                                 const T* weights, std::int64_t rows, T* grads, T* td_abs,
+                                 double* stats) {
   reserve(rows);
   concat(obs, actions, rows);
   const T* q1 = q_.forward(params + q1_offset(), qin_.data(), rows, q1_ws_);
   const T* q2 = q_.forward(params + q2_offset(), qin_.data(), rows, q2_ws_);
-  SacCriticStats s;
   const T inv = T(1) / static_cast<T>(rows);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const T w = weights != nullptr ? weights[i] : T(1);
-    const T e1 = q1[i] - y[i], e2 = q2[i] - y[i];
-    s.qf1_loss += static_cast<double>(w * e1 * e1);
-    s.qf2_loss += static_cast<double>(w * e2 * e2);
-    s.qf1_value += static_cast<double>(q1[i]);
-    s.qf2_value += static_cast<double>(q2[i]);
-    dq1_[i] = T(2) * w * e1 * inv;
-    dq2_[i] = T(2) * w * e2 * inv;
-    if (td_abs != nullptr) td_abs[i] = T(0.5) * (std::abs(e1) + std::abs(e2));
-  }
+  sac_kernels::critic_rows(device_, rows, q1, q2, y, weights, inv, dq1_.data(), dq2_.data(), td_abs,
+                           loss_scratch_, stats);
   q_.backward(params + q1_offset(), dq1_.data(), q1_ws_, grads + q1_offset());
   q_.backward(params + q2_offset(), dq2_.data(), q2_ws_, grads + q2_offset());
-  const double n = static_cast<double>(rows);
-  s.qf1_loss /= n;
-  s.qf2_loss /= n;
-  s.qf1_value /= n;
-  s.qf2_value /= n;
-  return s;
 }
 
 template <class T>
-SacActorStats SacNetworks<T>::actor_loss(const T* params, const T* obs, const T* eps,
-                                         std::int64_t rows, T alpha, T* grads) {
+void SacNetworks<T>::actor_loss(const T* params, const T* obs, const T* eps, std::int64_t rows,
+                                const double* alpha, T* grads, double* stats) {
   reserve(rows);
-  const int A = act_dim_, in = obs_dim_ + act_dim_;
   const T* head = actor_.forward(params + actor_offset(), obs, rows, actor_ws_);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    logp_[i] = sac_sample_row(head + i * 2 * A, eps + i * A, A, scale_.data(), bias_.data(),
-                              act_.data() + i * A);
-  }
+  sac_kernels::sample_rows(device_, rows, act_dim_, head, eps, scale_.data(), bias_.data(),
+                           act_.data(), logp_.data());
   concat(obs, act_.data(), rows);
   const T* q1 = q_.forward(params + q1_offset(), qin_.data(), rows, q1_ws_);
   const T* q2 = q_.forward(params + q2_offset(), qin_.data(), rows, q2_ws_);
-  SacActorStats s;
   const T inv = T(1) / static_cast<T>(rows);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const bool first = q1[i] <= q2[i];  // the min's gradient flows to the smaller Q
-    s.loss += static_cast<double>(alpha * logp_[i] - (first ? q1[i] : q2[i]));
-    s.mean_log_prob += static_cast<double>(logp_[i]);
-    dq1_[i] = first ? -inv : T(0);
-    dq2_[i] = first ? T(0) : -inv;
-  }
+  sac_kernels::actor_rows(device_, rows, q1, q2, logp_.data(), alpha, inv, dq1_.data(), dq2_.data(),
+                          loss_scratch_, stats);
   // dL/daction through both Qs; their parameter gradients go to a scratch buffer
-  std::fill(q_scratch_.begin(), q_scratch_.end(), T(0));
+  q_scratch_.zero();
   q_.backward(params + q1_offset(), dq1_.data(), q1_ws_, q_scratch_.data(), dx1_.data());
   q_.backward(params + q2_offset(), dq2_.data(), q2_ws_, q_scratch_.data(), dx2_.data());
-  for (std::int64_t i = 0; i < rows; ++i) {
-    for (int k = 0; k < A; ++k)
-      g_act_[k] = dx1_[i * in + obs_dim_ + k] + dx2_[i * in + obs_dim_ + k];
-    T* dh = dhead_.data() + i * 2 * A;
-    for (int k = 0; k < 2 * A; ++k) dh[k] = T(0);
-    sac_sample_backward(head + i * 2 * A, eps + i * A, A, scale_.data(), alpha * inv, g_act_.data(),
-                        dh);
-  }
+  sac_kernels::actor_head_grad(device_, rows, obs_dim_, act_dim_, head, eps, scale_.data(), alpha,
+                               inv, dx1_.data(), dx2_.data(), g_act_.data(), dhead_.data());
   actor_.backward(params + actor_offset(), dhead_.data(), actor_ws_, grads + actor_offset());
-  s.loss /= static_cast<double>(rows);
-  s.mean_log_prob /= static_cast<double>(rows);
-  return s;
 }
 
 template class SacNetworks<float>;
@@ -308,9 +250,6 @@ template class SacNetworks<double>;
 namespace {
 
 SacNetworks<float> make_networks(const VecEnv& env, const SacConfig& c) {
-  if (!env.device().is_cpu()) {
-    throw Error("Sac: runs on the CPU only for now; the env is on " + env.device().str());
-  }
   if (env.discrete_actions()) {
     throw Error("Sac: " + env.spec().name +
                 " has a Discrete action space; SAC needs a Box action space");
@@ -349,7 +288,6 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
                    AdamConfig{config.q_lr, 0.9, 0.999, config.adam_eps}),
       alpha_adam_(env.device(), 1, AdamConfig{config.q_lr, 0.9, 0.999, config.adam_eps}),
       replay_(std::move(replay)),
-      alpha_(config.alpha),
       target_entropy_(-static_cast<double>(act_dim_)) {
   if (env.num_envs() != config.num_envs) {
     throw Error("Sac: the env has " + std::to_string(env.num_envs()) +
@@ -359,6 +297,10 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
     replay_ =
         std::make_unique<UniformReplayBuffer>(env.device(), config.buffer_size, obs_dim_, act_dim_);
   }
+  if (replay_->device() != env.device()) {
+    throw Error("Sac: the replay buffer is on " + replay_->device().str() + " but the env on " +
+                env.device().str() + "; they must share a device");
+  }
   if (replay_->obs_dim() != obs_dim_ || replay_->act_dim() != act_dim_ ||
       replay_->capacity() < config.num_envs) {
     throw Error("Sac: the replay buffer holds obs " + std::to_string(replay_->obs_dim()) +
@@ -367,17 +309,22 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
                 std::to_string(obs_dim_) + ", actions " + std::to_string(act_dim_) +
                 " and a capacity >= num_envs");
   }
+  const Device& dev = env.device();
   nets_.init(params_.data(), config.seed, config.alpha);
   grads_.zero();
+  alpha_ = DeviceArray<double>(dev, std::vector<double>{config.alpha});
   const std::int64_t N = config.num_envs, B = config.batch_size;
   nets_.reserve(std::max(N, B));
-  obs_before_ = DeviceArray<float>(env.device(), N * obs_dim_);
-  env_actions_ = DeviceArray<float>(env.device(), N * act_dim_);
-  eps_.resize(static_cast<std::size_t>(std::max(N, B) * act_dim_));
-  y_.resize(static_cast<std::size_t>(B));
-  td_.resize(static_cast<std::size_t>(B));
-  logp_.resize(static_cast<std::size_t>(std::max(N, B)));
-  scratch_actions_.resize(static_cast<std::size_t>(B * act_dim_));
+  obs_before_ = DeviceArray<float>(dev, N * obs_dim_);
+  env_actions_ = DeviceArray<float>(dev, N * act_dim_);
+  eps_ = DeviceArray<float>(dev, std::max(N, B) * act_dim_);
+  y_ = DeviceArray<float>(dev, B);
+  td_ = DeviceArray<float>(dev, B);
+  logp_ = DeviceArray<float>(dev, std::max(N, B));
+  scratch_actions_ = DeviceArray<float>(dev, B * act_dim_);
+  metrics_ = DeviceArray<double>(dev, 11);
+  if (dev.is_cuda()) episode_acc_ = DeviceArray<double>(dev, N * 3);
+  scratch_ = sac_kernels::LossScratch(dev, 1);
   env_.reset(config.seed);
 }
 
@@ -387,7 +334,14 @@ void Sac::load_params(const std::vector<float>& params) {
                 " parameters given; these settings make " + std::to_string(params_.size()));
   }
   params_.copy_from_host(params);
-  alpha_ = std::exp(static_cast<double>(params_.data()[nets_.log_alpha_offset()]));
+  sac_kernels::alpha_from_log(params_.device(), params_.data() + nets_.log_alpha_offset(),
+                              alpha_.data());
+}
+
+double Sac::alpha() const {
+  double a = 0;
+  alpha_.copy_to_host(&a, 1);
+  return a;
 }
 
 namespace {
@@ -414,7 +368,7 @@ Checkpoint Sac::make_checkpoint() const {
                     global_step_,
                     vector_step_,
                     updates_,
-                    alpha_};
+                    alpha()};
   c.blobs["sac.state"] = std::string(reinterpret_cast<const char*>(&st), sizeof(st));
   c.blobs["sac.replay"] = replay_->save_state();
   c.env_state = env_.save_state();
@@ -469,40 +423,34 @@ void Sac::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
   global_step_ = st.global_step;
   vector_step_ = st.vector_step;
   updates_ = st.updates;
-  alpha_ = st.alpha;
+  alpha_.copy_from_host(&st.alpha, 1);
 }
 
 void Sac::fill_noise(std::int64_t rows, std::uint32_t phase) {
-  const auto u = static_cast<std::uint32_t>(updates_);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    PhiloxStream rng(config_.seed, static_cast<std::uint64_t>(i), u, phase, RngPurpose::kNoise);
-    normal_noise(rng, act_dim_, eps_.data() + i * act_dim_);
-  }
+  sac_kernels::normal_rows(env_.device(), rows, act_dim_, config_.seed,
+                           static_cast<std::uint32_t>(updates_), phase, RngPurpose::kNoise,
+                           eps_.data());
 }
 
-// sums: qf1, qf2, q1 value, q2 value, actor loss, alpha loss, log pi, (unused)
-void Sac::update(SacMetrics& m, double sums[8]) {
+void Sac::update(SacMetrics& m) {
   ++updates_;
+  const Device& dev = env_.device();
   const std::int64_t B = config_.batch_size;
   float* p = params_.data();
   float* g = grads_.data();
+  double* sums = metrics_.data();
   replay_->sample(B, mix_seed(config_.seed, 4), static_cast<std::uint64_t>(updates_), batch_);
 
   // critics: soft Bellman targets from the target networks, then one Adam step
   fill_noise(B, 0);
   nets_.critic_targets(p, batch_.next_obs.data(), batch_.rewards.data(), batch_.dones.data(),
-                       eps_.data(), B, static_cast<float>(alpha_),
-                       static_cast<float>(config_.gamma), y_.data());
+                       eps_.data(), B, alpha_.data(), static_cast<float>(config_.gamma), y_.data());
   const std::int64_t q_begin = nets_.q1_offset(), q_size = 2 * nets_.q().num_params();
-  std::fill(g + q_begin, g + q_begin + q_size, 0.0f);
-  const SacCriticStats cs = nets_.critic_loss(p, batch_.obs.data(), batch_.actions.data(),
-                                              y_.data(), batch_.weights.data(), B, g, td_.data());
+  zero_bytes(dev, g + q_begin, sizeof(float) * static_cast<std::size_t>(q_size));
+  nets_.critic_loss(p, batch_.obs.data(), batch_.actions.data(), y_.data(), batch_.weights.data(),
+                    B, g, td_.data(), sums);
   critic_adam_.step(p + q_begin, g + q_begin);
   replay_->update_priorities(batch_.indices.data(), td_.data(), B);
-  sums[0] += cs.qf1_loss;
-  sums[1] += cs.qf2_loss;
-  sums[2] += cs.qf1_value;
-  sums[3] += cs.qf2_value;
   ++m.critic_updates;
 
   // delayed policy (and alpha) updates: policy_frequency of them every policy_frequency
@@ -511,33 +459,25 @@ void Sac::update(SacMetrics& m, double sums[8]) {
     const std::int64_t la = nets_.log_alpha_offset();
     for (std::int64_t j = 0; j < config_.policy_frequency; ++j) {
       fill_noise(B, static_cast<std::uint32_t>(1 + 2 * j));
-      std::fill(g, g + a_size, 0.0f);
-      const SacActorStats as =
-          nets_.actor_loss(p, batch_.obs.data(), eps_.data(), B, static_cast<float>(alpha_), g);
+      zero_bytes(dev, g, sizeof(float) * static_cast<std::size_t>(a_size));
+      nets_.actor_loss(p, batch_.obs.data(), eps_.data(), B, alpha_.data(), g, sums + 4);
       actor_adam_.step(p, g);
-      sums[4] += as.loss;
-      sums[6] += as.mean_log_prob;
       ++m.actor_updates;
       if (config_.autotune) {
-        // a fresh sample from the updated actor, as CleanRL
+        // a fresh sample from the updated actor, as CleanRL; alpha_loss = mean(-exp(log_alpha)
+        // (log pi + target_entropy)), its gradient and the new alpha all on the device
         fill_noise(B, static_cast<std::uint32_t>(2 + 2 * j));
         nets_.policy(p, batch_.obs.data(), eps_.data(), B, scratch_actions_.data(), logp_.data());
-        double mean_logp = 0.0;
-        for (std::int64_t i = 0; i < B; ++i) mean_logp += logp_[i];
-        mean_logp /= static_cast<double>(B);
-        // alpha_loss = mean(-exp(log_alpha) (log pi + target_entropy))
-        const double a = std::exp(static_cast<double>(p[la]));
-        sums[5] += -a * (mean_logp + target_entropy_);
-        g[la] = static_cast<float>(-a * (mean_logp + target_entropy_));
+        sac_kernels::alpha_grad(dev, B, logp_.data(), p + la, target_entropy_, scratch_, g + la,
+                                sums + 6);
         alpha_adam_.step(p + la, g + la);
-        alpha_ = std::exp(static_cast<double>(p[la]));
+        sac_kernels::alpha_from_log(dev, p + la, alpha_.data());
       }
     }
   }
   if (updates_ % config_.target_network_frequency == 0) {
-    for_each_index(
-        params_.device(), q_size,
-        PolyakKernel{p + q_begin, p + nets_.q1_target_offset(), static_cast<float>(config_.tau)});
+    sac_kernels::polyak(dev, q_size, p + q_begin, p + nets_.q1_target_offset(),
+                        static_cast<float>(config_.tau));
   }
 }
 
@@ -545,61 +485,63 @@ SacMetrics Sac::train(std::int64_t vector_steps) {
   const auto start = std::chrono::steady_clock::now();
   const GemmThreads gemm(config_.gemm_threads);
   const CpuThreads cpu(config_.cpu_threads);
+  const Device& dev = env_.device();
+  const bool cuda = dev.is_cuda();
   const std::int64_t N = config_.num_envs;
   SacMetrics m;
-  double sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  double ret_sum = 0.0, len_sum = 0.0;
+  metrics_.zero();
+  if (cuda) episode_acc_.zero();
+  double* episodes = cuda ? episode_acc_.data() : metrics_.data() + 8;
   for (std::int64_t s = 0; s < vector_steps; ++s) {
     const float* obs = env_.obs().data();
-    std::memcpy(obs_before_.data(), obs, sizeof(float) * static_cast<std::size_t>(N * obs_dim_));
+    copy_bytes(obs_before_.data(), dev, obs, dev,
+               sizeof(float) * static_cast<std::size_t>(N * obs_dim_));
     if (global_step_ < config_.learning_starts) {
       env_.sample_actions(mix_seed(config_.seed, 5), static_cast<std::uint64_t>(vector_step_),
                           env_actions_.data());
     } else {
       const auto hi = static_cast<std::uint32_t>(vector_step_ >> 32);
       const auto lo = static_cast<std::uint32_t>(vector_step_);
-      for (std::int64_t i = 0; i < N; ++i) {
-        PhiloxStream rng(config_.seed, static_cast<std::uint64_t>(i), hi, lo, RngPurpose::kPolicy);
-        normal_noise(rng, act_dim_, eps_.data() + i * act_dim_);
-      }
+      sac_kernels::normal_rows(dev, N, act_dim_, config_.seed, hi, lo, RngPurpose::kPolicy,
+                               eps_.data());
       nets_.policy(params_.data(), obs, eps_.data(), N, env_actions_.data(), logp_.data());
     }
     env_.step(env_actions_);
     replay_->add(env_transitions(env_, obs_before_.data(), env_actions_.data()));
-    const std::uint8_t* term = env_.terminated().data();
-    const std::uint8_t* trunc = env_.truncated().data();
-    for (std::int64_t i = 0; i < N; ++i) {
-      if (term[i] || trunc[i]) {
-        ret_sum += env_.final_episode_return().data()[i];
-        len_sum += env_.final_episode_length().data()[i];
-        ++m.episodes;
-      }
-    }
+    sac_kernels::episode_sums(dev, N, cuda, env_.terminated().data(), env_.truncated().data(),
+                              env_.final_episode_return().data(),
+                              env_.final_episode_length().data(), episodes);
     global_step_ += N;
     ++vector_step_;
     if (global_step_ > config_.learning_starts) {
-      for (std::int64_t k = 0; k < config_.gradient_steps; ++k) update(m, sums);
+      for (std::int64_t k = 0; k < config_.gradient_steps; ++k) update(m);
     }
   }
+  // the call's one read of its metrics (loss sums, alpha, episode sums)
+  if (cuda) sac_kernels::episode_totals(dev, N, episode_acc_.data(), scratch_, metrics_.data() + 8);
+  copy_bytes(metrics_.data() + 7, dev, alpha_.data(), dev, sizeof(double));
+  double h[11];
+  metrics_.copy_to_host(h, 11);
   if (m.critic_updates > 0) {
     const double inv = 1.0 / static_cast<double>(m.critic_updates);
-    m.qf1_loss = sums[0] * inv;
-    m.qf2_loss = sums[1] * inv;
-    m.qf1_value = sums[2] * inv;
-    m.qf2_value = sums[3] * inv;
+    m.qf1_loss = h[0] * inv;
+    m.qf2_loss = h[1] * inv;
+    m.qf1_value = h[2] * inv;
+    m.qf2_value = h[3] * inv;
   }
   if (m.actor_updates > 0) {
     const double inv = 1.0 / static_cast<double>(m.actor_updates);
-    m.actor_loss = sums[4] * inv;
-    m.entropy = -sums[6] * inv;
-    if (config_.autotune) m.alpha_loss = sums[5] * inv;
+    m.actor_loss = h[4] * inv;
+    m.entropy = -h[5] * inv;
+    if (config_.autotune) m.alpha_loss = h[6] * inv;
   }
-  m.alpha = alpha_;
+  m.alpha = h[7];
   m.global_step = global_step_;
   m.updates = updates_;
+  m.episodes = static_cast<std::int64_t>(h[10]);
   if (m.episodes > 0) {
-    m.mean_episode_return = ret_sum / static_cast<double>(m.episodes);
-    m.mean_episode_length = len_sum / static_cast<double>(m.episodes);
+    m.mean_episode_return = h[8] / static_cast<double>(m.episodes);
+    m.mean_episode_length = h[9] / static_cast<double>(m.episodes);
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -609,7 +551,18 @@ SacMetrics Sac::train(std::int64_t vector_steps) {
 
 void Sac::act_deterministic(const float* obs, std::int64_t batch, float* out_actions) {
   const GemmThreads gemm(config_.gemm_threads);
-  nets_.policy_mean(params_.data(), obs, batch, out_actions);
+  const Device& dev = env_.device();
+  if (!dev.is_cuda()) {
+    nets_.policy_mean(params_.data(), obs, batch, out_actions);
+    return;
+  }
+  if (eval_obs_.size() < batch * obs_dim_) eval_obs_ = DeviceArray<float>(dev, batch * obs_dim_);
+  if (eval_actions_.size() < batch * act_dim_) {
+    eval_actions_ = DeviceArray<float>(dev, batch * act_dim_);
+  }
+  eval_obs_.copy_from_host(obs, batch * obs_dim_);
+  nets_.policy_mean(params_.data(), eval_obs_.data(), batch, eval_actions_.data());
+  eval_actions_.copy_to_host(out_actions, batch * act_dim_);
 }
 
 }  // namespace convoy::rl

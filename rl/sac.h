@@ -38,6 +38,7 @@
 #include "rl/checkpoint.h"
 #include "rl/distributions.h"
 #include "rl/mlp.h"
+#include "rl/sac_kernels.h"
 #include "sim/array.h"
 #include "sim/config.h"
 #include "sim/hd.h"
@@ -142,16 +143,12 @@ CONVOY_HD_INLINE void sac_sample_backward(const T* head, const T* eps, int dim, 
   }
 }
 
-struct SacCriticStats {
-  double qf1_loss = 0, qf2_loss = 0, qf1_value = 0, qf2_value = 0;
-};
-struct SacActorStats {
-  double loss = 0, mean_log_prob = 0;
-};
-
-// SAC's networks and losses over a flat parameter buffer (layout above), on host pointers.
-// T is float for training and double for the gradient checks. Each call overwrites the
-// workspaces, so a backward always follows its own forward inside one call.
+// SAC's networks and losses over a flat parameter buffer (layout above). Every pointer is on
+// the networks' device (params, inputs, outputs, alpha, the metric sums); the GEMMs go
+// through rl::Mlp (Eigen on the CPU, cuBLAS on CUDA) and the per-row parts through
+// rl/sac_kernels.h, so no call reads device memory from the host. T is float for training
+// and double for the gradient checks. Each call overwrites the workspaces, so a backward
+// always follows its own forward inside one call.
 template <class T>
 class SacNetworks {
  public:
@@ -184,27 +181,33 @@ class SacNetworks {
   // tanh(mean) rescaled to the box: the deterministic policy.
   void policy_mean(const T* params, const T* obs, std::int64_t rows, T* actions);
 
-  // y = r + gamma (1 - done) (min(Q1t, Q2t)(s', a') - alpha log pi(a' | s')), a' from eps.
+  // y = r + gamma (1 - done) (min(Q1t, Q2t)(s', a') - alpha log pi(a' | s')), a' from eps;
+  // alpha = (T) *alpha (one double on the device: the learner's exp(log_alpha)).
   void critic_targets(const T* params, const T* next_obs, const T* rewards, const T* dones,
-                      const T* eps, std::int64_t rows, T alpha, T gamma, T* y);
+                      const T* eps, std::int64_t rows, const double* alpha, T gamma, T* y);
   // sum_k mean_i w_i (Qk(s_i, a_i) - y_i)^2 (w: importance weights, null for all 1); ADDS
-  // its gradient into grads' q1 and q2 ranges, and writes |TD error| (mean over the two
-  // Qs) into td_abs (rows) when not null.
-  SacCriticStats critic_loss(const T* params, const T* obs, const T* actions, const T* y,
-                             const T* weights, std::int64_t rows, T* grads, T* td_abs);
+  // its gradient into grads' q1 and q2 ranges, writes |TD error| (mean over the two Qs)
+  // into td_abs (rows) when not null, and ADDS the batch means (qf1 loss, qf2 loss, mean
+  // Q1, mean Q2) into stats[0..4) (doubles on the device).
+  void critic_loss(const T* params, const T* obs, const T* actions, const T* y, const T* weights,
+                   std::int64_t rows, T* grads, T* td_abs, double* stats);
   // mean_i (alpha log pi(a_i | s_i) - min(Q1, Q2)(s_i, a_i)) with a_i from eps; ADDS its
-  // gradient into grads' actor range (the Qs' parameters get none).
-  SacActorStats actor_loss(const T* params, const T* obs, const T* eps, std::int64_t rows, T alpha,
-                           T* grads);
+  // gradient into grads' actor range (the Qs' parameters get none) and the batch means
+  // (the loss, mean log pi) into stats[0..2) (doubles on the device).
+  void actor_loss(const T* params, const T* obs, const T* eps, std::int64_t rows,
+                  const double* alpha, T* grads, double* stats);
 
  private:
   void concat(const T* obs, const T* actions, std::int64_t rows);
 
   Mlp<T> actor_, q_;
+  Device device_;
   int obs_dim_, act_dim_;
-  std::vector<T> scale_, bias_;
+  DeviceArray<T> scale_, bias_;  // (act_dim) the action box
   MlpWorkspace<T> actor_ws_, q1_ws_, q2_ws_;
-  std::vector<T> qin_, act_, logp_, dhead_, dq1_, dq2_, dx1_, dx2_, q_scratch_, g_act_;
+  std::int64_t rows_ = 0;  // rows the buffers below hold
+  DeviceArray<T> qin_, act_, logp_, dhead_, dq1_, dq2_, dx1_, dx2_, q_scratch_, g_act_;
+  sac_kernels::LossScratch loss_scratch_;
 };
 
 extern template class SacNetworks<float>;
@@ -223,7 +226,8 @@ class Sac {
   SacMetrics train(std::int64_t vector_steps);
 
   // The deterministic policy, tanh(mean) rescaled to the action box, for `batch` rows of
-  // obs (batch x obs_dim) into out_actions (batch x act_dim).
+  // obs (batch x obs_dim) into out_actions (batch x act_dim). Both are HOST pointers on
+  // every device (CUDA copies them through the device), as Ppo::act_deterministic.
   void act_deterministic(const float* obs, std::int64_t batch, float* out_actions);
 
   DeviceArray<float>& params() { return params_; }
@@ -233,12 +237,14 @@ class Sac {
   Adam<float>& actor_optimizer() { return actor_adam_; }
   Adam<float>& critic_optimizer() { return critic_adam_; }
   Adam<float>& alpha_optimizer() { return alpha_adam_; }
-  double alpha() const { return alpha_; }
+  // exp(log_alpha) as the losses use it (read from the device: one small copy).
+  double alpha() const;
   double target_entropy() const { return target_entropy_; }
   const SacConfig& config() const { return config_; }
   std::int64_t global_step() const { return global_step_; }
   std::int64_t updates() const { return updates_; }
   ReplayBuffer& replay() { return *replay_; }
+  const Device& device() const { return env_.device(); }
 
   // Restores parameters (the whole flat buffer, e.g. from a checkpoint) and sets alpha from
   // its log_alpha entry.
@@ -256,7 +262,7 @@ class Sac {
   void restore_checkpoint(const Checkpoint& c, bool with_env_state = true);
 
  private:
-  void update(SacMetrics& m, double sums[8]);
+  void update(SacMetrics& m);
   void fill_noise(std::int64_t rows, std::uint32_t phase);
 
   VecEnv& env_;
@@ -266,13 +272,22 @@ class Sac {
   DeviceArray<float> params_, grads_;
   Adam<float> actor_adam_, critic_adam_, alpha_adam_;
   std::unique_ptr<ReplayBuffer> replay_;
-  double alpha_, target_entropy_;
+  double target_entropy_;
   std::int64_t global_step_ = 0, vector_step_ = 0, updates_ = 0;
+  DeviceArray<double> alpha_;  // (1) exp(log_alpha) as the losses use it; the initial alpha
+                               // until autotune's first step
 
-  // workspaces, allocated once
+  // workspaces on the env's device, allocated once
   ReplayBatch batch_;
   DeviceArray<float> obs_before_, env_actions_;
-  std::vector<float> eps_, y_, td_, logp_, scratch_actions_;
+  DeviceArray<float> eps_, y_, td_, logp_, scratch_actions_;
+  // train()'s metric sums, read once per call: [0..4) critic loss means (qf1, qf2, Q1, Q2),
+  // [4] actor loss, [5] mean log pi, [6] alpha loss, [7] alpha, [8..11) episode return,
+  // length and count
+  DeviceArray<double> metrics_;
+  DeviceArray<double> episode_acc_;  // (num_envs x 3) CUDA's per-env episode sums
+  sac_kernels::LossScratch scratch_;
+  DeviceArray<float> eval_obs_, eval_actions_;  // act_deterministic's copies on CUDA
 };
 
 }  // namespace convoy::rl

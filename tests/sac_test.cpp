@@ -100,13 +100,15 @@ TEST(SacGradCheck, CriticLossMatchesFiniteDifferences) {
   const auto w = uniform(gen, B, 0.2, 1.5);
   auto loss = [&] {
     std::vector<double> g(s.params.size(), 0.0);
-    const SacCriticStats st = s.nets.critic_loss(s.params.data(), obs.data(), act.data(), y.data(),
-                                                 w.data(), B, g.data(), nullptr);
-    return st.qf1_loss + st.qf2_loss;
+    double st[4] = {0, 0, 0, 0};
+    s.nets.critic_loss(s.params.data(), obs.data(), act.data(), y.data(), w.data(), B, g.data(),
+                       nullptr, st);
+    return st[0] + st[1];
   };
   std::vector<double> g(s.params.size(), 0.0), td(B);
+  double st[4] = {0, 0, 0, 0};
   s.nets.critic_loss(s.params.data(), obs.data(), act.data(), y.data(), w.data(), B, g.data(),
-                     td.data());
+                     td.data(), st);
   const auto numeric = test::numeric_gradient(loss, s.params);
   EXPECT_LT(test::max_relative_error(g, numeric), 1e-6);
   // only the online Qs get a gradient
@@ -129,10 +131,13 @@ TEST(SacGradCheck, ActorLossMatchesFiniteDifferences) {
   const double alpha = 0.37;
   auto loss = [&] {
     std::vector<double> g(s.params.size(), 0.0);
-    return s.nets.actor_loss(s.params.data(), obs.data(), eps.data(), B, alpha, g.data()).loss;
+    double st[2] = {0, 0};
+    s.nets.actor_loss(s.params.data(), obs.data(), eps.data(), B, &alpha, g.data(), st);
+    return st[0];
   };
   std::vector<double> g(s.params.size(), 0.0);
-  s.nets.actor_loss(s.params.data(), obs.data(), eps.data(), B, alpha, g.data());
+  double st[2] = {0, 0};
+  s.nets.actor_loss(s.params.data(), obs.data(), eps.data(), B, &alpha, g.data(), st);
   const auto numeric = test::numeric_gradient(loss, s.params);
   const std::int64_t na = s.nets.actor().num_params();
   const std::vector<double> ga(g.begin(), g.begin() + na),
@@ -155,8 +160,9 @@ TEST(SacGradCheck, CriticTargetsAreTheSoftBellmanBackup) {
   const auto eps = uniform(gen, B * SmallNets::kAct, -1, 1);
   const std::vector<double> r = {1, -2, 0.5, 3, 0}, done = {0, 1, 0, 0, 1};
   std::vector<double> y(B);
-  s.nets.critic_targets(s.params.data(), next_obs.data(), r.data(), done.data(), eps.data(), B, 0.2,
-                        0.9, y.data());
+  const double alpha = 0.2;
+  s.nets.critic_targets(s.params.data(), next_obs.data(), r.data(), done.data(), eps.data(), B,
+                        &alpha, 0.9, y.data());
   std::vector<double> a(B * SmallNets::kAct), lp(B), qin(B * 5);
   s.nets.policy(s.params.data(), next_obs.data(), eps.data(), B, a.data(), lp.data());
   for (int i = 0; i < B; ++i) {
