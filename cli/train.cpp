@@ -165,9 +165,9 @@ void run_train(const TrainOptions& o) {
                 " is invalid; allowed: >= 1 (0: run to the end)");
   }
   if (!resuming && o.env.empty()) throw Error("train: --env is required (or --resume DIR)");
-  // PPO trains on the device its envs live on: cpu, or cuda / cuda:K when asked for (an
-  // unusable GPU is an error saying why). "auto" stays on the CPU: the presets' few envs run
-  // faster there, and a run keeps the CPU's bits unless a GPU is asked for.
+  // PPO (and SAC, cli/train_sac.cpp) trains on the device its envs live on: cpu, or cuda / cuda:K
+  // when asked for (an unusable GPU is an error saying why). "auto" stays on the CPU: the presets'
+  // few envs run faster there, and a run keeps the CPU's bits unless a GPU is asked for.
   const Device device = o.device == "auto" ? Device::cpu() : Device::parse(o.device);
   const std::string env_name = resuming ? resume_from.env : o.env;
   const std::string out_dir = resuming ? o.resume : o.out;
@@ -286,8 +286,10 @@ void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train a policy (PPO or SAC) and evaluate it");
   cmd->add_option("--env", opts->env, "Environment name (required unless --resume)");
   cmd->add_option("--algo", opts->algo, "ppo or sac (Box action spaces)")->capture_default_str();
-  cmd->add_option("--device", opts->device,
-                  "cpu, cuda, cuda:K or auto (PPO: auto is the CPU; SAC runs on the CPU only)")
+  cmd->add_option(
+         "--device", opts->device,
+         "cpu, cuda, cuda:K or auto (the CPU: training keeps the CPU's bits unless a GPU is "
+         "asked for)")
       ->capture_default_str();
   cmd->add_option("--num-envs", opts->num_envs, "Parallel envs (default: the preset's)");
   cmd->add_option("--total-steps", opts->total_steps, "Env steps (default: the preset's)");

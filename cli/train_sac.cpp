@@ -102,10 +102,10 @@ void run_train_sac(const TrainSacOptions& o) {
                 " is invalid; allowed: 1..100000");
   }
   env_registry().find(o.env);  // unknown env: a clear error before anything else
-  const Device device = Device::parse(o.device);
-  if (device.is_cuda() && o.device != "auto") {
-    throw Error("train: SAC runs on the CPU only so far; use --device cpu");
-  }
+  // SAC trains on the device its envs live on, as PPO (cli/train.cpp): cpu, or cuda / cuda:K
+  // when asked for (an unusable GPU is the device's own error, before any file); "auto" stays
+  // on the CPU, so a run keeps the CPU's bits unless a GPU is asked for.
+  const Device device = o.device == "auto" ? Device::cpu() : Device::parse(o.device);
   if (o.stop_after < 0) {
     throw Error("train: --stop-after " + std::to_string(o.stop_after) +
                 " is invalid; allowed: >= 1 (0: run to the end)");
@@ -122,7 +122,7 @@ void run_train_sac(const TrainSacOptions& o) {
   }
   const rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
 
-  auto env = env_registry().make(o.env, Device::cpu(), cfg.num_envs, env_config);
+  auto env = env_registry().make(o.env, device, cfg.num_envs, env_config);
   rl::Sac sac(*env, cfg);
   if (resuming) sac.restore_checkpoint(*o.resume);  // checks sizes before changing anything
 
@@ -161,9 +161,10 @@ void run_train_sac(const TrainSacOptions& o) {
   }
   const bool tty = isatty(fileno(stdout));
   std::printf(
-      "training %s with SAC on cpu: %lld envs, %lld env steps (random until %lld), seed %llu\n",
-      o.env.c_str(), static_cast<long long>(cfg.num_envs), static_cast<long long>(total),
-      static_cast<long long>(cfg.learning_starts), static_cast<unsigned long long>(cfg.seed));
+      "training %s with SAC on %s: %lld envs, %lld env steps (random until %lld), seed %llu\n",
+      o.env.c_str(), device.str().c_str(), static_cast<long long>(cfg.num_envs),
+      static_cast<long long>(total), static_cast<long long>(cfg.learning_starts),
+      static_cast<unsigned long long>(cfg.seed));
   const std::string ckpt_path = (std::filesystem::path(o.out) / "checkpoint.ckpt").string();
   auto save = [&] {
     rl::Checkpoint c = sac.make_checkpoint();

@@ -162,8 +162,12 @@ if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/de
   # PPO takes cuda now: without a usable GPU the device's own error, before any file
   expect 2 "not usable" -- train --env CartPole-v1 --device cuda --out "$tmp/gpu"
   [ ! -e "$tmp/gpu" ] || { echo "FAIL: train --device cuda without a GPU wrote $tmp/gpu"; fail=1; }
+  # and so does SAC
+  expect 2 "not usable" -- train --env Pendulum-v1 --algo sac --device cuda --out "$tmp/gpu-sac"
+  [ ! -e "$tmp/gpu-sac" ] || { echo "FAIL: train --algo sac --device cuda without a GPU wrote $tmp/gpu-sac"; fail=1; }
 else
-  # with a GPU: a short PPO run on it
+  # with a GPU: short PPO and SAC runs on it
   expect 0 "PPO" -- train --env CartPole-v1 --device cuda --total-steps 2048 --eval-episodes 2 --out "$tmp/gpu"
+  expect 0 "with SAC on cuda" -- train --env Pendulum-v1 --algo sac --device cuda --total-steps 1500 --eval-episodes 2 --out "$tmp/gpu-sac"
 fi
 exit $fail
