@@ -1,7 +1,7 @@
-// SAC (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications") on the CPU,
-// following CleanRL's sac_continuous_action.py: an actor MLP whose last layer gives the mean
-// and a raw log_std per action dimension (log_std = min + (max - min)(tanh(raw) + 1) / 2,
-// min -5, max 2), a tanh-squashed Gaussian rescaled to the action box, twin Q MLPs on
+// SAC (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications") on the env's
+// device (CPU or CUDA), following CleanRL's sac_continuous_action.py: an actor MLP whose last layer
+// gives the mean and a raw log_std per action dimension (log_std = min + (max - min)(tanh(raw) + 1)
+// / 2, min -5, max 2), a tanh-squashed Gaussian rescaled to the action box, twin Q MLPs on
 // concat(obs, action) with Polyak-averaged target copies, the soft Bellman target
 //   y = r + gamma (1 - terminated) (min(Q1', Q2')(s', a') - alpha log pi(a' | s')),
 // automatic entropy tuning (log_alpha learned towards a target entropy of -act_dim), a
@@ -24,8 +24,27 @@
 // count, and the update's reparameterisation noise from PhiloxStream(seed, row, update,
 // phase, kNoise), so a run is bit-reproducible for a fixed seed and thread count.
 //
-// Box action spaces only (a Discrete env is a convoy::Error naming it); CPU only for now
-// (rl::Mlp's CUDA path is not written yet): a CUDA env is a convoy::Error.
+// Devices: the learner lives on env.device(): parameters, gradients, Adam moments, replay
+// buffer, noise, batches, every workspace and alpha are DeviceArrays there. The networks' GEMMs
+// go through rl::Mlp (Eigen on the CPU, cuBLAS on CUDA); every per-row and per-element step
+// (noise, the squashed-Gaussian policy, the soft targets, the loss rows and their sums, the
+// actor head's gradient, Polyak, the alpha gradient, the episode sums) is a functor of
+// rl/sac_kernels.cu run through for_each_index, and sums go through rl/reduce.h. alpha is one
+// double on the device (exp(log_alpha) after each autotune step; log_alpha is in params), read
+// by the losses through a pointer, so autotune never round-trips to the host. On CUDA nothing
+// in train()/update() reads device memory from the host, with one exception: at the end of
+// each train() call (one per reporting interval of `convoy train`) one copy of 11 doubles
+// brings the call's metric sums (the loss means, alpha, the episodes' return / length /
+// count) to the host, because SacMetrics is what the caller logs. alpha() and
+// make_checkpoint() also copy, but only when called. On the CPU every loop runs in the calling
+// thread in the order of the host loops it replaced, so CPU runs are bit-identical to the
+// CPU-only SAC before (a 3,000-step Pendulum-v1 checkpoint compared with cmp). A CUDA run is
+// not bit-identical to a CPU run (cuBLAS vs Eigen, CUDA's expf/tanhf, sums in another order);
+// tests/sac_test.cpp's SacCuda tests (GPU only) compare the two from the same seed with
+// stated tolerances.
+// act_deterministic takes host pointers on every device.
+//
+// Box action spaces only (a Discrete env is a convoy::Error naming it).
 #pragma once
 
 #include <cmath>
@@ -215,10 +234,10 @@ extern template class SacNetworks<double>;
 
 class Sac {
  public:
-  // The env must be on the CPU with a Box action space of finite bounds and
+  // The env (on any device) must have a Box action space of finite bounds and
   // config.num_envs envs; the constructor resets it from config.seed. It must outlive the
   // Sac. `replay` defaults to a UniformReplayBuffer of config.buffer_size on the env's
-  // device; one passed in must match the env's obs and action sizes.
+  // device; one passed in must be on that device and match the env's obs and action sizes.
   Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> replay = nullptr);
 
   // Runs `vector_steps` env steps (each across all envs), with gradient_steps updates after

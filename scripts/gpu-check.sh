@@ -74,4 +74,25 @@ PY
     test_rc=1
   fi
 done
+
+# SAC on the GPU against the CPU, Pendulum-v1 preset and seed (rl/sac.h): both must learn
+# (the summary's evaluation mean); not bit-identical across devices (cuBLAS vs Eigen, CUDA's
+# expf/tanhf), so compared by eye in the table, with each run's steps/s
+echo "== train (SAC, Pendulum-v1 preset, cpu vs cuda)"
+for dev in $devices; do
+  t0=$(date +%s)
+  if timeout 240 build-gpu/convoy train --env Pendulum-v1 --algo sac --device "$dev" \
+      --out "$out/train-sac-$dev" >"$out/train-sac-$dev.log" 2>&1; then
+    python3 - "$out/train-sac-$dev/summary.json" "$dev" "$(( $(date +%s) - t0 ))" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"train sac {sys.argv[2]:<5} eval mean {s.get('mean_return')} +- {s.get('std_return')} "
+      f"in {sys.argv[3]} s")
+PY
+    grep -o "[0-9]* steps/s" "$out/train-sac-$dev.log" | tail -1 | sed "s/^/  sac $dev: /"
+  else
+    echo "train sac on $dev failed: $(tail -2 "$out/train-sac-$dev.log")"
+    test_rc=1
+  fi
+done
 exit $test_rc
