@@ -535,15 +535,17 @@ class PySac {
   std::unique_ptr<rl::Sac> sac_;
 };
 
-// A policy loaded from a checkpoint file (cli/policy.h), for Policy.load and evaluation.
+// A policy loaded from a checkpoint file (cli/policy.h), for Policy.load and evaluation, on
+// `device` ("cpu", "cuda", "cuda:K", "auto"; an unusable one is a ValueError saying why).
 class PyCheckpointPolicy {
  public:
-  explicit PyCheckpointPolicy(const std::string& path) : policy_(path) {}
+  PyCheckpointPolicy(const std::string& path, const std::string& device)
+      : policy_(path, Device::parse(device)) {}
   py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
     return act_on(obs, policy_.obs_dim(), policy_.act_dim(), policy_.discrete(),
                   [this](const float* o, std::int64_t b, void* out) { policy_.act(o, b, out); });
   }
-  // The same JSON object as `convoy eval --json`.
+  // The same JSON object as `convoy eval --json` on the policy's device.
   std::string evaluate(int episodes, std::uint64_t seed) {
     if (episodes < 1 || episodes > 100000) {
       throw py::value_error("evaluate: episodes=" + std::to_string(episodes) +
@@ -673,7 +675,8 @@ PYBIND11_MODULE(_core, m) {
       .def("act", &cp::PySac::act, py::arg("obs"));
 
   py::class_<cp::PyCheckpointPolicy>(m, "CheckpointPolicy")
-      .def(py::init<const std::string&>(), py::arg("path"))
+      .def(py::init<const std::string&, const std::string&>(), py::arg("path"),
+           py::arg("device") = "cpu")
       .def_property_readonly("env_id",
                              [](cp::PyCheckpointPolicy& p) { return p.policy().env_name(); })
       .def_property_readonly("algo", [](cp::PyCheckpointPolicy& p) { return p.policy().algo(); })
@@ -682,6 +685,8 @@ PYBIND11_MODULE(_core, m) {
           [](cp::PyCheckpointPolicy& p) { return p.policy().checkpoint().global_step; })
       .def_property_readonly(
           "env_config", [](cp::PyCheckpointPolicy& p) { return p.policy().env_config().values(); })
+      .def_property_readonly("device",
+                             [](cp::PyCheckpointPolicy& p) { return p.policy().device().str(); })
       .def("act", &cp::PyCheckpointPolicy::act, py::arg("obs"))
       .def("evaluate", &cp::PyCheckpointPolicy::evaluate, py::arg("episodes"), py::arg("seed"));
 

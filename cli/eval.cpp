@@ -1,5 +1,5 @@
 // `convoy eval`: loads a checkpoint written by `convoy train` and evaluates its policy against
-// the env's scripted baseline and a random policy.
+// the env's scripted baseline and a random policy, on the CPU or a CUDA device (--device).
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -30,11 +30,10 @@ void run_eval(const EvalOptions& o) {
     throw Error("eval: --episodes " + std::to_string(o.episodes) +
                 " is invalid; allowed: 1..100000");
   }
+  // cpu (the default), cuda / cuda:K (an unusable GPU is the device's own error, before the
+  // checkpoint is read) or auto: cuda:0 when usable, else the CPU
   const Device device = Device::parse(o.device);
-  if (device.is_cuda()) {
-    throw Error("eval: the learners run on the CPU only so far; use --device cpu");
-  }
-  CheckpointPolicy policy(o.checkpoint);
+  CheckpointPolicy policy(o.checkpoint, device);
   const rl::Checkpoint& ckpt = policy.checkpoint();
   const PolicyComparison c = policy.compare(o.episodes, static_cast<std::uint64_t>(o.seed));
   if (o.json) {
@@ -42,8 +41,9 @@ void run_eval(const EvalOptions& o) {
   } else {
     std::string algo = ckpt.algo;
     for (char& ch : algo) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::printf("%s, %s after %lld env steps (%s)\n", ckpt.env.c_str(), algo.c_str(),
-                static_cast<long long>(ckpt.global_step), o.checkpoint.c_str());
+    std::printf("%s, %s after %lld env steps (%s), evaluated on %s\n", ckpt.env.c_str(),
+                algo.c_str(), static_cast<long long>(ckpt.global_step), o.checkpoint.c_str(),
+                c.device.c_str());
     print_comparison(c);
   }
 }
@@ -55,7 +55,9 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Evaluate a checkpoint against the baseline and random");
   cmd->add_option("--checkpoint", opts->checkpoint, "File written by convoy train")->required();
   cmd->add_option("--episodes", opts->episodes, "Evaluation episodes")->capture_default_str();
-  cmd->add_option("--device", opts->device, "cpu (the learners run on the CPU so far)")
+  cmd->add_option("--device", opts->device,
+                  "cpu, cuda, cuda:K or auto (cuda:0 when usable) for the evaluated envs and, "
+                  "for PPO, the policy's forward")
       ->capture_default_str();
   cmd->add_option("--seed", opts->seed, "Seed of the evaluation episodes")->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print one JSON object");

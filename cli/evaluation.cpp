@@ -3,19 +3,53 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 #include <vector>
 
 #include "envs/registry.h"
 #include "sim/array.h"
+#include "sim/device.h"
 
 namespace convoy::cli {
 
+PolicyFn host_policy(HostActFn act) {
+  // host staging for a CUDA env, reused across the steps of one evaluation
+  struct Staging {
+    std::vector<std::int32_t> ia;
+    std::vector<float> fa;
+  };
+  auto staging = std::make_shared<Staging>();
+  return [act = std::move(act), staging](VecEnv& e, void* d_actions, int) {
+    const std::int64_t n = e.num_envs(), na = n * e.act_dim();
+    if (e.device().is_cpu()) {
+      act(e.obs().data(), n, d_actions);
+      return;
+    }
+    // evaluation is not the training loop: a host round trip per step (obs down, actions
+    // up) is fine here, and keeps one host-pointer interface for every learner
+    const std::vector<float> obs = e.obs().to_host();
+    void* h = nullptr;
+    std::size_t bytes = 0;
+    if (e.discrete_actions()) {
+      staging->ia.resize(na);
+      h = staging->ia.data();
+      bytes = na * sizeof(std::int32_t);
+    } else {
+      staging->fa.resize(na);
+      h = staging->fa.data();
+      bytes = na * sizeof(float);
+    }
+    act(obs.data(), n, h);
+    copy_bytes(d_actions, e.device(), h, Device::cpu(), bytes);
+  };
+}
+
 EvalResult evaluate(const std::string& env_name, const Config& env_config, int episodes,
-                    std::uint64_t seed, const std::function<void(VecEnv&, void*, int)>& policy) {
-  auto env = env_registry().make(env_name, Device::cpu(), episodes, env_config);
-  DeviceArray<std::int32_t> ia(Device::cpu(), env->num_envs() * env->act_dim());
-  DeviceArray<float> fa(Device::cpu(), env->num_envs() * env->act_dim());
+                    std::uint64_t seed, const PolicyFn& policy, const Device& device) {
+  auto env = env_registry().make(env_name, device, episodes, env_config);
+  DeviceArray<std::int32_t> ia(device, env->num_envs() * env->act_dim());
+  DeviceArray<float> fa(device, env->num_envs() * env->act_dim());
   void* actions =
       env->discrete_actions() ? static_cast<void*>(ia.data()) : static_cast<void*>(fa.data());
   env->reset(seed);
@@ -25,6 +59,8 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
   for (int t = 0; left > 0 && t < 1000000; ++t) {
     policy(*env, actions, t);
     env->step_raw(actions);
+    // the flags and episode statistics come to the host every step (on CUDA too: evaluation
+    // is not the training loop, and the bookkeeping below is per episode)
     const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();
     const auto r = env->final_episode_return().to_host();
     const auto l = env->final_episode_length().to_host();
@@ -55,36 +91,42 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
 }
 
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
-                                  int episodes, std::uint64_t seed, rl::Ppo& ppo) {
-  return compare_policies(
-      env_name, env_config, episodes, seed, "ppo", [&](VecEnv& e, void* a, int) {
-        if (e.discrete_actions()) {
-          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<std::int32_t*>(a));
-        } else {
-          ppo.act_deterministic(e.obs().data(), e.num_envs(), static_cast<float*>(a));
-        }
-      });
+                                  int episodes, std::uint64_t seed, rl::Ppo& ppo,
+                                  const Device& device) {
+  // act_deterministic takes host pointers whatever the PPO's device (it uploads the obs and
+  // downloads the actions on CUDA)
+  const bool discrete = env_registry().find(env_name).spec.action_space.is_discrete();
+  return compare_policies(env_name, env_config, episodes, seed, "ppo",
+                          host_policy([&ppo, discrete](const float* obs, std::int64_t n, void* a) {
+                            if (discrete) {
+                              ppo.act_deterministic(obs, n, static_cast<std::int32_t*>(a));
+                            } else {
+                              ppo.act_deterministic(obs, n, static_cast<float*>(a));
+                            }
+                          }),
+                          device);
 }
 
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
                                   int episodes, std::uint64_t seed, const std::string& algo,
-                                  const PolicyFn& trained) {
+                                  const PolicyFn& trained, const Device& device) {
   PolicyComparison c;
   c.env = env_name;
   c.algo = algo;
+  c.device = device.str();
   c.episodes = episodes;
-  c.trained = evaluate(env_name, env_config, episodes, seed, trained);
+  c.trained = evaluate(env_name, env_config, episodes, seed, trained, device);
   auto random_policy = [&](VecEnv& e, void* a, int t) {
     e.sample_actions(seed, static_cast<std::uint64_t>(t), a);
   };
-  c.random = evaluate(env_name, env_config, episodes, seed, random_policy);
+  c.random = evaluate(env_name, env_config, episodes, seed, random_policy, device);
   for (const auto& k : env_registry().find(env_name).spec.config_keys) {
     if (k.name == "ego_policy") c.has_baseline = true;
   }
   if (c.has_baseline) {
     Config autopilot = env_config;
     autopilot.set("ego_policy", "autopilot");
-    c.baseline = evaluate(env_name, autopilot, episodes, seed, random_policy);
+    c.baseline = evaluate(env_name, autopilot, episodes, seed, random_policy, device);
   }
   return c;
 }
@@ -119,7 +161,7 @@ std::string number_or_null(double x) {
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds) {
   std::ostringstream js;
-  js << "{\"env\": \"" << c.env << "\", \"algo\": \"" << c.algo
+  js << "{\"env\": \"" << c.env << "\", \"algo\": \"" << c.algo << "\", \"device\": \"" << c.device
      << "\", \"episodes\": " << c.episodes << ", \"mean_return\": " << c.trained.mean
      << ", \"std_return\": " << c.trained.std
      << ", \"early_end_rate\": " << c.trained.early_end_rate

@@ -5,7 +5,8 @@
 
 namespace convoy::cli {
 
-CheckpointPolicy::CheckpointPolicy(const std::string& path) : ckpt_(rl::load_checkpoint(path)) {
+CheckpointPolicy::CheckpointPolicy(const std::string& path, const Device& device)
+    : ckpt_(rl::load_checkpoint(path)), device_(device) {
   if (ckpt_.algo != "ppo" && ckpt_.algo != "sac") {
     throw Error("checkpoint '" + path + "': algorithm '" + ckpt_.algo +
                 "' is unknown; allowed: ppo, sac");
@@ -19,7 +20,8 @@ CheckpointPolicy::CheckpointPolicy(const std::string& path) : ckpt_(rl::load_che
   };
   if (ckpt_.algo == "ppo") {
     const rl::PpoConfig cfg = rl::PpoConfig::from_config(learner_config);
-    env_ = env_registry().make(ckpt_.env, Device::cpu(), cfg.num_envs, env_config_);
+    // PPO's networks run on any device: its greedy forward runs where the evaluated envs do
+    env_ = env_registry().make(ckpt_.env, device_, cfg.num_envs, env_config_);
     ppo_ = std::make_unique<rl::Ppo>(*env_, cfg);
     if (static_cast<std::int64_t>(ckpt_.params.size()) != ppo_->num_params()) {
       throw wrong_size(ppo_->num_params());
@@ -28,7 +30,8 @@ CheckpointPolicy::CheckpointPolicy(const std::string& path) : ckpt_(rl::load_che
   } else {
     rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
     cfg.buffer_size = cfg.num_envs;  // acting only: no replay needed
-    env_ = env_registry().make(ckpt_.env, Device::cpu(), cfg.num_envs, env_config_);
+    // SAC's networks run on any device too: its greedy forward runs where the evaluated envs do
+    env_ = env_registry().make(ckpt_.env, device_, cfg.num_envs, env_config_);
     sac_ = std::make_unique<rl::Sac>(*env_, cfg);
     if (static_cast<std::int64_t>(ckpt_.params.size()) != sac_->num_params()) {
       throw wrong_size(sac_->num_params());
@@ -48,10 +51,10 @@ void CheckpointPolicy::act(const float* obs, std::int64_t batch, void* actions) 
 }
 
 PolicyComparison CheckpointPolicy::compare(int episodes, std::uint64_t seed) {
-  if (ppo_) return compare_policies(ckpt_.env, env_config_, episodes, seed, *ppo_);
+  if (ppo_) return compare_policies(ckpt_.env, env_config_, episodes, seed, *ppo_, device_);
   return compare_policies(
       ckpt_.env, env_config_, episodes, seed, ckpt_.algo,
-      [this](VecEnv& e, void* a, int) { act(e.obs().data(), e.num_envs(), a); });
+      host_policy([this](const float* obs, std::int64_t n, void* a) { act(obs, n, a); }), device_);
 }
 
 }  // namespace convoy::cli

@@ -1,6 +1,7 @@
 // A policy loaded from a checkpoint written by `convoy train` (PPO or SAC), ready to act
 // greedily on batches of observations and to be evaluated against the env's baseline and a
-// random policy. Shared by `convoy eval` and the Python package (convoy.Policy.load).
+// random policy, on the CPU or a CUDA device. Shared by `convoy eval` and the Python package
+// (convoy.Policy.load, convoy.evaluate).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "rl/ppo.h"
 #include "rl/sac.h"
 #include "sim/config.h"
+#include "sim/device.h"
 #include "sim/vec_env.h"
 
 namespace convoy::cli {
@@ -19,8 +21,9 @@ namespace convoy::cli {
 class CheckpointPolicy {
  public:
   // Throws convoy::Error for unreadable, corrupt or foreign files, an unknown algorithm, or
-  // parameters that do not fit the checkpoint's own settings.
-  explicit CheckpointPolicy(const std::string& path);
+  // parameters that do not fit the checkpoint's own settings. `device` is where compare()
+  // runs its envs; the policy's networks (PPO or SAC) live there too.
+  explicit CheckpointPolicy(const std::string& path, const Device& device = Device::cpu());
 
   const rl::Checkpoint& checkpoint() const { return ckpt_; }
   const std::string& env_name() const { return ckpt_.env; }
@@ -30,18 +33,22 @@ class CheckpointPolicy {
   std::int64_t act_dim() const { return env_->act_dim(); }
   bool discrete() const { return env_->discrete_actions(); }
   const EnvSpec& spec() const { return env_->spec(); }
+  const Device& device() const { return device_; }
 
-  // Greedy actions for `batch` observations (batch x obs_dim floats) into `actions`
-  // (batch x act_dim: int32 for Discrete spaces, float for Box).
+  // Greedy actions for `batch` observations (batch x obs_dim floats, host memory) into
+  // `actions` (host memory, batch x act_dim: int32 for Discrete spaces, float for Box),
+  // whatever the device.
   void act(const float* obs, std::int64_t batch, void* actions);
 
   // Mean/std return, early ends and outcomes over `episodes` fresh episodes, beside the
-  // env's scripted baseline (where it has one) and a random policy on the same seeds.
+  // env's scripted baseline (where it has one) and a random policy on the same seeds, with
+  // every env on device().
   PolicyComparison compare(int episodes, std::uint64_t seed);
 
  private:
   rl::Checkpoint ckpt_;
   Config env_config_;
+  Device device_;
   std::unique_ptr<VecEnv> env_;  // the learner's own env (sizes its buffers)
   std::unique_ptr<rl::Ppo> ppo_;
   std::unique_ptr<rl::Sac> sac_;

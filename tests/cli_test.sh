@@ -53,6 +53,21 @@ sys.exit(0 if ok else 1)
 PY
 expect 0 '"mean_return": 500' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 20 --json
 expect 0 "baseline" -- eval --checkpoint "$tmp/hw/checkpoint.ckpt" --episodes 5
+# --device cpu named explicitly gives the default's numbers, and the output names the device
+same_eval() {  # same_eval CHECKPOINT ARGS...: default device vs --device cpu, output for output
+  local ckpt="$1" a b
+  shift
+  a=$("$convoy" eval --checkpoint "$ckpt" "$@" 2>&1)
+  b=$("$convoy" eval --checkpoint "$ckpt" "$@" --device cpu 2>&1)
+  if [ -n "$a" ] && [ "$a" = "$b" ] && grep -q 'device": "cpu"\|evaluated on cpu' <<<"$b"; then
+    echo "ok: eval $* --device cpu = the default"
+  else
+    echo "FAIL: eval $* --device cpu differs from the default or names no device: $a / $b"
+    fail=1
+  fi
+}
+same_eval "$tmp/hw/checkpoint.ckpt" --episodes 5 --seed 3 --json
+same_eval "$tmp/cp/checkpoint.ckpt" --episodes 4
 expect 0 "wrote" -- plot "$tmp/cp"
 head -c 8 "$tmp/cp/curves.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: curves.png is not a PNG"; fail=1; }
 expect 2 "cannot read" -- plot "$tmp/nowhere"
@@ -70,6 +85,7 @@ done
 grep -q "qf1_loss" "$tmp/sac/metrics.csv" || { echo "FAIL: SAC metrics.csv has no qf1_loss"; fail=1; }
 expect 0 '"algo": "sac"' -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 5 --json
 expect 0 "SAC after 3000 env steps" -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 3
+same_eval "$tmp/sac/checkpoint.ckpt" --episodes 3 --json
 expect 0 "wrote" -- plot "$tmp/sac" --out "$tmp/sac-curves.png"
 head -c 8 "$tmp/sac-curves.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: SAC curves are not a PNG"; fail=1; }
 expect 2 "CartPole-v1 has a Discrete action space" -- train --env CartPole-v1 --algo sac --total-steps 100 --out "$tmp/sac-cp"
@@ -165,9 +181,18 @@ if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/de
   # and so does SAC
   expect 2 "not usable" -- train --env Pendulum-v1 --algo sac --device cuda --out "$tmp/gpu-sac"
   [ ! -e "$tmp/gpu-sac" ] || { echo "FAIL: train --algo sac --device cuda without a GPU wrote $tmp/gpu-sac"; fail=1; }
+  # eval too: the device's error (checked before the checkpoint is read), one line, exit 2;
+  # auto falls back to the CPU and says so
+  expect 2 "device 'cuda:0' is not usable" -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --device cuda
+  expect 2 "device 'cuda:1' is not usable" -- eval --checkpoint "$tmp/nowhere.ckpt" --device cuda:1
+  expect 0 '"device": "cpu"' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 2 --device auto --json
 else
   # with a GPU: short PPO and SAC runs on it
   expect 0 "PPO" -- train --env CartPole-v1 --device cuda --total-steps 2048 --eval-episodes 2 --out "$tmp/gpu"
   expect 0 "with SAC on cuda" -- train --env Pendulum-v1 --algo sac --device cuda --total-steps 1500 --eval-episodes 2 --out "$tmp/gpu-sac"
+  # and evaluations on it (both learners' forward on the GPU)
+  expect 0 '"device": "cuda:0"' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 5 --device cuda --json
+  expect 0 "evaluated on cuda:0" -- eval --checkpoint "$tmp/hw/checkpoint.ckpt" --episodes 3 --device auto
+  expect 0 '"device": "cuda:0"' -- eval --checkpoint "$tmp/sac/checkpoint.ckpt" --episodes 3 --device cuda:0 --json
 fi
 exit $fail

@@ -106,9 +106,10 @@ class Sac:
     def act(self, obs: npt.ArrayLike) -> Any: ...
 
 class CheckpointPolicy:
-    """A policy loaded from a `convoy train` checkpoint (PPO or SAC)."""
+    """A policy loaded from a `convoy train` checkpoint (PPO or SAC), evaluated on `device`
+    ("cpu", "cuda", "cuda:K" or "auto"; the policy's forward runs there too)."""
 
-    def __init__(self, path: str) -> None: ...
+    def __init__(self, path: str, device: str = "cpu") -> None: ...
     @property
     def env_id(self) -> str: ...
     @property
@@ -117,6 +118,9 @@ class CheckpointPolicy:
     def global_step(self) -> int: ...
     @property
     def env_config(self) -> dict[str, str]: ...
+    @property
+    def device(self) -> str:
+        """Where evaluate() runs its envs: "cpu" or "cuda:K"."""
     def act(self, obs: npt.ArrayLike) -> Any: ...
     def evaluate(self, episodes: int, seed: int) -> str:
-        """`convoy eval --json`'s object, as JSON text."""
+        """`convoy eval --json`'s object on the policy's device, as JSON text."""

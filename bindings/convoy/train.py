@@ -27,13 +27,17 @@ class Policy:
         self.algo = algo
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Policy":
+    def load(cls, path: str | os.PathLike, device: str = "cpu") -> "Policy":
         """The policy in a checkpoint file (``DIR/checkpoint.ckpt`` of ``convoy train``, PPO or
-        SAC). Truncated, corrupted or foreign files raise ValueError naming the problem."""
-        core = _core.CheckpointPolicy(os.fspath(path))
+        SAC). Truncated, corrupted or foreign files raise ValueError naming the problem.
+        ``device`` ("cpu", "cuda", "cuda:K" or "auto": cuda:0 when usable, else the CPU) is
+        where :meth:`evaluate` runs its envs and, for PPO, the policy's forward; an unusable
+        GPU raises ValueError saying why. ``act`` takes and returns host arrays on any device."""
+        core = _core.CheckpointPolicy(os.fspath(path), str(device))
         policy = cls(core, core.env_id, core.algo)
         policy.global_step = core.global_step
         policy.env_config = dict(core.env_config)
+        policy.device = core.device
         return policy
 
     def act(self, obs) -> Any:
@@ -42,16 +46,22 @@ class Policy:
     def evaluate(self, episodes: int = 20, seed: int = 12345) -> dict:
         """For a loaded policy: ``convoy eval``'s comparison as a dict (mean_return,
         std_return, early_end_rate, success/collision rates where the env has outcomes,
-        baseline_mean_return (None without a baseline), random_mean_return, ...)."""
+        baseline_mean_return (None without a baseline), random_mean_return, device, ...), on
+        the device the policy was loaded on."""
         if not isinstance(self._learner, _core.CheckpointPolicy):
             raise RuntimeError("evaluate() needs a policy loaded with Policy.load(path)")
         return json.loads(self._learner.evaluate(int(episodes), int(seed)))
 
 
-def evaluate(checkpoint: str | os.PathLike, episodes: int = 20, seed: int = 12345) -> dict:
+def evaluate(
+    checkpoint: str | os.PathLike, episodes: int = 20, seed: int = 12345, device: str = "cpu"
+) -> dict:
     """Evaluate a checkpoint written by ``convoy train`` against the env's scripted baseline
-    and a random policy: the same numbers as ``convoy eval --checkpoint FILE --json``."""
-    return Policy.load(checkpoint).evaluate(episodes, seed)
+    and a random policy: the same numbers as ``convoy eval --checkpoint FILE --json --device
+    DEVICE``. ``device`` is "cpu" (the default), "cuda", "cuda:K" or "auto" (cuda:0 when
+    usable, else the CPU); the result's "device" names the one used. Without a usable GPU,
+    "cuda" raises ValueError with the device's message."""
+    return Policy.load(checkpoint, device).evaluate(episodes, seed)
 
 
 def _preset(algo: str, env_id: str) -> dict[str, str]:

@@ -31,9 +31,9 @@ def cli_train(tmp_path, *args):
     return out / "checkpoint.ckpt"
 
 
-def cli_eval(ckpt, episodes, seed):
+def cli_eval(ckpt, episodes, seed, *args):
     out = subprocess.run([convoy_binary(), "eval", "--checkpoint", str(ckpt), "--episodes",
-                          str(episodes), "--seed", str(seed), "--json"],
+                          str(episodes), "--seed", str(seed), "--json", *args],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -45,6 +45,10 @@ def test_ppo_checkpoint_loads_evaluates_like_the_cli_and_drives_gymnasium(tmp_pa
     assert policy.global_step == 40960
     result = convoy.evaluate(ckpt, episodes=8, seed=7)
     assert result == cli_eval(ckpt, 8, 7)  # the same evaluation, number for number
+    assert result["device"] == "cpu"
+    # device="cpu" named explicitly is the default, number for number, as --device cpu
+    assert convoy.evaluate(ckpt, episodes=8, seed=7, device="cpu") == result
+    assert cli_eval(ckpt, 8, 7, "--device", "cpu") == result
     assert result["random_mean_return"] < result["mean_return"]
     env = gym.make("CartPole-v1")
     obs, _ = env.reset(seed=0)
@@ -88,3 +92,20 @@ def test_bad_checkpoints_are_clear_errors(tmp_path):
     trained = convoy.train("CartPole-v1", total_steps=256, num_envs=4, num_steps=64)
     with pytest.raises(RuntimeError, match="Policy.load"):
         trained.evaluate()
+
+
+def test_evaluate_on_cuda_follows_the_cpu(tmp_path):
+    """On a GPU the envs (and PPO's forward) run there; the mean returns follow the CPU's
+    within 5% + 0.5 (sin/cos/FMA and GEMM rounding can send a greedy near-tie elsewhere).
+    Without one, device="cuda" is a ValueError with the device's message."""
+    ckpt = cli_train(tmp_path, "--env", "CartPole-v1", "--total-steps", "8192", "--seed", "2")
+    if convoy.cuda_device_count() == 0:
+        with pytest.raises(ValueError, match="not usable"):
+            convoy.evaluate(ckpt, episodes=4, seed=3, device="cuda")
+        assert convoy.evaluate(ckpt, episodes=2, seed=3, device="auto")["device"] == "cpu"
+        pytest.skip("no usable CUDA GPU: compared the no-GPU error and auto's fallback only")
+    cpu = convoy.evaluate(ckpt, episodes=12, seed=3, device="cpu")
+    gpu = convoy.evaluate(ckpt, episodes=12, seed=3, device="cuda")
+    assert gpu["device"] == "cuda:0" and gpu["episodes"] == cpu["episodes"]
+    for key in ("mean_return", "random_mean_return"):
+        assert abs(gpu[key] - cpu[key]) <= 0.05 * abs(cpu[key]) + 0.5, (key, cpu, gpu)
