@@ -415,16 +415,23 @@ class PyVecEnv {
   bool pending_ = false;  // NEXT_STEP: some envs show their fresh episode on the next step
 };
 
-// A PPO learner on its own env (CPU), stepped one iteration at a time from Python.
+// Where a learner trains: as `convoy train --device`, "auto" stays on the CPU (the presets'
+// small networks and env counts run best there); cpu, cuda and cuda:K as given (an unusable
+// GPU is a ConvoyError, i.e. ValueError, saying why).
+Device training_device(const std::string& device) {
+  return device == "auto" ? Device::cpu() : Device::parse(device);
+}
+
+// A PPO learner on its own env (on `device`), stepped one iteration at a time from Python.
 class PyPpo {
  public:
   PyPpo(const std::string& env_id, const std::map<std::string, std::string>& env_config,
-        const std::map<std::string, std::string>& learner_config) {
+        const std::map<std::string, std::string>& learner_config, const std::string& device) {
     Config ec, lc;
     for (const auto& [k, v] : env_config) ec.set(k, v);
     for (const auto& [k, v] : learner_config) lc.set(k, v);
     config_ = rl::PpoConfig::from_config(lc);
-    env_ = env_registry().make(env_id, Device::cpu(), config_.num_envs, ec);
+    env_ = env_registry().make(env_id, training_device(device), config_.num_envs, ec);
     ppo_ = std::make_unique<rl::Ppo>(*env_, config_);
   }
   std::int64_t num_iterations() const { return config_.num_iterations(); }
@@ -483,16 +490,16 @@ py::object act_on(py::array_t<float, py::array::c_style | py::array::forcecast> 
   return std::move(out);
 }
 
-// SAC on its own env (CPU), trained a number of vector steps per call from Python.
+// SAC on its own env (on `device`), trained a number of vector steps per call from Python.
 class PySac {
  public:
   PySac(const std::string& env_id, const std::map<std::string, std::string>& env_config,
-        const std::map<std::string, std::string>& learner_config) {
+        const std::map<std::string, std::string>& learner_config, const std::string& device) {
     Config ec, lc;
     for (const auto& [k, v] : env_config) ec.set(k, v);
     for (const auto& [k, v] : learner_config) lc.set(k, v);
     config_ = rl::SacConfig::from_config(lc);
-    env_ = env_registry().make(env_id, Device::cpu(), config_.num_envs, ec);
+    env_ = env_registry().make(env_id, training_device(device), config_.num_envs, ec);
     sac_ = std::make_unique<rl::Sac>(*env_, config_);
   }
   // vector steps of the whole run (total_timesteps / num_envs, at least 1)
@@ -660,16 +667,18 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<cp::PyPpo>(m, "Ppo")
       .def(py::init<const std::string&, const std::map<std::string, std::string>&,
-                    const std::map<std::string, std::string>&>(),
-           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"))
+                    const std::map<std::string, std::string>&, const std::string&>(),
+           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"),
+           py::arg("device") = "cpu")
       .def_property_readonly("num_iterations", &cp::PyPpo::num_iterations)
       .def("iterate", &cp::PyPpo::iterate)
       .def("act", &cp::PyPpo::act, py::arg("obs"));
 
   py::class_<cp::PySac>(m, "Sac")
       .def(py::init<const std::string&, const std::map<std::string, std::string>&,
-                    const std::map<std::string, std::string>&>(),
-           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"))
+                    const std::map<std::string, std::string>&, const std::string&>(),
+           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"),
+           py::arg("device") = "cpu")
       .def_property_readonly("num_vector_steps", &cp::PySac::num_vector_steps)
       .def("train", &cp::PySac::train, py::arg("vector_steps"))
       .def("act", &cp::PySac::act, py::arg("obs"));

@@ -84,10 +84,14 @@ class DeviceBuffer:
     def __cuda_array_interface__(self) -> dict[str, Any]: ...
 
 class Ppo:
-    """PPO on the CPU over its own env (the learner behind `convoy train`)."""
+    """PPO on `device` ("cpu", "cuda", "cuda:K"; "auto" is the CPU, as `convoy train`) over its own env (the learner behind `convoy train`)."""
 
     def __init__(
-        self, env_id: str, env_config: dict[str, str], learner_config: dict[str, str]
+        self,
+        env_id: str,
+        env_config: dict[str, str],
+        learner_config: dict[str, str],
+        device: str = "cpu",
     ) -> None: ...
     @property
     def num_iterations(self) -> int: ...
@@ -95,10 +99,14 @@ class Ppo:
     def act(self, obs: npt.ArrayLike) -> Any: ...
 
 class Sac:
-    """SAC on the CPU over its own env (the learner behind `convoy train --algo sac`)."""
+    """SAC on `device` ("cpu", "cuda", "cuda:K"; "auto" is the CPU, as `convoy train`) over its own env (the learner behind `convoy train --algo sac`)."""
 
     def __init__(
-        self, env_id: str, env_config: dict[str, str], learner_config: dict[str, str]
+        self,
+        env_id: str,
+        env_config: dict[str, str],
+        learner_config: dict[str, str],
+        device: str = "cpu",
     ) -> None: ...
     @property
     def num_vector_steps(self) -> int: ...

@@ -88,9 +88,14 @@ def train(
     callback: Callable[[dict], Any] | None = None,
     env_config: dict[str, Any] | None = None,
     preset: bool = True,
+    device: str = "cpu",
     **settings: Any,
 ) -> Policy:
-    """Train ``algo`` ("ppo" or "sac") on ``env_id`` on the CPU and return the :class:`Policy`.
+    """Train ``algo`` ("ppo" or "sac") on ``env_id`` on ``device`` and return the :class:`Policy`.
+
+    ``device``: "cpu" (the default), "cuda" or "cuda:K" (the envs, the replay or rollout buffer
+    and the networks all live on the GPU, as ``convoy train --device cuda``), or "auto", which
+    trains on the CPU as ``convoy train`` does; an unusable GPU raises ValueError saying why.
 
     As ``convoy train``: the checked-in preset for (algo, env) comes first (``preset=False``
     skips it), then ``settings`` (the learner's key=value settings, e.g. ``num_envs``,
@@ -116,13 +121,13 @@ def train(
     if seed is not None:
         learner_config["seed"] = str(int(seed))
     if algo == "ppo":
-        learner = _core.Ppo(env_id, env_cfg, learner_config)
+        learner = _core.Ppo(env_id, env_cfg, learner_config, str(device))
         for _ in range(learner.num_iterations):
             metrics = learner.iterate()
             if callback is not None and callback(metrics) is False:
                 break
     else:
-        learner = _core.Sac(env_id, env_cfg, learner_config)
+        learner = _core.Sac(env_id, env_cfg, learner_config, str(device))
         total = learner.num_vector_steps
         chunk = max(1, total // 100)
         done = 0

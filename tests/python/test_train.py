@@ -45,3 +45,26 @@ def test_callback_can_stop_and_bad_settings_are_errors():
         convoy.train("CartPole-v1", algo="dqn")
     with pytest.raises(ValueError, match="unknown config key 'gravity'"):
         convoy.train("CartPole-v1", total_steps=256, env_config={"gravity": 3})
+
+
+@pytest.mark.parametrize("algo,env_id,steps", [("ppo", "CartPole-v1", 512), ("sac", "Pendulum-v1", 1500)])
+def test_device_argument(algo, env_id, steps):
+    """device="cpu" and "auto" (the CPU, as `convoy train`) train bit for bit alike; a GPU that
+    is not there is a ValueError naming the device; with one, a short run trains on it."""
+    def run(device):
+        seen = []
+        convoy.train(env_id, algo, total_steps=steps, seed=3, device=device,
+                     callback=lambda m: seen.append(m))
+        return seen[-1]
+
+    cpu = run("cpu")
+    auto = run("auto")
+    keep = [k for k in cpu if k != "steps_per_second"]
+    assert keep and not np.isnan(cpu["qf1_loss" if algo == "sac" else "value_loss"])
+    np.testing.assert_equal({k: cpu[k] for k in keep}, {k: auto[k] for k in keep})
+    if convoy._core.cuda_device_count() == 0:
+        with pytest.raises(ValueError, match="cuda:0"):
+            convoy.train(env_id, algo, total_steps=steps, seed=3, device="cuda")
+        pytest.skip("no usable GPU: the CUDA training run needs one")
+    gpu = run("cuda")
+    assert gpu["global_step"] == cpu["global_step"]
