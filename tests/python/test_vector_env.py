@@ -283,3 +283,35 @@ def test_outcomes_in_infos_for_envs_that_report_them():
     for _ in range(40):
         _, _, _, _, infos = cp.step(np.ones(4, dtype=np.int32))
         assert "is_success" not in infos
+
+
+def _first_ending_infos(envs, n):
+    """Step pushing right until some episode ends; that step's infos."""
+    envs.reset(seed=0)
+    for _ in range(200):
+        *_, infos = envs.step(np.ones(n, dtype=np.int32))
+        if infos:
+            return infos
+    raise AssertionError("no episode ended in 200 steps")
+
+
+def test_episode_infos_are_views_and_copy_gives_owned_arrays():
+    n = 16
+    envs = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0, max_episode_steps=5)
+    first = _first_ending_infos(envs, n)
+    r, mask = first["episode"]["r"], first["_episode"]
+    assert not r.flags.owndata and not mask.flags.owndata
+    assert mask.any() and (r[mask] > 0).all()
+    # the same engine buffers again on the next ending step (the views are valid until then)
+    *_, again = envs.step(np.ones(n, dtype=np.int32))
+    while not again:
+        *_, again = envs.step(np.ones(n, dtype=np.int32))
+    assert np.shares_memory(again["episode"]["r"], r)
+    assert np.shares_memory(again["_episode"], mask)
+    owned = convoy.make_vec("CartPole-v1", n, device="cpu", seed=0, max_episode_steps=5,
+                            copy=True)
+    a = _first_ending_infos(owned, n)
+    kept = a["episode"]["r"].copy()
+    *_, b = owned.step(np.ones(n, dtype=np.int32))
+    assert not np.shares_memory(a["episode"]["r"], b["episode"]["r"] if b else kept)
+    np.testing.assert_array_equal(a["episode"]["r"], kept)  # untouched by the later step
