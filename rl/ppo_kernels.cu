@@ -1,6 +1,7 @@
 #include <string>
 
 #include "rl/distributions.h"
+#include "rl/launch.h"
 #include "rl/math.h"
 #include "rl/normalize.h"
 #include "rl/ppo_kernels.h"
@@ -12,16 +13,6 @@
 namespace convoy::rl::ppo_kernels {
 
 namespace {
-
-// for_each_index on CUDA; on the CPU a plain loop in the caller's thread (see the header).
-template <class F>
-void launch(const Device& device, std::int64_t n, const F& f) {
-  if (device.is_cuda()) {
-    for_each_index(device, n, f);
-    return;
-  }
-  for (std::int64_t i = 0; i < n; ++i) f(i);
-}
 
 template <class T>
 CONVOY_HD_INLINE T clamp_to(T v, T lo, T hi) {  // std::clamp

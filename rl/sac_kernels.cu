@@ -1,4 +1,5 @@
 #include "rl/distributions.h"
+#include "rl/launch.h"
 #include "rl/math.h"
 #include "rl/reduce.h"
 #include "rl/sac.h"
@@ -9,16 +10,6 @@
 namespace convoy::rl::sac_kernels {
 
 namespace {
-
-// for_each_index on CUDA; on the CPU a plain loop in the caller's thread (see the header).
-template <class F>
-void launch(const Device& device, std::int64_t n, const F& f) {
-  if (device.is_cuda()) {
-    for_each_index(device, n, f);
-    return;
-  }
-  for (std::int64_t i = 0; i < n; ++i) f(i);
-}
 
 template <class T>
 struct NormalRowsFn {
