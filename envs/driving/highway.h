@@ -714,7 +714,7 @@ CONVOY_FRAME_INLINE void move_turning(const Params& p, std::int32_t v, float* x,
 
 // The separating-axis test of two boxes, a call on the host: the frame reaches it only for
 // the few cars next to the ego, and inlined it took the lane keeper's place in g++'s inlining
-// budget (measured: 467 more instructions per Highway-v0 env-step).
+// budget (measured: 34,627 instead of 34,199 instructions per Highway-v0 env-step).
 #if defined(__CUDACC__) || !defined(__GNUC__)
 CONVOY_HD_INLINE
 #else
