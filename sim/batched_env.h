@@ -27,6 +27,10 @@
 //     // optional, CPU only: several envs per call (SIMD); see HasStepBlock below
 //     static bool vector_step_available();
 //     static void step_block(...);
+//     // optional, any device: the step of all envs as several launches (per env, per env x
+//     // vehicle ...) over scratch in E::State; see HasStepBatch below
+//     static bool step_batch_enabled(const Params&, const Device&);
+//     static void step_batch(...);
 //   };
 //
 // save_state / load_state snapshot the engine for checkpoints. They take E's state through
@@ -255,17 +259,51 @@ struct HasStepBlock : std::false_type {};
 template <class E>
 struct HasStepBlock<E, std::void_t<decltype(&E::step_block)>> : std::true_type {};
 
+// True where E offers a batch step on any device (several launches, e.g. per env and per env x
+// vehicle, so that a GPU has thousands x tens of threads):
+//     static bool step_batch_enabled(const Params&, const Device&);  // false: the engine uses step
+//     static void step_batch(const Device&, params, view, E::State& /* its scratch */,
+//                            std::int64_t n, const Action* actions, const std::uint8_t* skip
+//                            /* or null */, float* reward, std::uint8_t* terminated);
+// It does what step does for every env whose skip byte is clear, writing their reward and
+// terminated flag; the engine then runs StepKernel's bookkeeping (FinishKernel). Action is
+// std::int32_t for Discrete, float (kActDim per env) for Box.
+template <class E, class = void>
+struct HasStepBatch : std::false_type {};
+template <class E>
+struct HasStepBatch<E, std::void_t<decltype(&E::step_batch)>> : std::true_type {};
+
+// StepKernel's bookkeeping after E::step_batch or E::step_block wrote reward and terminated.
+template <class E>
+struct FinishKernel {
+  StepKernel<E> k;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    if (k.skip && k.skip[i]) {
+      k.skipped(i);
+    } else {
+      k.finish(i, k.e.reward[i], k.e.terminated[i] != 0);
+    }
+  }
+};
+
 // The CPU block stage (host only): the step of a block of envs (E::step_block and StepKernel's
-// bookkeeping when `vector`, StepKernel env by env otherwise), then, when `compose`, the
-// Gymnasium outputs of the same block while they are in cache (sim/autoreset.h). Returns how
-// many of the block's episodes ended (0 without compose).
+// bookkeeping when `vector`, the bookkeeping alone when `stepped` (E::step_batch ran before),
+// StepKernel env by env otherwise), then, when `compose`, the Gymnasium outputs of the same
+// block while they are in cache (sim/autoreset.h). Returns how many of the block's episodes
+// ended (0 without compose).
 template <class E>
 struct BlockStepKernel {
   StepKernel<E> k;
   bool vector;
   bool compose;
   ComposeKernel outputs;
+  bool stepped = false;
   std::int64_t operator()(std::int64_t begin, std::int64_t end) const {
+    if (stepped) {
+      const FinishKernel<E> f{k};
+      for (std::int64_t i = begin; i < end; ++i) f(i);
+      return compose ? outputs.block(begin, end) : 0;
+    }
     if constexpr (HasStepBlock<E>::value) {
       if (vector) {
         E::step_block(k.e.params, k.e.state, begin, end, k.a_int, k.skip, k.e.reward,
@@ -570,6 +608,11 @@ class BatchedEnv final : public VecEnv {
                                                 static_cast<const float*>(d_actions), d_skip});
     } else {
       const detail::StepKernel<E> k = step_kernel(d_actions, d_skip);
+      if (batch_step()) {
+        run_step_batch(d_actions, d_skip);
+        for_each_index(device_, num_envs_, detail::FinishKernel<E>{k});
+        return;
+      }
       if (device_.is_cpu() && vector_step()) {
         for_each_block_cpu(num_envs_, kComposeBlock,
                            detail::BlockStepKernel<E>{k, true, false, {}});
@@ -587,6 +630,13 @@ class BatchedEnv final : public VecEnv {
     } else {
       if (!device_.is_cpu()) return VecEnv::step_compose(d_actions, d_skip, out);
       check_step(d_actions, d_skip);
+      if (batch_step()) {
+        run_step_batch(d_actions, d_skip);
+        return for_each_block_cpu(
+            num_envs_, kComposeBlock,
+            detail::BlockStepKernel<E>{step_kernel(d_actions, d_skip), false, true,
+                                       detail::compose_kernel(*this, out), true});
+      }
       return for_each_block_cpu(
           num_envs_, kComposeBlock,
           detail::BlockStepKernel<E>{step_kernel(d_actions, d_skip), vector_step(), true,
@@ -691,6 +741,23 @@ class BatchedEnv final : public VecEnv {
       return E::vector_step_available();
     } else {
       return false;
+    }
+  }
+
+  // E's batch step runs (HasStepBatch): where E enables it for these settings and device
+  bool batch_step() const {
+    if constexpr (detail::HasStepBatch<E>::value) {
+      return E::step_batch_enabled(params_, device_);
+    } else {
+      return false;
+    }
+  }
+  void run_step_batch(const void* d_actions, const std::uint8_t* d_skip) {
+    if constexpr (detail::HasStepBatch<E>::value) {
+      using Action = std::conditional_t<E::kDiscrete, std::int32_t, float>;
+      E::step_batch(device_, params_, state_.view(), state_, num_envs_,
+                    static_cast<const Action*>(d_actions), d_skip, reward_.data(),
+                    terminated_.data());
     }
   }
 

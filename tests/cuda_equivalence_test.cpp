@@ -1,7 +1,10 @@
 // CPU vs CUDA: the same seed and actions give the same trajectories. Random draws (resets,
 // actions) must be bit-identical; physics may differ by the last bits of sin/cos/FMA, so
 // observations and rewards are compared at atol 1e-4 over a horizon where that cannot
-// grow (100 steps; 20 for the chaotic Acrobot). Skips with a reason without a GPU.
+// grow (100 steps; 20 for the chaotic Acrobot and for the driving envs, whose MOBIL and
+// crash thresholds can turn a last-bit difference into another decision). A parameter may
+// carry settings after the name ("Highway-v0 kernels=scene"). Skips with a reason without a
+// GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,11 +20,16 @@ class CudaEquivalence : public ::testing::TestWithParam<std::string> {};
 TEST_P(CudaEquivalence, CpuAndCudaAgree) {
   if (!built_with_cuda()) GTEST_SKIP() << "built without CUDA";
   CONVOY_DEVICE_OR_SKIP(gpu, "cuda");
-  const std::string name = GetParam();
+  const std::string param = GetParam();
+  const std::size_t space = param.find(' ');
+  const std::string name = param.substr(0, space);
+  std::vector<std::string> settings;
+  if (space != std::string::npos) settings.push_back(param.substr(space + 1));
   const std::int64_t n = 256;
-  const int steps = name == "Acrobot-v1" ? 20 : 100;
-  auto cpu_env = env_registry().make(name, Device::cpu(), n);
-  auto gpu_env = env_registry().make(name, gpu, n);
+  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0";
+  const int steps = short_horizon ? 20 : 100;
+  auto cpu_env = env_registry().make(name, Device::cpu(), n, Config::parse(settings));
+  auto gpu_env = env_registry().make(name, gpu, n, Config::parse(settings));
   const std::int64_t na = n * cpu_env->act_dim();
   DeviceArray<std::int32_t> ci(Device::cpu(), na), gi(gpu, na);
   DeviceArray<float> cf(Device::cpu(), na), gf(gpu, na);
@@ -69,6 +77,20 @@ INSTANTIATE_TEST_SUITE_P(ClassicEnvs, CudaEquivalence,
 
 INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
                          ::testing::Values("Parking-v0", "DiffDriveNav-v0"), [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) {
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           }
+                           return n;
+                         });
+
+// Highway-v0 and Merge-v0 on CUDA: the per-vehicle kernels (kernels=auto) and the per-scene
+// step, both against the CPU's per-scene step.
+INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
+                         ::testing::Values("Highway-v0", "Highway-v0 kernels=scene",
+                                           "Highway-v0 action_type=continuous", "Merge-v0",
+                                           "Merge-v0 kernels=scene"),
+                         [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';

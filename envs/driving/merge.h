@@ -11,7 +11,8 @@
 // about 29-31.5 m/s; the merging car on the ramp at x = 110 at 20 m/s. Lanes are limited to
 // 20 m/s (highway-env's default lane speed_limit), which IDM's target speed is clipped to.
 //
-// The frame is Highway-v0's (highway::traffic_frame) with MergeRoad's answers about the road:
+// The frame is Highway-v0's (highway::traffic_frame, or its per-vehicle kernels
+// highway::step_batch with kernels=vehicle) with MergeRoad's answers about the road:
 // ramp geometry for the lane keeper, MOBIL may only move a car from the acceleration lane to
 // the right lane (the ego may also take the acceleration lane while beside it), and the
 // obstacle is a stopped leader for cars in the acceleration lane.
@@ -128,8 +129,10 @@ struct Merge {
   using Params = merge::Params;
   using View = highway::View;
   using Base = Highway<Discrete>;
+  using Road = merge::MergeRoad;
+  using BatchAction = std::conditional_t<Discrete, std::int32_t, float>;  // step_batch's
   struct State : highway::State {
-    State(const Device& d, std::int64_t n, const Params& p) : highway::State(d, n, p.vehicles) {}
+    State(const Device& d, std::int64_t n, const Params& p) : highway::State(d, n, p) {}
   };
 
   static Params read_params(ConfigReader& r) { return merge::read_params(r); }
@@ -205,8 +208,26 @@ struct Merge {
       crashed = random_idm ? highway::traffic_frame<Discrete, true, MergeRoad>(p, s, i)
                            : highway::traffic_frame<Discrete, false, MergeRoad>(p, s, i);
     }
+    judge(p, s, i, action, crashed, reward, terminated);
+  }
+
+  // The per-vehicle kernels, as Highway-v0's (see Highway::step_batch).
+  static bool step_batch_enabled(const Params& p, const Device& d) {
+    return highway::vehicle_kernels(p, d);
+  }
+  static void step_batch(const Device& d, const Params& p, const View& s, State& st, std::int64_t n,
+                         const BatchAction* actions, const std::uint8_t* skip, float* reward,
+                         std::uint8_t* terminated) {
+    highway::step_batch<Merge>(d, p, s, st.scratch, n, actions, skip, reward, terminated);
+  }
+
+  // The step's reward and termination from its end state (MergeEnv._rewards).
+  template <class Action>
+  CONVOY_FRAME_INLINE static void judge(const Params& p, const View& s, std::int64_t i,
+                                        Action action, bool crashed, float* reward,
+                                        bool* terminated) {
+    using namespace merge;
     const std::int64_t k = i * s.vehicles;
-    // MergeEnv._rewards
     const std::int32_t lane = highway::lane_of(s.y[k], p.lanes);
     const float fast =
         highway::clampf((s.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);

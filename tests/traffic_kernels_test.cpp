@@ -1,0 +1,200 @@
+// Highway-v0 and Merge-v0's per-vehicle kernels (kernels=vehicle: step_batch's launches per
+// env and per env x vehicle) against the per-scene step (kernels=scene) on the CPU: the same
+// pieces in the same order per vehicle, so bit-identical observations, rewards, flags and
+// episode statistics, with auto-resets, NEXT_STEP skips and the fused step-and-compose pass,
+// at 1 and 2 threads. The CUDA equivalence of these envs is in cuda_equivalence_test.cpp.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "envs/registry.h"
+#include "sim/error.h"
+#include "tests/test_util.h"
+
+namespace convoy {
+namespace {
+
+struct KernelsCase {
+  std::string name;  // for the test's name
+  std::string env;
+  std::vector<std::string> cfg;
+};
+
+// Every output of `steps` steps as raw bits (so -0 and +0, NaN payloads, all count), with
+// random actions; odd steps go through step_compose, even ones through step_raw with some
+// envs skipped.
+std::vector<std::uint32_t> trace(const KernelsCase& c, const std::string& kernels, int threads,
+                                 int steps, std::int64_t* episodes = nullptr) {
+  set_cpu_threads(threads);
+  std::vector<std::string> cfg = c.cfg;
+  cfg.push_back("kernels=" + kernels);
+  const std::int64_t n = 24;
+  auto env = env_registry().make(c.env, Device::cpu(), n, Config::parse(cfg));
+  const Device cpu = Device::cpu();
+  DeviceArray<std::int32_t> ai(cpu, n * env->act_dim());
+  DeviceArray<float> af(cpu, n * env->act_dim());
+  void* a = env->discrete_actions() ? static_cast<void*>(ai.data()) : static_cast<void*>(af.data());
+  DeviceArray<std::uint8_t> skip(cpu, n), done(cpu, n);
+  DeviceArray<float> obs_out(cpu, n * env->obs_dim());
+  DeviceArray<double> ret(cpu, n);
+  DeviceArray<std::int32_t> len(cpu, n);
+  std::vector<std::uint32_t> out;
+  auto add = [&](const auto& array) {
+    for (const auto v : array.to_host()) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &v, sizeof(v));
+      out.push_back(static_cast<std::uint32_t>(bits));
+      out.push_back(static_cast<std::uint32_t>(bits >> 32));
+    }
+  };
+  env->reset(7);
+  for (int t = 0; t < steps; ++t) {
+    env->sample_actions(11, static_cast<std::uint64_t>(t), a);
+    if (t % 2) {
+      const std::int64_t ended =
+          env->step_compose(a, nullptr, {obs_out.data(), done.data(), ret.data(), len.data()});
+      out.push_back(static_cast<std::uint32_t>(ended));
+      if (episodes) *episodes += ended;
+      add(obs_out);
+      add(done);
+      add(ret);
+      add(len);
+    } else {
+      std::vector<std::uint8_t> s(n);
+      for (std::int64_t i = 0; i < n; ++i) s[i] = (i + t) % 5 == 0;
+      skip.copy_from_host(s);
+      env->step_raw(a, skip.data());
+    }
+    add(env->obs());
+    add(env->reward());
+    add(env->terminated());
+    add(env->truncated());
+    add(env->final_obs());
+    add(env->episode_return());
+    add(env->episode_length());
+    add(env->final_episode_return());
+    add(env->final_episode_length());
+    add(env->final_outcome());
+  }
+  set_cpu_threads(0);
+  return out;
+}
+
+void PrintTo(const KernelsCase& c, std::ostream* os) { *os << c.name; }
+
+class TrafficKernels : public ::testing::TestWithParam<KernelsCase> {};
+
+TEST_P(TrafficKernels, PerVehicleMatchesPerSceneBitForBit) {
+  const KernelsCase& c = GetParam();
+  // Highway-v0's episodes last 30 steps, Merge-v0's at most 40: several auto-resets each
+  const int steps = 240;
+  std::int64_t episodes = 0;
+  const auto scene = trace(c, "scene", 1, steps, &episodes);
+  // episodes end (crashes, time limits, the road's end), so auto-resets are exercised
+  EXPECT_GT(episodes, 24) << c.env;
+  // at 2 threads over the first 30 steps only (a step's outputs have a fixed size, so they
+  // are a prefix): each step is 2 + 4 x frames OpenMP loops, which cost milliseconds each
+  // when another process holds a core
+  for (int threads : {1, 2}) {
+    const auto vehicle = trace(c, "vehicle", threads, threads == 1 ? steps : 30);
+    ASSERT_LE(vehicle.size(), scene.size());
+    std::size_t first = 0;
+    while (first < vehicle.size() && scene[first] == vehicle[first]) ++first;
+    EXPECT_EQ(first, vehicle.size()) << c.env << " threads=" << threads << ": first difference at "
+                                     << first << " of " << vehicle.size();
+  }
+}
+
+const std::vector<std::string> kRandomIdm = {"idm_time_headway_low=1.0",
+                                             "idm_time_headway_high=2.0",
+                                             "idm_distance_low=6",
+                                             "idm_distance_high=14",
+                                             "idm_acc_low=2",
+                                             "idm_acc_high=4",
+                                             "vehicle_length_low=4",
+                                             "vehicle_length_high=6",
+                                             "vehicle_width_low=1.8",
+                                             "vehicle_width_high=2.4"};
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    HighwayAndMerge, TrafficKernels,
+    ::testing::Values(KernelsCase{"HighwayDiscrete", "Highway-v0", {}},
+                      KernelsCase{"HighwayContinuous", "Highway-v0", {"action_type=continuous"}},
+                      KernelsCase{"HighwayRandomIdm", "Highway-v0", kRandomIdm},
+                      KernelsCase{"HighwayContinuousRandomIdm", "Highway-v0",
+                                  with({"action_type=continuous"}, kRandomIdm)},
+                      KernelsCase{
+                          "HighwayAutopilot", "Highway-v0", {"ego_policy=autopilot", "lanes=4"}},
+                      KernelsCase{"MergeDiscrete", "Merge-v0", {}},
+                      KernelsCase{"MergeContinuous", "Merge-v0", {"action_type=continuous"}},
+                      KernelsCase{"MergeAutopilotRandomIdm", "Merge-v0",
+                                  with({"ego_policy=autopilot"}, kRandomIdm)}),
+    [](const auto& info) { return info.param.name; });
+
+// The per-vehicle path really runs its own code: it ends episodes as the scene path does
+// (crashes included), so the comparison above covers the crashed flag's early stop.
+TEST(TrafficKernels, CrashStopsTheStepOnBothPaths) {
+  for (const std::string kernels : {"scene", "vehicle"}) {
+    auto env = env_registry().make(
+        "Highway-v0", Device::cpu(), 1,
+        Config::parse({"vehicles=1", "normalize_reward=false", "kernels=" + kernels}));
+    env->reset(0);
+    // ego at 30 m/s, a car 8 m ahead in its lane at 5 m/s: they collide in the first frames;
+    // after the crash no frame runs, so the ego stays short of the car's far end
+    env->set_state(0, {100, 0, 0, 30, 30, 0, 108, 0, 0, 5, 5, 0}, 0);
+    DeviceArray<std::int32_t> a(Device::cpu(), std::vector<std::int32_t>{1});
+    env->step(a);
+    EXPECT_EQ(env->terminated().to_host()[0], 1) << kernels;
+    EXPECT_EQ(env->final_outcome().to_host()[0], 2) << kernels;
+    EXPECT_LT(env->final_episode_return().to_host()[0], -0.5) << kernels;
+  }
+}
+
+// The scratch is rewritten every step before it is read, so snapshots leave it out: a
+// snapshot taken mid-run and loaded back replays the same steps.
+TEST(TrafficKernels, SnapshotsReplayWithoutTheScratch) {
+  auto env = env_registry().make("Merge-v0", Device::cpu(), 16, Config::parse({"kernels=vehicle"}));
+  DeviceArray<std::int32_t> a(Device::cpu(), 16);
+  env->reset(3);
+  for (int t = 0; t < 7; ++t) {
+    env->sample_actions(4, t, a.data());
+    env->step_raw(a.data());
+  }
+  const std::string saved = env->save_state();
+  auto run = [&] {
+    std::vector<float> out;
+    for (int t = 7; t < 20; ++t) {
+      env->sample_actions(4, t, a.data());
+      env->step_raw(a.data());
+      const auto obs = env->obs().to_host(), r = env->reward().to_host();
+      out.insert(out.end(), obs.begin(), obs.end());
+      out.insert(out.end(), r.begin(), r.end());
+    }
+    return out;
+  };
+  const auto first = run();
+  env->load_state(saved);
+  EXPECT_EQ(run(), first);
+}
+
+TEST(TrafficKernels, BadKernelsValueIsAClearError) {
+  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+    const std::string msg = test::error_message(
+        [&] { env_registry().make(env, Device::cpu(), 1, Config::parse({"kernels=gpu"})); });
+    EXPECT_NE(msg.find("kernels"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("gpu"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("vehicle"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace convoy
