@@ -87,7 +87,9 @@ TEST(Merge, RampCarMergesIntoAClearLane) {
     ASSERT_EQ(env->terminated().to_host()[0], 0) << "t " << t;
     const auto now = env->get_state(0);
     const double x = now[kRampCar * kFields], y = now[kRampCar * kFields + 1];
-    if (x < 145.0) EXPECT_NEAR(y, 14.5, 1e-3);  // the lane keeper looks 2 m ahead
+    if (x < 145.0) {
+      EXPECT_NEAR(y, 14.5, 1e-3);  // the lane keeper looks 2 m ahead
+    }
     if (merge_x < 0 && now[kRampCar * kFields + 5] == 1.0) merge_x = x;
   }
   std::printf("ramp car took the right lane at x = %.1f m\n", merge_x);
@@ -117,8 +119,12 @@ TEST(Merge, RampCarNeverRunsOutOfLane) {
       }
       const auto st = env->get_state(i);
       const double x = st[kRampCar * kFields], y = st[kRampCar * kFields + 1];
-      if (y > 6.0) ASSERT_LT(x, 305.0) << "env " << i << " t " << t;
-      if (y < 8.0 && !merged[i]) ASSERT_GT(x, 150.0) << "left the ramp before the bend";
+      if (y > 6.0) {
+        ASSERT_LT(x, 305.0) << "env " << i << " t " << t;
+      }
+      if (y < 8.0 && !merged[i]) {
+        ASSERT_GT(x, 150.0) << "left the ramp before the bend";
+      }
       if (y < 6.0 && !merged[i]) {
         ASSERT_GT(x, 230.0) << "changed lanes before the acceleration lane";
         merged[i] = true;
