@@ -31,6 +31,22 @@ CONVOY_HD_INLINE T lidar_ray_angle(const LidarSpec<T>& spec, int k) {
   return -spec.fov / 2 + spec.fov * static_cast<T>(k) / static_cast<T>(spec.n_rays - 1);
 }
 
+// Ray k of the scan from origin at heading, and its nearest hit (physics/raycast.h's cast_ray):
+// lidar_scan's loop body, also called alone by per-ray kernels (one thread per env x ray).
+template <class T>
+CONVOY_HD_INLINE Ray<T> lidar_ray(const LidarSpec<T>& spec, Vec2<T> origin, T heading, int k) {
+  const T a = heading + lidar_ray_angle(spec, k);
+  return {origin, {std::cos(a), std::sin(a)}, spec.max_range};
+}
+template <class T>
+CONVOY_HD_INLINE RayHit<T> lidar_ray_hit(const LidarSpec<T>& spec, Vec2<T> origin, T heading, int k,
+                                         const OrientedBox<T>* boxes, int n_boxes,
+                                         const Circle<T>* circles, int n_circles,
+                                         const Segment<T>* segments, int n_segments) {
+  return cast_ray(lidar_ray(spec, origin, heading, k), boxes, n_boxes, circles, n_circles, segments,
+                  n_segments);
+}
+
 // out[k] = distance of ray k / max_range, in [0, 1]; kinds (if not null) gets what each hit and
 // indices (if not null) its index in that kind's array (-1 for no hit), e.g. to look up the
 // speed of the vehicle a ray sees.
@@ -40,9 +56,8 @@ CONVOY_HD_INLINE void lidar_scan(const LidarSpec<T>& spec, Vec2<T> origin, T hea
                                  int n_circles, const Segment<T>* segments, int n_segments, T* out,
                                  HitKind* kinds = nullptr, int* indices = nullptr) {
   for (int k = 0; k < spec.n_rays; ++k) {
-    const T a = heading + lidar_ray_angle(spec, k);
-    const Ray<T> ray = {origin, {std::cos(a), std::sin(a)}, spec.max_range};
-    const RayHit<T> hit = cast_ray(ray, boxes, n_boxes, circles, n_circles, segments, n_segments);
+    const RayHit<T> hit = lidar_ray_hit(spec, origin, heading, k, boxes, n_boxes, circles,
+                                        n_circles, segments, n_segments);
     out[k] = hit.distance / spec.max_range;
     if (kinds) kinds[k] = hit.kind;
     if (indices) indices[k] = hit.index;

@@ -31,6 +31,10 @@
 //     // vehicle ...) over scratch in E::State; see HasStepBatch below
 //     static bool step_batch_enabled(const Params&, const Device&);
 //     static void step_batch(...);
+//     // optional, any device: the observation per env x lidar ray; see HasObserveBatch below
+//     static bool observe_batch_enabled(const Params&, const Device&);
+//     static int observe_rays(const Params&);
+//     CONVOY_HD static void observe_ray(...), observe_features(...);
 //   };
 //
 // save_state / load_state snapshot the engine for checkpoints. They take E's state through
@@ -172,6 +176,7 @@ struct EngineView {
 template <class E>
 struct ResetKernel {
   EngineView<E> e;
+  bool observe = true;  // false: the engine observes afterwards (HasObserveBatch)
   CONVOY_HD void operator()(std::int64_t i) const {
     PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), 0, 0, RngPurpose::kReset);
     E::reset(e.params, e.state, i, rng);
@@ -182,7 +187,7 @@ struct ResetKernel {
     e.reward[i] = 0.0f;
     e.terminated[i] = 0;
     e.truncated[i] = 0;
-    E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
+    if (observe) E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
   }
 };
 
@@ -192,6 +197,10 @@ struct StepKernel {
   const std::int32_t* a_int;  // (num_envs) for Discrete
   const float* a_float;       // (num_envs x kActDim) for Box
   const std::uint8_t* skip;   // (num_envs) or null: envs left as they are this step
+  // the staged step (HasObserveBatch): finish only accounts; ObserveKernel and EndKernel follow.
+  // (A flag rather than a kernel of its own: E::step keeps a single call site, so the staged
+  // path cannot change how g++ inlines the default path's step.)
+  bool deferred = false;
   CONVOY_HD void operator()(std::int64_t i) const {
     if (skip && skip[i]) {
       skipped(i);
@@ -215,7 +224,22 @@ struct StepKernel {
   }
   // After the dynamics gave reward r and termination term: bookkeeping, auto-reset, observe.
   CONVOY_HD void finish(std::int64_t i, float r, bool term) const {
-    // episode bookkeeping; truncation as Gymnasium's TimeLimit (may coincide with term)
+    if (deferred) {
+      account(i, r, term);
+      return;
+    }
+    // auto-reset (SAME_STEP): keep the last obs and the episode's totals, start the next
+    if (account(i, r, term)) {
+      E::observe(e.params, e.state, i, e.final_obs + i * e.obs_dim);
+      restart(i);
+    }
+    // observe
+    E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
+  }
+  // finish's episode bookkeeping, without observing or resetting; truncation as Gymnasium's
+  // TimeLimit (may coincide with term). Returns whether the episode ended: then its totals and
+  // outcome are in final_*, and restart(i) must follow once its final obs is taken.
+  CONVOY_HD bool account(std::int64_t i, float r, bool term) const {
     const std::int32_t steps = e.elapsed[i] + 1;
     const bool trunc = steps >= e.params.max_episode_steps;
     const double ret = e.episode_return[i] + static_cast<double>(r);
@@ -223,27 +247,83 @@ struct StepKernel {
     e.reward[i] = r;
     e.terminated[i] = term ? 1 : 0;
     e.truncated[i] = trunc ? 1 : 0;
-    // auto-reset (SAME_STEP): keep the last obs and the episode's totals, start the next
     if (term || trunc) {
-      E::observe(e.params, e.state, i, e.final_obs + i * e.obs_dim);
       e.final_return[i] = ret;
       e.final_length[i] = len;
       if constexpr (has_outcome<E>::value) e.final_outcome[i] = E::outcome(e.params, e.state, i);
-      const std::uint32_t next_episode = e.episode[i] + 1;
-      e.episode[i] = next_episode;
-      PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), next_episode, 0,
-                       RngPurpose::kReset);
-      E::reset(e.params, e.state, i, rng);
-      e.elapsed[i] = 0;
-      e.episode_return[i] = 0.0;
-      e.episode_length[i] = 0;
-    } else {
-      e.elapsed[i] = steps;
-      e.episode_return[i] = ret;
-      e.episode_length[i] = len;
+      return true;
     }
-    // observe
-    E::observe(e.params, e.state, i, e.obs + i * e.obs_dim);
+    e.elapsed[i] = steps;
+    e.episode_return[i] = ret;
+    e.episode_length[i] = len;
+    return false;
+  }
+  // The next episode of env i (its episode ended), from its seed's Philox stream.
+  CONVOY_HD void restart(std::int64_t i) const {
+    const std::uint32_t next_episode = e.episode[i] + 1;
+    e.episode[i] = next_episode;
+    PhiloxStream rng(e.seeds[i], static_cast<std::uint64_t>(i), next_episode, 0,
+                     RngPurpose::kReset);
+    E::reset(e.params, e.state, i, rng);
+    e.elapsed[i] = 0;
+    e.episode_return[i] = 0.0;
+    e.episode_length[i] = 0;
+  }
+};
+
+// True where E offers its observation per lidar ray, so that a GPU gets a thread per env x ray
+// (single-agent envs only):
+//     static bool observe_batch_enabled(const Params&, const Device&);  // false: E::observe
+//     static int observe_rays(const Params&);                 // rays, obs_row[0..rays)
+//     CONVOY_HD static void observe_ray(params, view, i, int k, float* obs_row);  // ray k
+//     CONVOY_HD static void observe_features(params, view, i, float* obs_row);    // the rest
+// obs_row is env i's row of obs_dim floats; observe_ray writes obs_row[k] only,
+// observe_features every element past the rays. Together they must write exactly what
+// E::observe writes (E::observe is their composition, from the same per-ray function). When
+// enabled the engine steps in stages instead of StepKernel's one pass: the dynamics and the
+// bookkeeping (StepKernel with `deferred`), the obs of every stepped env
+// (ObserveKernel over env x (rays + 1)), the ended episodes' obs copied into final_obs and
+// their reset (EndKernel), then the obs of the reset envs (ObserveKernel again); reset()
+// likewise resets, then observes. The results are the per-env pass's bit for bit.
+template <class E, class = void>
+struct HasObserveBatch : std::false_type {};
+template <class E>
+struct HasObserveBatch<E, std::void_t<decltype(&E::observe_batch_enabled)>> : std::true_type {};
+
+// Observation item j of env x (rays + 1): ray j % (rays + 1) of env j / (rays + 1), or the env's
+// other features for the last item. Envs whose skip byte is set are left as they are; with
+// `ended_only`, so are envs whose episode did not end this step (neither flag set).
+template <class E>
+struct ObserveKernel {
+  EngineView<E> e;
+  std::int32_t rays;
+  const std::uint8_t* skip;  // (num_envs) or null
+  bool ended_only;
+  CONVOY_HD void operator()(std::int64_t j) const {
+    const std::int64_t i = j / (rays + 1);
+    const auto k = static_cast<std::int32_t>(j - i * (rays + 1));
+    if (skip && skip[i]) return;
+    if (ended_only && !(e.terminated[i] || e.truncated[i])) return;
+    float* row = e.obs + i * e.obs_dim;
+    if (k < rays) {
+      E::observe_ray(e.params, e.state, i, k, row);
+    } else {
+      E::observe_features(e.params, e.state, i, row);
+    }
+  }
+};
+
+// The staged step's auto-reset: an env whose episode ended (not skipped: skipped() cleared its
+// flags) keeps its obs, the final obs, in final_obs and starts its next episode.
+template <class E>
+struct EndKernel {
+  StepKernel<E> k;
+  CONVOY_HD void operator()(std::int64_t i) const {
+    if (!(k.e.terminated[i] || k.e.truncated[i])) return;
+    const float* src = k.e.obs + i * k.e.obs_dim;
+    float* dst = k.e.final_obs + i * k.e.obs_dim;
+    for (std::int64_t c = 0; c < k.e.obs_dim; ++c) dst[c] = src[c];
+    k.restart(i);
   }
 };
 
@@ -608,6 +688,10 @@ class BatchedEnv final : public VecEnv {
                                                 static_cast<const float*>(d_actions), d_skip});
     } else {
       const detail::StepKernel<E> k = step_kernel(d_actions, d_skip);
+      if (batch_observe()) {
+        run_staged_step(k, d_actions, d_skip);
+        return;
+      }
       if (batch_step()) {
         run_step_batch(d_actions, d_skip);
         for_each_index(device_, num_envs_, detail::FinishKernel<E>{k});
@@ -628,7 +712,10 @@ class BatchedEnv final : public VecEnv {
     if constexpr (detail::IsMultiAgent<E>::value) {
       return VecEnv::step_compose(d_actions, d_skip, out);
     } else {
-      if (!device_.is_cpu()) return VecEnv::step_compose(d_actions, d_skip, out);
+      // the staged step (per-ray obs) composes after it, as on CUDA
+      if (!device_.is_cpu() || batch_observe()) {
+        return VecEnv::step_compose(d_actions, d_skip, out);
+      }
       check_step(d_actions, d_skip);
       if (batch_step()) {
         run_step_batch(d_actions, d_skip);
@@ -761,6 +848,40 @@ class BatchedEnv final : public VecEnv {
     }
   }
 
+  // E's per-ray observation runs (HasObserveBatch): where E enables it for these settings
+  bool batch_observe() const {
+    if constexpr (detail::HasObserveBatch<E>::value) {
+      return E::observe_batch_enabled(params_, device_);
+    } else {
+      return false;
+    }
+  }
+  // obs of the envs not skipped (all with skip null), or with ended_only of those whose
+  // episode ended this step, per env x ray
+  void observe_rows(const std::uint8_t* d_skip, bool ended_only) {
+    if constexpr (detail::HasObserveBatch<E>::value) {
+      const std::int32_t rays = E::observe_rays(params_);
+      for_each_index(device_, num_envs_ * (rays + 1),
+                     detail::ObserveKernel<E>{view(), rays, d_skip, ended_only});
+    }
+  }
+  // The step in stages (see HasObserveBatch): dynamics and bookkeeping, obs, final obs and
+  // auto-reset, the reset envs' obs.
+  void run_staged_step(const detail::StepKernel<E>& k, const void* d_actions,
+                       const std::uint8_t* d_skip) {
+    detail::StepKernel<E> dk = k;
+    dk.deferred = true;
+    if (batch_step()) {
+      run_step_batch(d_actions, d_skip);
+      for_each_index(device_, num_envs_, detail::FinishKernel<E>{dk});
+    } else {
+      for_each_index(device_, num_envs_, dk);
+    }
+    observe_rows(d_skip, false);
+    for_each_index(device_, num_envs_, detail::EndKernel<E>{k});
+    observe_rows(d_skip, true);
+  }
+
   // Names the format, the env, its shape and its settings' sizes.
   std::string snapshot_tag() const {
     return "convoy-env-state 1 " + spec_.name + " envs=" + std::to_string(num_envs_) +
@@ -812,7 +933,12 @@ class BatchedEnv final : public VecEnv {
     if constexpr (detail::IsMultiAgent<E>::value) {
       for_each_index(device_, num_scenes(), detail::MultiResetKernel<E>{view(), agents_per_env()});
     } else {
-      for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+      if (batch_observe()) {
+        for_each_index(device_, num_envs_, detail::ResetKernel<E>{view(), false});
+        observe_rows(nullptr, false);
+      } else {
+        for_each_index(device_, num_envs_, detail::ResetKernel<E>{view()});
+      }
     }
   }
 

@@ -26,7 +26,8 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
   std::vector<std::string> settings;
   if (space != std::string::npos) settings.push_back(param.substr(space + 1));
   const std::int64_t n = 256;
-  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0";
+  const bool short_horizon =
+      name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" || name == "Racetrack-v0";
   const int steps = short_horizon ? 20 : 100;
   auto cpu_env = env_registry().make(name, Device::cpu(), n, Config::parse(settings));
   auto gpu_env = env_registry().make(name, gpu, n, Config::parse(settings));
@@ -75,8 +76,13 @@ INSTANTIATE_TEST_SUITE_P(ClassicEnvs, CudaEquivalence,
                            return n;
                          });
 
+// DiffDriveNav-v0 and Racetrack-v0 on CUDA: the per-ray observation (kernels=auto) and the
+// per-env one, both against the CPU's per-env observation.
 INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
-                         ::testing::Values("Parking-v0", "DiffDriveNav-v0"), [](const auto& info) {
+                         ::testing::Values("Parking-v0", "DiffDriveNav-v0",
+                                           "DiffDriveNav-v0 kernels=env", "Racetrack-v0",
+                                           "Racetrack-v0 kernels=env"),
+                         [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';

@@ -40,6 +40,7 @@
 #include <limits>
 #include <string>
 
+#include "envs/lidar_kernels.h"
 #include "physics/collision.h"
 #include "physics/lidar.h"
 #include "physics/math.h"
@@ -126,6 +127,7 @@ struct Params {
   float collision_reward = -1.0f;
   bool normalize_reward = true;
   bool offroad_terminal = true;
+  LidarKernels kernels = LidarKernels::kAuto;  // per env or per ray obs
 };
 
 // Largest |eigenvalue| of ST's lateral (yaw rate, slip) block at speed v, linear tyres (the
@@ -171,6 +173,7 @@ inline Params read_params(ConfigReader& r) {
       3.14159265358979323846 / 180.0);
   if (p.lidar.fov >= 6.2831853f) p.lidar.fov = 6.2831855f;  // exactly a full circle
   p.lidar.max_range = static_cast<float>(r.real("max_range", 30.0, 0.5, 1000.0, "lidar range, m"));
+  p.kernels = read_lidar_kernels(r);
   p.friction_min = static_cast<float>(
       r.real("friction_min", 1.0489, 0.1, 2.0, "tyre friction coefficient, drawn at reset"));
   p.friction_max = static_cast<float>(
@@ -631,19 +634,43 @@ struct Racetrack {
 
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {
     using namespace racetrack;
-    const physics::Vec2<float> origin = {s.x[i], s.y[i]};
     physics::OrientedBox<float> boxes[kMaxOthers];
     for (std::int32_t k = 0; k < p.others; ++k) boxes[k] = other_box(p.track, s, i * s.others + k);
-    // lidar: the nearer of the track's edges and the other cars
-    for (int k = 0; k < p.lidar.n_rays; ++k) {
-      const float a = s.psi[i] + physics::lidar_ray_angle(p.lidar, k);
-      const physics::Ray<float> ray = {origin, {cosf(a), sinf(a)}, p.lidar.max_range};
-      const physics::RayHit<float> hit = physics::cast_ray(
-          ray, boxes, p.others, static_cast<const physics::Circle<float>*>(nullptr), 0,
-          static_cast<const physics::Segment<float>*>(nullptr), 0);
-      const float dist = fminf(hit.distance, ray_track_edges(p.track, ray));
-      obs[k] = clampf(dist / p.lidar.max_range, 0.0f, 1.0f);
-    }
+    for (int k = 0; k < p.lidar.n_rays; ++k) obs[k] = lidar_return(p, s, i, k, boxes);
+    observe_features(p, s, i, obs);
+  }
+
+  // Ray k's return as a fraction of max_range: the nearer of the track's edges and the other
+  // cars (boxes: theirs, p.others).
+  CONVOY_HD CONVOY_OBS_INLINE static float lidar_return(const Params& p, const View& s,
+                                                        std::int64_t i, int k,
+                                                        const physics::OrientedBox<float>* boxes) {
+    const physics::Ray<float> ray = physics::lidar_ray(p.lidar, {s.x[i], s.y[i]}, s.psi[i], k);
+    const physics::RayHit<float> hit =
+        physics::cast_ray(ray, boxes, p.others, static_cast<const physics::Circle<float>*>(nullptr),
+                          0, static_cast<const physics::Segment<float>*>(nullptr), 0);
+    const float dist = fminf(hit.distance, racetrack::ray_track_edges(p.track, ray));
+    return racetrack::clampf(dist / p.lidar.max_range, 0.0f, 1.0f);
+  }
+
+  // The observation per env x ray (sim/batched_env.h's HasObserveBatch): kernels=ray, or auto
+  // on CUDA; observe_ray is observe's loop body, so both paths give the same bits.
+  static bool observe_batch_enabled(const Params& p, const Device& d) {
+    return lidar_kernels_per_ray(p.kernels, d);
+  }
+  static int observe_rays(const Params& p) { return p.lidar.n_rays; }
+  CONVOY_HD static void observe_ray(const Params& p, const View& s, std::int64_t i, int k,
+                                    float* obs) {
+    using namespace racetrack;
+    physics::OrientedBox<float> boxes[kMaxOthers];
+    for (std::int32_t o = 0; o < p.others; ++o) boxes[o] = other_box(p.track, s, i * s.others + o);
+    obs[k] = lidar_return(p, s, i, k, boxes);
+  }
+  // Everything past the lidar: speed, lateral offset, heading error, wheel angle, yaw rate,
+  // slip.
+  CONVOY_HD CONVOY_OBS_INLINE static void observe_features(const Params& p, const View& s,
+                                                           std::int64_t i, float* obs) {
+    using namespace racetrack;
     float ego_s, ego_d;
     ego_frenet(p.track, s.x[i], s.y[i], &ego_s, &ego_d);
     const float heading_error =

@@ -22,6 +22,7 @@
 #include <limits>
 #include <string>
 
+#include "envs/lidar_kernels.h"
 #include "physics/collision.h"
 #include "physics/diffdrive.h"
 #include "physics/lidar.h"
@@ -59,6 +60,7 @@ struct Params {
   float collision_reward = -10.0f;
   float time_penalty = 0.01f;  // subtracted every step
   bool autopilot = false;      // the scripted go-to-goal + gap-following baseline drives
+  LidarKernels kernels = LidarKernels::kAuto;  // per env or per ray obs
 };
 
 inline Params read_params(ConfigReader& r) {
@@ -104,6 +106,7 @@ inline Params read_params(ConfigReader& r) {
                          "who drives: the actions, or the scripted baseline (turn towards "
                          "the goal, or the free lidar gap nearest to it; actions are then "
                          "ignored)") == "autopilot";
+  p.kernels = read_lidar_kernels(r);
   auto order = [&](const char* lo_key, double lo, const char* hi_key, double hi) {
     if (hi < lo) {
       throw Error(name + ": " + hi_key + "=" + std::to_string(hi) + " is below " + lo_key + "=" +
@@ -274,15 +277,22 @@ struct DiffDriveNav {
     w[3] = {{-h, h}, {-h, -h}};
   }
 
+  // Env i's obstacles as circles into c (kMaxObstacles); returns how many.
+  CONVOY_HD static std::int32_t obstacle_circles(const View& s, std::int64_t i,
+                                                 physics::Circle<float>* c) {
+    const std::int32_t n = s.n_obstacles[i];
+    for (std::int32_t k = 0; k < n; ++k) {
+      const std::int64_t o = i * s.max_obstacles + k;
+      c[k] = {{s.ox[o], s.oy[o]}, s.radius[o]};
+    }
+    return n;
+  }
+
   // Lidar ranges (fractions of max_range) into out[0..n_rays).
   CONVOY_HD static void scan(const Params& p, const View& s, std::int64_t i, float* out) {
     using namespace diffdrive_nav;
     physics::Circle<float> circles[kMaxObstacles];
-    const std::int32_t n = s.n_obstacles[i];
-    for (std::int32_t k = 0; k < n; ++k) {
-      const std::int64_t o = i * s.max_obstacles + k;
-      circles[k] = {{s.ox[o], s.oy[o]}, s.radius[o]};
-    }
+    const std::int32_t n = obstacle_circles(s, i, circles);
     physics::Segment<float> w[4];
     walls(p, w);
     physics::lidar_scan<float>(p.lidar, {s.x[i], s.y[i]}, s.theta[i], nullptr, 0, circles, n, w, 4,
@@ -387,9 +397,33 @@ struct DiffDriveNav {
   }
 
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {
+    scan(p, s, i, obs);
+    observe_features(p, s, i, obs);
+  }
+
+  // The observation per env x ray (sim/batched_env.h's HasObserveBatch): kernels=ray, or auto
+  // on CUDA. observe_ray is lidar_scan's body for ray k (physics::lidar_ray_hit), so both paths
+  // give the same bits.
+  static bool observe_batch_enabled(const Params& p, const Device& d) {
+    return lidar_kernels_per_ray(p.kernels, d);
+  }
+  static int observe_rays(const Params& p) { return p.lidar.n_rays; }
+  CONVOY_HD static void observe_ray(const Params& p, const View& s, std::int64_t i, int k,
+                                    float* obs) {
+    using namespace diffdrive_nav;
+    physics::Circle<float> circles[kMaxObstacles];
+    const std::int32_t n = obstacle_circles(s, i, circles);
+    physics::Segment<float> w[4];
+    walls(p, w);
+    const physics::RayHit<float> hit = physics::lidar_ray_hit<float>(
+        p.lidar, {s.x[i], s.y[i]}, s.theta[i], k, nullptr, 0, circles, n, w, 4);
+    obs[k] = hit.distance / p.lidar.max_range;
+  }
+  // Everything past the lidar: goal distance and bearing, the twist.
+  CONVOY_HD static void observe_features(const Params& p, const View& s, std::int64_t i,
+                                         float* obs) {
     using namespace diffdrive_nav;
     const int n = p.lidar.n_rays;
-    scan(p, s, i, obs);
     const float dist = goal_distance(s, i);
     const float bearing = atan2f(s.goal_y[i] - s.y[i], s.goal_x[i] - s.x[i]) - s.theta[i];
     obs[n] = clampf(dist / (p.arena * 1.41421356f), 0.0f, 1.0f);
