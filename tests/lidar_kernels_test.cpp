@@ -123,20 +123,19 @@ TEST_P(LidarKernels, PerRayMatchesPerEnvBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(
     RobotAndRacetrack, LidarKernels,
-    ::testing::Values(
-        LidarCase{"DiffDriveNav", "DiffDriveNav-v0", {"max_episode_steps=40"}},
-        LidarCase{"DiffDriveNavFanManyObstacles",
-                  "DiffDriveNav-v0",
-                  {"max_episode_steps=60", "n_rays=7", "fov=3.0", "obstacles_min=8",
-                   "obstacles_max=16"}},
-        LidarCase{"DiffDriveNavAutopilot",
-                  "DiffDriveNav-v0",
-                  {"max_episode_steps=50", "ego_policy=autopilot"}},
-        LidarCase{"Racetrack", "Racetrack-v0", {"duration=10"}},
-        LidarCase{"RacetrackAccelSteerFan",
-                  "Racetrack-v0",
-                  {"duration=12", "action=accel_steer", "other_vehicles=3", "n_rays=9",
-                   "lidar_fov=180"}}),
+    ::testing::Values(LidarCase{"DiffDriveNav", "DiffDriveNav-v0", {"max_episode_steps=40"}},
+                      LidarCase{"DiffDriveNavFanManyObstacles",
+                                "DiffDriveNav-v0",
+                                {"max_episode_steps=60", "n_rays=7", "fov=3.0", "obstacles_min=8",
+                                 "obstacles_max=16"}},
+                      LidarCase{"DiffDriveNavAutopilot",
+                                "DiffDriveNav-v0",
+                                {"max_episode_steps=50", "ego_policy=autopilot"}},
+                      LidarCase{"Racetrack", "Racetrack-v0", {"duration=10"}},
+                      LidarCase{"RacetrackAccelSteerFan",
+                                "Racetrack-v0",
+                                {"duration=12", "action=accel_steer", "other_vehicles=3",
+                                 "n_rays=9", "lidar_fov=180"}}),
     [](const auto& info) { return info.param.name; });
 
 // set_state observes the env it wrote with the per-env observe on both paths; the next step's
