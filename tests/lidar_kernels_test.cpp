@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -26,76 +25,13 @@ struct LidarCase {
   std::vector<std::string> cfg;
 };
 
-// Every output of `steps` steps as raw bits (so -0 and +0, NaN payloads, all count), with
-// random actions: steps t % 4 == 1 go through step_compose without a skip mask, t % 4 == 3
-// through step_compose with the previous step's done as the mask (Gymnasium's NEXT_STEP), the
-// even ones through step_raw with some envs skipped; at step steps / 2 the envs restart from
-// per-env seeds.
+// test::kernels_trace (tests/test_util.h) of case c with kernels=`kernels`, restarting from
+// per-env seeds halfway
 std::vector<std::uint32_t> trace(const LidarCase& c, const std::string& kernels, int threads,
                                  int steps, std::int64_t* episodes = nullptr) {
-  set_cpu_threads(threads);
   std::vector<std::string> cfg = c.cfg;
   cfg.push_back("kernels=" + kernels);
-  const std::int64_t n = 24;
-  auto env = env_registry().make(c.env, Device::cpu(), n, Config::parse(cfg));
-  const Device cpu = Device::cpu();
-  DeviceArray<float> a(cpu, n * env->act_dim());
-  DeviceArray<std::uint8_t> skip(cpu, n), done(cpu, n);
-  DeviceArray<float> obs_out(cpu, n * env->obs_dim());
-  DeviceArray<double> ret(cpu, n);
-  DeviceArray<std::int32_t> len(cpu, n);
-  done.zero();
-  std::vector<std::uint32_t> out;
-  auto add = [&](const auto& array) {
-    for (const auto v : array.to_host()) {
-      std::uint64_t bits = 0;
-      std::memcpy(&bits, &v, sizeof(v));
-      out.push_back(static_cast<std::uint32_t>(bits));
-      out.push_back(static_cast<std::uint32_t>(bits >> 32));
-    }
-  };
-  env->reset(7);
-  add(env->obs());
-  for (int t = 0; t < steps; ++t) {
-    if (t == steps / 2) {
-      std::vector<std::uint64_t> seeds(n);
-      for (std::int64_t i = 0; i < n; ++i) seeds[i] = 1000 + 3 * i;
-      env->reset(seeds);
-      add(env->obs());
-      done.zero();
-    }
-    env->sample_actions(11, static_cast<std::uint64_t>(t), a.data());
-    if (t % 2) {
-      DeviceArray<std::uint8_t> prev(cpu, n);
-      prev.copy_from(done);
-      const std::int64_t ended =
-          env->step_compose(a.data(), t % 4 == 3 ? prev.data() : nullptr,
-                            {obs_out.data(), done.data(), ret.data(), len.data()});
-      out.push_back(static_cast<std::uint32_t>(ended));
-      if (episodes) *episodes += ended;
-      add(obs_out);
-      add(done);
-      add(ret);
-      add(len);
-    } else {
-      std::vector<std::uint8_t> s(n);
-      for (std::int64_t i = 0; i < n; ++i) s[i] = (i + t) % 5 == 0;
-      skip.copy_from_host(s);
-      env->step_raw(a.data(), skip.data());
-    }
-    add(env->obs());
-    add(env->reward());
-    add(env->terminated());
-    add(env->truncated());
-    add(env->final_obs());
-    add(env->episode_return());
-    add(env->episode_length());
-    add(env->final_episode_return());
-    add(env->final_episode_length());
-    add(env->final_outcome());
-  }
-  set_cpu_threads(0);
-  return out;
+  return test::kernels_trace(c.env, cfg, threads, steps, true, episodes);
 }
 
 void PrintTo(const LidarCase& c, std::ostream* os) { *os << c.name; }
@@ -114,8 +50,7 @@ TEST_P(LidarKernels, PerRayMatchesPerEnvBitForBit) {
   for (int threads : {1, 2}) {
     const auto per_ray = trace(c, "ray", threads, steps);
     ASSERT_EQ(per_ray.size(), per_env.size());
-    std::size_t first = 0;
-    while (first < per_ray.size() && per_env[first] == per_ray[first]) ++first;
+    const std::size_t first = test::first_difference(per_env, per_ray);
     EXPECT_EQ(first, per_ray.size()) << c.env << " threads=" << threads << ": first difference at "
                                      << first << " of " << per_ray.size();
   }

@@ -27,6 +27,22 @@ std::string error_message(const std::function<void()>& construct);
 std::vector<float> random_trace(VecEnv& env, std::uint64_t seed, std::uint64_t action_seed,
                                 int steps);
 
+// For the kernel-split tests (a per-vehicle or per-ray path against the per-scene one on the
+// CPU): every output of `steps` steps of `n` envs of `env` with `cfg` at `threads` CPU threads,
+// as raw bits (so -0 and +0, NaN payloads, all count), with random actions. Steps t % 4 == 1 go
+// through step_compose without a skip mask, t % 4 == 3 through step_compose with the previous
+// step's done as the mask (Gymnasium's NEXT_STEP), even ones through step_raw with some envs
+// skipped; with `reseed_midway`, at step steps / 2 the envs restart from per-env seeds. Adds
+// the episodes that ended in step_compose to *episodes when given.
+std::vector<std::uint32_t> kernels_trace(const std::string& env,
+                                         const std::vector<std::string>& cfg, int threads,
+                                         int steps, bool reseed_midway,
+                                         std::int64_t* episodes = nullptr, std::int64_t n = 24);
+
+// The index of the first element where `a` and its prefix `b` differ (b.size() when none).
+std::size_t first_difference(const std::vector<std::uint32_t>& a,
+                             const std::vector<std::uint32_t>& b);
+
 }  // namespace convoy::test
 
 // Skips the current test with a one-line reason when `backend` is not usable here.

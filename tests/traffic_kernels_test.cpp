@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -24,64 +23,13 @@ struct KernelsCase {
   std::vector<std::string> cfg;
 };
 
-// Every output of `steps` steps as raw bits (so -0 and +0, NaN payloads, all count), with
-// random actions; odd steps go through step_compose, even ones through step_raw with some
-// envs skipped.
+// test::kernels_trace (tests/test_util.h) of case c with kernels=`kernels`, without the reseed
+// (so that a shorter run's outputs are a prefix of a longer one's)
 std::vector<std::uint32_t> trace(const KernelsCase& c, const std::string& kernels, int threads,
                                  int steps, std::int64_t* episodes = nullptr) {
-  set_cpu_threads(threads);
   std::vector<std::string> cfg = c.cfg;
   cfg.push_back("kernels=" + kernels);
-  const std::int64_t n = 24;
-  auto env = env_registry().make(c.env, Device::cpu(), n, Config::parse(cfg));
-  const Device cpu = Device::cpu();
-  DeviceArray<std::int32_t> ai(cpu, n * env->act_dim());
-  DeviceArray<float> af(cpu, n * env->act_dim());
-  void* a = env->discrete_actions() ? static_cast<void*>(ai.data()) : static_cast<void*>(af.data());
-  DeviceArray<std::uint8_t> skip(cpu, n), done(cpu, n);
-  DeviceArray<float> obs_out(cpu, n * env->obs_dim());
-  DeviceArray<double> ret(cpu, n);
-  DeviceArray<std::int32_t> len(cpu, n);
-  std::vector<std::uint32_t> out;
-  auto add = [&](const auto& array) {
-    for (const auto v : array.to_host()) {
-      std::uint64_t bits = 0;
-      std::memcpy(&bits, &v, sizeof(v));
-      out.push_back(static_cast<std::uint32_t>(bits));
-      out.push_back(static_cast<std::uint32_t>(bits >> 32));
-    }
-  };
-  env->reset(7);
-  for (int t = 0; t < steps; ++t) {
-    env->sample_actions(11, static_cast<std::uint64_t>(t), a);
-    if (t % 2) {
-      const std::int64_t ended =
-          env->step_compose(a, nullptr, {obs_out.data(), done.data(), ret.data(), len.data()});
-      out.push_back(static_cast<std::uint32_t>(ended));
-      if (episodes) *episodes += ended;
-      add(obs_out);
-      add(done);
-      add(ret);
-      add(len);
-    } else {
-      std::vector<std::uint8_t> s(n);
-      for (std::int64_t i = 0; i < n; ++i) s[i] = (i + t) % 5 == 0;
-      skip.copy_from_host(s);
-      env->step_raw(a, skip.data());
-    }
-    add(env->obs());
-    add(env->reward());
-    add(env->terminated());
-    add(env->truncated());
-    add(env->final_obs());
-    add(env->episode_return());
-    add(env->episode_length());
-    add(env->final_episode_return());
-    add(env->final_episode_length());
-    add(env->final_outcome());
-  }
-  set_cpu_threads(0);
-  return out;
+  return test::kernels_trace(c.env, cfg, threads, steps, false, episodes);
 }
 
 void PrintTo(const KernelsCase& c, std::ostream* os) { *os << c.name; }
@@ -102,8 +50,7 @@ TEST_P(TrafficKernels, PerVehicleMatchesPerSceneBitForBit) {
   for (int threads : {1, 2}) {
     const auto vehicle = trace(c, "vehicle", threads, threads == 1 ? steps : 30);
     ASSERT_LE(vehicle.size(), scene.size());
-    std::size_t first = 0;
-    while (first < vehicle.size() && scene[first] == vehicle[first]) ++first;
+    const std::size_t first = test::first_difference(scene, vehicle);
     EXPECT_EQ(first, vehicle.size()) << c.env << " threads=" << threads << ": first difference at "
                                      << first << " of " << vehicle.size();
   }
