@@ -226,7 +226,8 @@ TEST(Highway, MobilShortcutMatchesTheFullRule) {
 namespace convoy {
 namespace {
 
-// The per-frame neighbour tables answer as physics::find_neighbours does for every vehicle.
+// The per-frame neighbours (the tabled leader, the side lanes' walks) answer as
+// physics::find_neighbours does for every vehicle and lane.
 TEST(Highway, NeighbourTablesMatchTheScan) {
   std::mt19937 gen(5);
   std::uniform_real_distribution<float> pos(0, 400);
@@ -238,15 +239,20 @@ TEST(Highway, NeighbourTablesMatchTheScan) {
       lane[v] = static_cast<std::int32_t>(gen() % lanes);
       x[v] = pos(gen);
     }
-    std::int32_t front_of[envs::highway::kMaxVehicles][3], rear_of[envs::highway::kMaxVehicles][3];
-    envs::highway::neighbour_tables(lane, x, n, lanes, front_of, rear_of);
+    std::int32_t order[envs::highway::kMaxVehicles], at[envs::highway::kMaxVehicles],
+        front[envs::highway::kMaxVehicles];
+    envs::highway::neighbour_tables(lane, x, n, lanes, order, at, front);
+    const envs::highway::Neighbours nb{lane, order, at, front, n};
     for (int v = 0; v < n; ++v) {
       for (int d = 0; d < 3; ++d) {
         const int l = lane[v] + d - 1;
-        int front = -1, rear = -1;
-        if (l >= 0 && l < lanes) physics::find_neighbours(lane, x, n, l, x[v], v, &front, &rear);
-        ASSERT_EQ(front_of[v][d], front) << "scene " << scene << " vehicle " << v << " d " << d;
-        ASSERT_EQ(rear_of[v][d], rear) << "scene " << scene << " vehicle " << v << " d " << d;
+        int ahead = -1, behind = -1;
+        if (l >= 0 && l < lanes) physics::find_neighbours(lane, x, n, l, x[v], v, &ahead, &behind);
+        ASSERT_EQ(nb.ahead(v, l), ahead) << "scene " << scene << " vehicle " << v << " d " << d;
+        ASSERT_EQ(nb.behind(v, l), behind) << "scene " << scene << " vehicle " << v << " d " << d;
+        if (d == 1) {
+          ASSERT_EQ(nb.front[v], ahead) << "scene " << scene << " vehicle " << v;
+        }
       }
     }
   }

@@ -49,6 +49,11 @@
 #else
 #define CONVOY_FRAME_INLINE inline __attribute__((always_inline))
 #endif
+#if !defined(__CUDACC__) && defined(__GNUC__) && defined(__x86_64__)
+#define CONVOY_FRAME_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CONVOY_FRAME_CLONES
+#endif
 
 namespace convoy::envs {
 
@@ -254,30 +259,32 @@ inline bool vehicle_kernels(const Params& p, const Device& d) {
 // env reads in a frame is written earlier in that frame (or, crashed, in the step's first
 // launch), so it is no part of the env's state: snapshots leave it out.
 struct FrameScratchView {
-  std::int32_t* lane;      // (num_envs x vehicles) nearest lane this frame
-  std::int32_t* front_of;  // (num_envs x vehicles x 3) see neighbour_tables
-  std::int32_t* rear_of;   // (num_envs x vehicles x 3)
-  float* power;            // (num_envs x vehicles) IDM's (v / v0)^delta
-  float* acc;              // (num_envs x vehicles) m/s^2, decided this frame
-  float* slip;             // (num_envs x vehicles) rad
-  std::uint8_t* crashed;   // (num_envs) the ego crashed this step: its later frames are skipped
+  std::int32_t* lane;     // (num_envs x vehicles) nearest lane this frame
+  std::int32_t* order;    // (num_envs x vehicles) see Neighbours
+  std::int32_t* pos;      // (num_envs x vehicles)
+  std::int32_t* front;    // (num_envs x vehicles)
+  float* power;           // (num_envs x vehicles) IDM's (v / v0)^delta
+  float* acc;             // (num_envs x vehicles) m/s^2, decided this frame
+  float* slip;            // (num_envs x vehicles) rad
+  std::uint8_t* crashed;  // (num_envs) the ego crashed this step: its later frames are skipped
 };
 struct FrameScratch {
-  DeviceArray<std::int32_t> lane, front_of, rear_of;
+  DeviceArray<std::int32_t> lane, order, pos, front;
   DeviceArray<float> power, acc, slip;
   DeviceArray<std::uint8_t> crashed;
   FrameScratch() = default;
   FrameScratch(const Device& d, std::int64_t n, std::int32_t v)
       : lane(d, n * v),
-        front_of(d, n * v * 3),
-        rear_of(d, n * v * 3),
+        order(d, n * v),
+        pos(d, n * v),
+        front(d, n * v),
         power(d, n * v),
         acc(d, n * v),
         slip(d, n * v),
         crashed(d, n) {}
   FrameScratchView view() {
-    return {lane.data(), front_of.data(), rear_of.data(), power.data(),
-            acc.data(),  slip.data(),     crashed.data()};
+    return {lane.data(),  order.data(), pos.data(),  front.data(),
+            power.data(), acc.data(),   slip.data(), crashed.data()};
   }
 };
 
@@ -408,49 +415,69 @@ CONVOY_HD_INLINE std::int32_t speed_index(float speed) {
 constexpr int kMaxVehicles = 208;  // per-frame scratch size; read_params caps vehicles at 201
 constexpr int kMaxLanes = 10;      // read_params caps lanes at 10
 
-// front_of[v][d] / rear_of[v][d]: the nearest vehicle ahead of (at or ahead) / behind v in lane
-// lane[v] + d - 1, or -1; what Road.neighbour_vehicles answers, for every vehicle at once.
+// One env's neighbours in a frame: the vehicles sorted by (x, index) and each one's leader in
+// its own lane, what Road.neighbour_vehicles answers. The leader is asked for by every car in
+// every frame and is tabled; the side lanes' leaders and followers only by MOBIL (once a second
+// per car) and by cars changing lanes, so they are found when asked, by a walk along the order
+// from the car: about `lanes` steps. (Tabling all six neighbours of every car, as before, was
+// 14% of a Highway-v0 env-step's instructions, callgrind; see BENCHMARKS.md.)
+struct Neighbours {
+  const std::int32_t* lane;   // (vehicles) each car's nearest lane this frame
+  const std::int32_t* order;  // (vehicles) the cars by (x, index)
+  const std::int32_t* pos;    // (vehicles) pos[order[k]] = k
+  const std::int32_t* front;  // (vehicles) the nearest car at or ahead in the car's lane, or -1
+  std::int32_t n;
+  // the nearest car at or ahead of v (after v in the order) in lane l, or -1
+  CONVOY_HD_INLINE std::int32_t ahead(std::int32_t v, std::int32_t l) const {
+    for (std::int32_t k = pos[v] + 1; k < n; ++k) {
+      if (lane[order[k]] == l) return order[k];
+    }
+    return -1;
+  }
+  // the nearest car at or behind v (before v in the order) in lane l, or -1
+  CONVOY_HD_INLINE std::int32_t behind(std::int32_t v, std::int32_t l) const {
+    for (std::int32_t k = pos[v] - 1; k >= 0; --k) {
+      if (lane[order[k]] == l) return order[k];
+    }
+    return -1;
+  }
+};
+
+// Sorts the cars by x into order / pos and tables each one's leader in its own lane (see
+// Neighbours); x and lane (n each) are read.
 CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
-                                          std::int32_t lanes, std::int32_t (*front_of)[3],
-                                          std::int32_t (*rear_of)[3]) {
-  // Leaders and followers of every vehicle in its own and both side lanes, from one sort by
-  // x: Road.neighbour_vehicles for all at once instead of a scan of all per query (the
-  // scans were 60% of a frame). Sort order is by (x, index); the scene barely changes
-  // between frames, so insertion sort runs in about n steps.
-  // The keys are sorted alongside the order so the inner loop reads no x through an index.
-  std::int32_t order[kMaxVehicles];
+                                          std::int32_t lanes, std::int32_t* order,
+                                          std::int32_t* pos, std::int32_t* front) {
+  // One sort by x instead of a scan of all cars per query (the scans were 60% of a frame).
+  // Sort order is by (x, index); the scene barely changes between frames, so insertion sort
+  // runs in about n steps. The keys are sorted alongside the order so the inner loop reads no
+  // x through an index.
+  // (Sorted in a local array, copied out below: sorting in `order` itself cost 40% more
+  // instructions in the sort, callgrind.)
+  std::int32_t sorted[kMaxVehicles];
   float key[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) {
     const float xv = x[v];
     std::int32_t j = v;
     while (j > 0 && key[j - 1] > xv) {
-      order[j] = order[j - 1];
+      sorted[j] = sorted[j - 1];
       key[j] = key[j - 1];
       --j;
     }
-    order[j] = v;
+    sorted[j] = v;
     key[j] = xv;
   }
-  // last[l + 1] is lane l's latest vehicle; the slots for lanes -1 and `lanes` stay -1, so the
-  // side lanes need no bounds checks. 64-bit slots: with 32-bit ones g++ read two lanes' slots
-  // as one 8-byte load right after a 4-byte store to one of them, a store-to-load forwarding
-  // stall that cost a quarter of the tables' time.
-  std::int64_t last[kMaxLanes + 2];
-  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
-  for (std::int32_t k = n - 1; k >= 0; --k) {  // from the front: last[l] is the nearest ahead
-    const std::int32_t v = order[k], l = lane[v];
-    front_of[v][0] = static_cast<std::int32_t>(last[l]);
-    front_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
-    front_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
-    last[l + 1] = v;
-  }
-  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
-  for (std::int32_t k = 0; k < n; ++k) {  // from the back: last[l] is the nearest behind
-    const std::int32_t v = order[k], l = lane[v];
-    rear_of[v][0] = static_cast<std::int32_t>(last[l]);
-    rear_of[v][1] = static_cast<std::int32_t>(last[l + 1]);
-    rear_of[v][2] = static_cast<std::int32_t>(last[l + 2]);
-    last[l + 1] = v;
+  // last[l] is lane l's latest car, walking from the front. 64-bit slots: with 32-bit ones g++
+  // read two lanes' slots as one 8-byte load right after a 4-byte store to one of them, a
+  // store-to-load forwarding stall that cost a quarter of the tables' time.
+  std::int64_t last[kMaxLanes];
+  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  for (std::int32_t k = n - 1; k >= 0; --k) {
+    const std::int32_t v = sorted[k], l = lane[v];
+    order[k] = v;
+    front[v] = static_cast<std::int32_t>(last[l]);
+    pos[v] = k;
+    last[l] = v;
   }
 }
 
@@ -478,13 +505,25 @@ namespace highway {
 // With politeness 0 (highway-env's default) the gain is v's own, so the new follower is
 // only looked at for the safety check, and only when the gain is worth it: the same
 // decision as physics::mobil_should_change for a fraction of the IDM evaluations.
-// v's free-road IDM term (idm_free_road) is passed in: the frame knows it already.
+// v's free-road IDM term (idm_free_road) is passed in: the frame knows it already. The new
+// follower is a callable, new_rear() -> its index or -1, called only then (a KnownCar, or a
+// CarBehind that walks the frame's Neighbours).
+struct KnownCar {
+  std::int32_t car;
+  CONVOY_HD_INLINE std::int32_t operator()() const { return car; }
+};
+struct CarBehind {
+  const Neighbours* nb;
+  std::int32_t car, lane;
+  CONVOY_HD_INLINE std::int32_t operator()() const { return nb->behind(car, lane); }
+};
+template <class Rear>
 CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
                                       const physics::MobilParams<float>& mobil,
                                       const std::int32_t* lane, const float* x, const float* speed,
                                       const float* target_speed, std::int32_t n, std::int32_t v,
                                       std::int32_t cand, float self_a, float free_road,
-                                      std::int32_t new_front, std::int32_t new_rear) {
+                                      std::int32_t new_front, const Rear& new_rear) {
   if (mobil.politeness != 0.0f) {
     return physics::mobil_should_change(
         mobil, physics::mobil_accelerations(idm, lane, x, speed, target_speed, n, v, cand));
@@ -494,7 +533,7 @@ CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
                                                    new_front >= 0 ? speed[new_front] : 0.0f);
   if (!(self_pred - self_a >= mobil.min_acc_gain)) return false;
   const float new_following_pred =
-      physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear, v);
+      physics::idm_acceleration_of(idm, x, speed, target_speed, new_rear(), v);
   return !(new_following_pred < -mobil.max_braking_imposed);
 }
 
@@ -551,12 +590,11 @@ CONVOY_FRAME_INLINE Cars cars_of(const View& s, std::int64_t i) {
           s.steer[i]};
 }
 
-// Plan: each car's nearest lane, the neighbour tables (see neighbour_tables) and every car's
-// IDM power (v / v0)^delta, in a loop of its own that the compiler vectorises (see
-// physics::idm_power); the ratios first, as their selects would stop it. Arrays: (vehicles),
-// front_of / rear_of (vehicles x 3), env i's own.
+// Plan: each car's nearest lane, the neighbours (see Neighbours) and every car's IDM power
+// (v / v0)^delta, in a loop of its own that the compiler vectorises (see physics::idm_power);
+// the ratios first, as their selects would stop it. Arrays (vehicles each), env i's own.
 CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t* lane,
-                                    std::int32_t (*front_of)[3], std::int32_t (*rear_of)[3],
+                                    std::int32_t* order, std::int32_t* pos, std::int32_t* front,
                                     float* power) {
   const std::int32_t n = c.n;
   const float* x = c.x;
@@ -564,7 +602,7 @@ CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t
   const float* speed = c.speed;
   const float* target_speed = c.target_speed;
   for (std::int32_t v = 0; v < n; ++v) lane[v] = lane_of(y[v], p.lanes);
-  highway::neighbour_tables(lane, x, n, p.lanes, front_of, rear_of);
+  highway::neighbour_tables(lane, x, n, p.lanes, order, pos, front);
   for (std::int32_t v = 0; v < n; ++v)
     power[v] = physics::idm_speed_ratio(speed[v], target_speed[v]);
   const float* delta = c.delta;
@@ -576,9 +614,9 @@ CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t
 // keeping, the ego by its action. Updates v's lane timer and target lane; reads the plan.
 template <bool Discrete, bool RandomIdm, class Road>
 CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int32_t v,
-                                        const std::int32_t* lane, const std::int32_t (*front_of)[3],
-                                        const std::int32_t (*rear_of)[3], const float* power,
-                                        float* acc, float* slip) {
+                                        const Neighbours& nb, const float* power, float* acc,
+                                        float* slip) {
+  const std::int32_t* lane = nb.lane;
   const std::int32_t n = c.n;
   const float* x = c.x;
   const float* y = c.y;
@@ -612,7 +650,7 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   // IDM behind the leader in the current lane; the free-road term (its power) serves every
   // question this car asks this frame
   const float free_road = physics::idm_free_road_from_power(idm, power[v]);
-  std::int32_t front = front_of[v][1];
+  std::int32_t front = nb.front[v];
   bool has_front = front >= 0;
   // without a leader the gap and speed are never read: v's own stand in, so that no branch
   // (which mispredicts for the few cars leading their lane) guards the loads
@@ -635,7 +673,7 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
       const std::int32_t cand = lane[v] + side;
       if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, x[v])) continue;
       if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
-                       front_of[v][side + 1], rear_of[v][side + 1])) {
+                       nb.ahead(v, cand), CarBehind{&nb, v, cand})) {
         target_lane[v] = cand;
         break;
       }
@@ -645,8 +683,8 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   if (target_lane[v] != lane[v]) {
     // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
     // lane the car is in, and the car's closest lane moves one at a time)
-    const std::int32_t d = target_lane[v] - lane[v] + 1;
-    front = (d >= 0 && d <= 2) ? front_of[v][d] : -1;
+    const std::int32_t d = target_lane[v] - lane[v];
+    front = (d == -1 || d == 1) ? nb.ahead(v, target_lane[v]) : -1;
     if (front >= 0) {
       const float a_side =
           physics::idm_with_leader(idm, free_road, speed[v], true, x[front] - x[v], speed[front]);
@@ -752,16 +790,16 @@ CONVOY_FRAME_INLINE bool ego_collides(const Params& p, const Cars& c) {
 // by its action), then all move by highway-env's kinematic bicycle (Euler), then the ego
 // is checked against every other vehicle. Returns true when the ego crashed.
 template <bool Discrete, bool RandomIdm, class Road>
-CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
+CONVOY_FRAME_CLONES CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   const Cars c = cars_of(s, i);
   const std::int32_t n = c.n;
-  std::int32_t lane[kMaxVehicles];
-  std::int32_t front_of[kMaxVehicles][3], rear_of[kMaxVehicles][3];  // lane - 1, lane, lane + 1
+  std::int32_t lane[kMaxVehicles], order[kMaxVehicles], pos[kMaxVehicles], front[kMaxVehicles];
   float power[kMaxVehicles];
-  frame_plan(p, c, lane, front_of, rear_of, power);
+  frame_plan(p, c, lane, order, pos, front, power);
+  const Neighbours nb{lane, order, pos, front, n};
   float acc[kMaxVehicles], slip[kMaxVehicles];
   for (std::int32_t v = 0; v < n; ++v) {
-    vehicle_decide<Discrete, RandomIdm, Road>(p, c, v, lane, front_of, rear_of, power, acc, slip);
+    vehicle_decide<Discrete, RandomIdm, Road>(p, c, v, nb, power, acc, slip);
   }
   float* x = c.x;
   float* y = c.y;
@@ -799,8 +837,10 @@ struct BatchStage {
   const std::uint8_t* skip;   // (num_envs) or null: envs left as they are this step
   // env i does nothing in this launch: skipped this step, or crashed in an earlier frame
   CONVOY_HD bool idle(std::int64_t i) const { return (skip && skip[i]) || w.crashed[i]; }
-  CONVOY_HD std::int32_t* front_of(std::int64_t i) const { return w.front_of + i * s.vehicles * 3; }
-  CONVOY_HD std::int32_t* rear_of(std::int64_t i) const { return w.rear_of + i * s.vehicles * 3; }
+  CONVOY_HD Neighbours neighbours(std::int64_t i) const {
+    const std::int64_t base = i * s.vehicles;
+    return {w.lane + base, w.order + base, w.pos + base, w.front + base, s.vehicles};
+  }
 };
 
 template <class Env>
@@ -825,9 +865,8 @@ struct BatchPlan {  // per env
   CONVOY_HD void operator()(std::int64_t i) const {
     if (b.idle(i)) return;
     const std::int64_t base = i * b.s.vehicles;
-    frame_plan(b.p, cars_of(b.s, i), b.w.lane + base,
-               reinterpret_cast<std::int32_t(*)[3]>(b.front_of(i)),
-               reinterpret_cast<std::int32_t(*)[3]>(b.rear_of(i)), b.w.power + base);
+    frame_plan(b.p, cars_of(b.s, i), b.w.lane + base, b.w.order + base, b.w.pos + base,
+               b.w.front + base, b.w.power + base);
   }
 };
 
@@ -839,11 +878,9 @@ struct BatchDecide {  // per env x vehicle
     const auto v = static_cast<std::int32_t>(k - i * b.s.vehicles);
     if (b.idle(i)) return;
     const std::int64_t base = i * b.s.vehicles;
-    vehicle_decide<Env::kDiscrete, RandomIdm, typename Env::Road>(
-        b.p, cars_of(b.s, i), v, b.w.lane + base,
-        reinterpret_cast<std::int32_t(*)[3]>(b.front_of(i)),
-        reinterpret_cast<std::int32_t(*)[3]>(b.rear_of(i)), b.w.power + base, b.w.acc + base,
-        b.w.slip + base);
+    vehicle_decide<Env::kDiscrete, RandomIdm, typename Env::Road>(b.p, cars_of(b.s, i), v,
+                                                                  b.neighbours(i), b.w.power + base,
+                                                                  b.w.acc + base, b.w.slip + base);
   }
 };
 
@@ -1035,7 +1072,7 @@ struct Highway {
                                      std::int32_t new_rear) {
     return highway::mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a,
                                  physics::idm_free_road(idm, speed[v], target_speed[v]), new_front,
-                                 new_rear);
+                                 highway::KnownCar{new_rear});
   }
 
   template <class Action>
