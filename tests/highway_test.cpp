@@ -226,7 +226,7 @@ TEST(Highway, MobilShortcutMatchesTheFullRule) {
 namespace convoy {
 namespace {
 
-// The per-frame neighbours (the tabled leader, the side lanes' walks) answer as
+// The per-frame neighbours (the tabled leaders, the walks to the followers) answer as
 // physics::find_neighbours does for every vehicle and lane.
 TEST(Highway, NeighbourTablesMatchTheScan) {
   std::mt19937 gen(5);
@@ -240,7 +240,7 @@ TEST(Highway, NeighbourTablesMatchTheScan) {
       x[v] = pos(gen);
     }
     std::int32_t order[envs::highway::kMaxVehicles], at[envs::highway::kMaxVehicles],
-        front[envs::highway::kMaxVehicles];
+        front[envs::highway::kMaxVehicles * 3];
     envs::highway::neighbour_tables(lane, x, n, lanes, order, at, front);
     const envs::highway::Neighbours nb{lane, order, at, front, n};
     for (int v = 0; v < n; ++v) {
@@ -250,9 +250,6 @@ TEST(Highway, NeighbourTablesMatchTheScan) {
         if (l >= 0 && l < lanes) physics::find_neighbours(lane, x, n, l, x[v], v, &ahead, &behind);
         ASSERT_EQ(nb.ahead(v, l), ahead) << "scene " << scene << " vehicle " << v << " d " << d;
         ASSERT_EQ(nb.behind(v, l), behind) << "scene " << scene << " vehicle " << v << " d " << d;
-        if (d == 1) {
-          ASSERT_EQ(nb.front[v], ahead) << "scene " << scene << " vehicle " << v;
-        }
       }
     }
   }

@@ -262,7 +262,7 @@ struct FrameScratchView {
   std::int32_t* lane;     // (num_envs x vehicles) nearest lane this frame
   std::int32_t* order;    // (num_envs x vehicles) see Neighbours
   std::int32_t* pos;      // (num_envs x vehicles)
-  std::int32_t* front;    // (num_envs x vehicles)
+  std::int32_t* front;    // (num_envs x vehicles x 3)
   float* power;           // (num_envs x vehicles) IDM's (v / v0)^delta
   float* acc;             // (num_envs x vehicles) m/s^2, decided this frame
   float* slip;            // (num_envs x vehicles) rad
@@ -277,7 +277,7 @@ struct FrameScratch {
       : lane(d, n * v),
         order(d, n * v),
         pos(d, n * v),
-        front(d, n * v),
+        front(d, n * v * 3),
         power(d, n * v),
         acc(d, n * v),
         slip(d, n * v),
@@ -415,24 +415,23 @@ CONVOY_HD_INLINE std::int32_t speed_index(float speed) {
 constexpr int kMaxVehicles = 208;  // per-frame scratch size; read_params caps vehicles at 201
 constexpr int kMaxLanes = 10;      // read_params caps lanes at 10
 
-// One env's neighbours in a frame: the vehicles sorted by (x, index) and each one's leader in
-// its own lane, what Road.neighbour_vehicles answers. The leader is asked for by every car in
-// every frame and is tabled; the side lanes' leaders and followers only by MOBIL (once a second
-// per car) and by cars changing lanes, so they are found when asked, by a walk along the order
-// from the car: about `lanes` steps. (Tabling all six neighbours of every car, as before, was
-// 14% of a Highway-v0 env-step's instructions, callgrind; see BENCHMARKS.md.)
+// One env's neighbours in a frame: the vehicles sorted by (x, index), and each one's leaders
+// in its own and both side lanes, tabled, what Road.neighbour_vehicles answers. The followers
+// in the side lanes are asked for only by MOBIL's safety check (when a change would pay), and
+// are found then, by a walk back along the order from the car, about `lanes` steps. (Tabling
+// the followers too, as before, cost 5% of a Highway-v0 env-step's instructions, callgrind; a
+// walk for the leaders as well saved 1% more instructions but its exit mispredicted, 10% more
+// mispredicted branches in all: see BENCHMARKS.md.)
 struct Neighbours {
   const std::int32_t* lane;   // (vehicles) each car's nearest lane this frame
   const std::int32_t* order;  // (vehicles) the cars by (x, index)
   const std::int32_t* pos;    // (vehicles) pos[order[k]] = k
-  const std::int32_t* front;  // (vehicles) the nearest car at or ahead in the car's lane, or -1
+  const std::int32_t* front;  // (vehicles x 3) the nearest car at or ahead in lanes lane - 1,
+                              // lane, lane + 1 (after the car in the order), or -1
   std::int32_t n;
-  // the nearest car at or ahead of v (after v in the order) in lane l, or -1
+  // the nearest car at or ahead of v in lane l, |l - lane[v]| <= 1, or -1
   CONVOY_HD_INLINE std::int32_t ahead(std::int32_t v, std::int32_t l) const {
-    for (std::int32_t k = pos[v] + 1; k < n; ++k) {
-      if (lane[order[k]] == l) return order[k];
-    }
-    return -1;
+    return front[3 * v + (l - lane[v] + 1)];
   }
   // the nearest car at or behind v (before v in the order) in lane l, or -1
   CONVOY_HD_INLINE std::int32_t behind(std::int32_t v, std::int32_t l) const {
@@ -443,8 +442,8 @@ struct Neighbours {
   }
 };
 
-// Sorts the cars by x into order / pos and tables each one's leader in its own lane (see
-// Neighbours); x and lane (n each) are read.
+// Sorts the cars by x into order / pos and tables their leaders (see Neighbours); x and lane
+// (n each) are read.
 CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float* x, std::int32_t n,
                                           std::int32_t lanes, std::int32_t* order,
                                           std::int32_t* pos, std::int32_t* front) {
@@ -467,17 +466,20 @@ CONVOY_FRAME_INLINE void neighbour_tables(const std::int32_t* lane, const float*
     sorted[j] = v;
     key[j] = xv;
   }
-  // last[l] is lane l's latest car, walking from the front. 64-bit slots: with 32-bit ones g++
-  // read two lanes' slots as one 8-byte load right after a 4-byte store to one of them, a
+  // last[l + 1] is lane l's latest car, walking from the front; the slots for lanes -1 and
+  // `lanes` stay -1, so the side lanes need no bounds checks. 64-bit slots: with 32-bit ones
+  // g++ read two lanes' slots as one 8-byte load right after a 4-byte store to one of them, a
   // store-to-load forwarding stall that cost a quarter of the tables' time.
-  std::int64_t last[kMaxLanes];
-  for (std::int32_t l = 0; l < lanes; ++l) last[l] = -1;
+  std::int64_t last[kMaxLanes + 2];
+  for (std::int32_t l = 0; l < lanes + 2; ++l) last[l] = -1;
   for (std::int32_t k = n - 1; k >= 0; --k) {
     const std::int32_t v = sorted[k], l = lane[v];
     order[k] = v;
-    front[v] = static_cast<std::int32_t>(last[l]);
     pos[v] = k;
-    last[l] = v;
+    front[3 * v] = static_cast<std::int32_t>(last[l]);
+    front[3 * v + 1] = static_cast<std::int32_t>(last[l + 1]);
+    front[3 * v + 2] = static_cast<std::int32_t>(last[l + 2]);
+    last[l + 1] = v;
   }
 }
 
@@ -592,7 +594,8 @@ CONVOY_FRAME_INLINE Cars cars_of(const View& s, std::int64_t i) {
 
 // Plan: each car's nearest lane, the neighbours (see Neighbours) and every car's IDM power
 // (v / v0)^delta, in a loop of its own that the compiler vectorises (see physics::idm_power);
-// the ratios first, as their selects would stop it. Arrays (vehicles each), env i's own.
+// the ratios first, as their selects would stop it. Arrays (vehicles each; front vehicles x 3), env
+// i's own.
 CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t* lane,
                                     std::int32_t* order, std::int32_t* pos, std::int32_t* front,
                                     float* power) {
@@ -650,7 +653,7 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   // IDM behind the leader in the current lane; the free-road term (its power) serves every
   // question this car asks this frame
   const float free_road = physics::idm_free_road_from_power(idm, power[v]);
-  std::int32_t front = nb.front[v];
+  std::int32_t front = nb.ahead(v, lane[v]);
   bool has_front = front >= 0;
   // without a leader the gap and speed are never read: v's own stand in, so that no branch
   // (which mispredicts for the few cars leading their lane) guards the loads
@@ -793,7 +796,8 @@ template <bool Discrete, bool RandomIdm, class Road>
 CONVOY_FRAME_CLONES CONVOY_HD bool traffic_frame(const Params& p, const View& s, std::int64_t i) {
   const Cars c = cars_of(s, i);
   const std::int32_t n = c.n;
-  std::int32_t lane[kMaxVehicles], order[kMaxVehicles], pos[kMaxVehicles], front[kMaxVehicles];
+  std::int32_t lane[kMaxVehicles], order[kMaxVehicles], pos[kMaxVehicles];
+  std::int32_t front[kMaxVehicles * 3];
   float power[kMaxVehicles];
   frame_plan(p, c, lane, order, pos, front, power);
   const Neighbours nb{lane, order, pos, front, n};
@@ -839,7 +843,7 @@ struct BatchStage {
   CONVOY_HD bool idle(std::int64_t i) const { return (skip && skip[i]) || w.crashed[i]; }
   CONVOY_HD Neighbours neighbours(std::int64_t i) const {
     const std::int64_t base = i * s.vehicles;
-    return {w.lane + base, w.order + base, w.pos + base, w.front + base, s.vehicles};
+    return {w.lane + base, w.order + base, w.pos + base, w.front + 3 * base, s.vehicles};
   }
 };
 
@@ -866,7 +870,7 @@ struct BatchPlan {  // per env
     if (b.idle(i)) return;
     const std::int64_t base = i * b.s.vehicles;
     frame_plan(b.p, cars_of(b.s, i), b.w.lane + base, b.w.order + base, b.w.pos + base,
-               b.w.front + base, b.w.power + base);
+               b.w.front + 3 * base, b.w.power + base);
   }
 };
 
