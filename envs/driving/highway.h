@@ -393,16 +393,15 @@ CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, f
 
 // The settled test sits apart from the controller so the compiler inlines it into the frame
 // (the controller itself stays a call: with it inlined the frame ran 4% more instructions).
+// settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
+// transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
+CONVOY_HD_INLINE bool lane_settled(float lateral, float lane_heading, float heading) {
+  return (fabsf(lateral) < 1e-3f) & (fabsf(heading - lane_heading) < 1e-4f);
+}
 CONVOY_FRAME_INLINE float lane_keeping(float lateral, float lane_heading, float heading,
                                        float speed) {
-  // settled in the lane: the controller's answer is 0 to within 1e-4 rad; skipping its five
-  // transcendental calls is most of a traffic car's frame (measured: see BENCHMARKS.md)
-  if (fabsf(lateral) < 1e-3f && fabsf(heading - lane_heading) < 1e-4f) return 0.0f;
+  if (lane_settled(lateral, lane_heading, heading)) return 0.0f;
   return lane_keeping_command(lateral, lane_heading, heading, speed);
-}
-
-CONVOY_FRAME_INLINE float steering_control(float y, float heading, float speed, std::int32_t lane) {
-  return lane_keeping(y - lane * kLaneWidth, 0.0f, heading, speed);
 }
 
 // MDPVehicle.speed_to_index over target speeds 20, 25, 30.
@@ -542,10 +541,12 @@ CONVOY_FRAME_INLINE bool mobil_change(const physics::IdmParams<float>& idm,
 // The straight highway's answers to traffic_frame's questions about the road (a Road):
 // every lane straight along x, any neighbouring lane open, nothing on the road but vehicles.
 struct StraightRoad {
-  // slip angle that keeps a car in (or steers it to) lane `lane`
-  CONVOY_HD static float slip(const Params&, std::int32_t lane, float, float y, float heading,
-                              float speed) {
-    return steering_control(y, heading, speed, lane);
+  // what the lane keeper steering a car at (x, y) with `speed` to lane `lane` aims at: its
+  // offset from the lane's centre and the lane's heading ahead (see lane_keeping)
+  CONVOY_HD static void lane_aim(const Params&, std::int32_t lane, float, float y, float,
+                                 float* lateral, float* lane_heading) {
+    *lateral = y - lane * kLaneWidth;
+    *lane_heading = 0.0f;
   }
   // whether MOBIL may move a car at x from lane `from` to lane `to`
   CONVOY_HD static bool may_change(std::int32_t, std::int32_t, float) { return true; }
@@ -553,6 +554,24 @@ struct StraightRoad {
   CONVOY_HD static bool obstacle(std::int32_t, float, float*) { return false; }
   // whether the ego's box hits something that is not a vehicle
   CONVOY_HD static bool ego_hits_object(const physics::OrientedBox<float>&) { return false; }
+};
+
+// The slip angle that keeps a car in (or steers it to) lane `lane` of Road.
+template <class Road>
+CONVOY_FRAME_INLINE float road_slip(const Params& p, std::int32_t lane, float x, float y,
+                                    float heading, float speed) {
+  float lateral, lane_heading;
+  Road::lane_aim(p, lane, x, y, speed, &lateral, &lane_heading);
+  return lane_keeping(lateral, lane_heading, heading, speed);
+}
+
+// The traffic cars that are not settled in their lanes (lane_settled) this frame, and what
+// their lane keepers aim at: traffic_frame computes their slips after the decisions, in a
+// loop of their own (see there).
+struct Steering {
+  std::int32_t n;
+  std::int32_t car[kMaxVehicles];
+  float lateral[kMaxVehicles], lane_heading[kMaxVehicles];
 };
 
 // The frame's stages, shared by traffic_frame (one env per call: the CPU's default) and the
@@ -615,10 +634,12 @@ CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t
 // Decide: vehicle v's acceleration (acc[v], m/s^2) and bicycle slip angle (slip[v], rad, from
 // the lane keeper; for an ego under continuous control its wheel angle): IDM + MOBIL + lane
 // keeping, the ego by its action. Updates v's lane timer and target lane; reads the plan.
-template <bool Discrete, bool RandomIdm, class Road>
+// Deferred: a traffic car's slip is left 0 and, when it is not settled, the car listed in
+// *steering for traffic_frame's steering loop (which gives the same slip).
+template <bool Discrete, bool RandomIdm, class Road, bool Deferred = false>
 CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int32_t v,
                                         const Neighbours& nb, const float* power, float* acc,
-                                        float* slip) {
+                                        float* slip, Steering* steering = nullptr) {
   const std::int32_t* lane = nb.lane;
   const std::int32_t n = c.n;
   const float* x = c.x;
@@ -640,7 +661,7 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   if (v == 0 && !p.autopilot) {
     // MDPVehicle: P control towards the target speed and lane
     acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
-    slip[0] = Road::slip(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
+    slip[0] = road_slip<Road>(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
     return;
   }
   physics::IdmParams<float> idm = idm0;
@@ -700,7 +721,20 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   // can then roll backwards and flip the lane keeper's sign)
   const float stop = -speed[v] / p.dt;
   acc[v] = acc[v] < stop ? stop : acc[v];
-  slip[v] = Road::slip(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
+  if constexpr (Deferred) {
+    // listed without a branch (one on the settled test mispredicted: it went 1 in 5 either
+    // way), the slip 0 unless traffic_frame computes it
+    float lateral, lane_heading;
+    Road::lane_aim(p, target_lane[v], x[v], y[v], speed[v], &lateral, &lane_heading);
+    const std::int32_t k = steering->n;
+    steering->car[k] = v;
+    steering->lateral[k] = lateral;
+    steering->lane_heading[k] = lane_heading;
+    steering->n = k + !lane_settled(lateral, lane_heading, heading[v]);
+    slip[v] = 0.0f;
+  } else {
+    slip[v] = road_slip<Road>(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
+  }
 }
 
 // Move (Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre, l_r = L / 2)
@@ -802,13 +836,23 @@ CONVOY_FRAME_CLONES CONVOY_HD bool traffic_frame(const Params& p, const View& s,
   frame_plan(p, c, lane, order, pos, front, power);
   const Neighbours nb{lane, order, pos, front, n};
   float acc[kMaxVehicles], slip[kMaxVehicles];
+  Steering steering;
+  steering.n = 0;
   for (std::int32_t v = 0; v < n; ++v) {
-    vehicle_decide<Discrete, RandomIdm, Road>(p, c, v, nb, power, acc, slip);
+    vehicle_decide<Discrete, RandomIdm, Road, true>(p, c, v, nb, power, acc, slip, &steering);
   }
   float* x = c.x;
   float* y = c.y;
   float* heading = c.heading;
   float* speed = c.speed;
+  // The lane keepers of the cars not settled in their lanes, in a loop of their own: a chain
+  // of two divisions and two asinf per car, which the CPU overlaps across cars here (inside
+  // the decisions, behind a mispredicted branch, it ran alone: 15% of the frame's time, perf).
+  for (std::int32_t k = 0; k < steering.n; ++k) {
+    const std::int32_t v = steering.car[k];
+    slip[v] =
+        lane_keeping_command(steering.lateral[k], steering.lane_heading[k], heading[v], speed[v]);
+  }
   // The straight cars apart from the others, listed without branches: a branch per car on
   // which kind it is mispredicts, as the steering cars sit anywhere in the order. Each car's
   // step reads only its own state.

@@ -83,11 +83,14 @@ CONVOY_HD_INLINE float ramp_heading(float x) {
 
 // merge-v0's road for highway::traffic_frame (see highway::StraightRoad).
 struct MergeRoad {
-  CONVOY_HD static float slip(const highway::Params&, std::int32_t lane, float x, float y,
-                              float heading, float speed) {
-    if (lane != kRampLane) return highway::steering_control(y, heading, speed, lane);
-    return highway::lane_keeping(y - ramp_y(x), ramp_heading(x + speed * kTauPursuit), heading,
-                                 speed);
+  CONVOY_HD static void lane_aim(const highway::Params& p, std::int32_t lane, float x, float y,
+                                 float speed, float* lateral, float* lane_heading) {
+    if (lane != kRampLane) {
+      highway::StraightRoad::lane_aim(p, lane, x, y, speed, lateral, lane_heading);
+      return;
+    }
+    *lateral = y - ramp_y(x);
+    *lane_heading = ramp_heading(x + speed * kTauPursuit);
   }
   // the acceleration lane is the only place to leave the ramp; no car turns onto it
   CONVOY_HD static bool may_change(std::int32_t from, std::int32_t to, float x) {
