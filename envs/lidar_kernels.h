@@ -1,7 +1,9 @@
 // The `kernels` setting of the envs whose observation is a lidar scan (DiffDriveNav-v0,
-// Racetrack-v0): env observes each env in one call (E::observe, ray after ray), ray observes
-// per env x ray plus per env for the other features (sim/batched_env.h's HasObserveBatch, a
-// GPU thread each); auto is ray on CUDA and env on the CPU. Both give the same bits.
+// Racetrack-v0; `obs_kernels` for Highway-v0 and Merge-v0 with observation=lidar, whose
+// `kernels` says how the step runs): env observes each env in one call (E::observe, ray after
+// ray), ray observes per env x ray plus per env for the other features (sim/batched_env.h's
+// HasObserveBatch, a GPU thread each); auto is ray on CUDA and env on the CPU. Both give the
+// same bits.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +26,14 @@ namespace convoy::envs {
 
 enum class LidarKernels : std::uint8_t { kAuto, kEnv, kRay };
 
-inline LidarKernels read_lidar_kernels(ConfigReader& r) {
-  const std::string k =
-      r.choice("kernels", "auto", {"auto", "env", "ray"},
-               "how observations run: env (one call per env, ray after ray), ray (per env x "
-               "lidar ray, thousands of envs x rays per launch); auto: ray on CUDA, env on the "
-               "CPU");
+// `key`'s value; `note` ends its description.
+inline LidarKernels read_lidar_kernels(ConfigReader& r, const std::string& key = "kernels",
+                                       const std::string& note = "") {
+  const std::string doc =
+      "how observations run: env (one call per env, ray after ray), ray (per env x lidar ray, "
+      "thousands of envs x rays per launch); auto: ray on CUDA, env on the CPU" +
+      note;
+  const std::string k = r.choice(key, "auto", {"auto", "env", "ray"}, doc);
   return k == "env" ? LidarKernels::kEnv : k == "ray" ? LidarKernels::kRay : LidarKernels::kAuto;
 }
 

@@ -282,11 +282,12 @@ struct StepKernel {
 // True where E offers its observation per lidar ray, so that a GPU gets a thread per env x ray
 // (single-agent envs only):
 //     static bool observe_batch_enabled(const Params&, const Device&);  // false: E::observe
-//     static int observe_rays(const Params&);                 // rays, obs_row[0..rays)
+//     static int observe_rays(const Params&);                 // rays
 //     CONVOY_HD static void observe_ray(params, view, i, int k, float* obs_row);  // ray k
 //     CONVOY_HD static void observe_features(params, view, i, float* obs_row);    // the rest
-// obs_row is env i's row of obs_dim floats; observe_ray writes obs_row[k] only,
-// observe_features every element past the rays. Together they must write exactly what
+// obs_row is env i's row of obs_dim floats; observe_ray writes ray k's elements only
+// (obs_row[k], or with several features per ray, as Highway-v0's lidar, that ray's),
+// observe_features every element no ray writes. Together they must write exactly what
 // E::observe writes (E::observe is their composition, from the same per-ray function). When
 // enabled the engine steps in stages instead of StepKernel's one pass: the dynamics and the
 // bookkeeping (StepKernel with `deferred`), the obs of every stepped env

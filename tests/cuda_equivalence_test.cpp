@@ -3,8 +3,8 @@
 // observations and rewards are compared at atol 1e-4 over a horizon where that cannot
 // grow (100 steps; 20 for the chaotic Acrobot and for the driving envs, whose MOBIL and
 // crash thresholds can turn a last-bit difference into another decision). A parameter may
-// carry settings after the name ("Highway-v0 kernels=scene"). Skips with a reason without a
-// GPU.
+// carry settings after the name, separated by spaces ("Highway-v0 kernels=scene"). Skips with a
+// reason without a GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,7 +24,11 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
   const std::size_t space = param.find(' ');
   const std::string name = param.substr(0, space);
   std::vector<std::string> settings;
-  if (space != std::string::npos) settings.push_back(param.substr(space + 1));
+  for (std::size_t at = space; at != std::string::npos;) {
+    const std::size_t next = param.find(' ', at + 1);
+    settings.push_back(param.substr(at + 1, next == std::string::npos ? next : next - at - 1));
+    at = next;
+  }
   const std::int64_t n = 256;
   const bool short_horizon =
       name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" || name == "Racetrack-v0";
@@ -91,11 +95,16 @@ INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
                          });
 
 // Highway-v0 and Merge-v0 on CUDA: the per-vehicle kernels (kernels=auto) and the per-scene
-// step, both against the CPU's per-scene step.
+// step, both against the CPU's per-scene step; with observation=lidar also the per-ray
+// observation (obs_kernels=auto) and the per-env one, against the CPU's per-env observation.
 INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
                          ::testing::Values("Highway-v0", "Highway-v0 kernels=scene",
                                            "Highway-v0 action_type=continuous", "Merge-v0",
-                                           "Merge-v0 kernels=scene"),
+                                           "Merge-v0 kernels=scene", "Highway-v0 observation=lidar",
+                                           "Highway-v0 observation=lidar obs_kernels=env",
+                                           "Highway-v0 observation=lidar kernels=scene",
+                                           "Highway-v0 observation=lidar action_type=continuous",
+                                           "Merge-v0 observation=lidar"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {

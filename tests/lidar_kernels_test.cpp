@@ -1,10 +1,11 @@
 // DiffDriveNav-v0 and Racetrack-v0's per-ray observation (kernels=ray: sim/batched_env.h's
 // staged step, ObserveKernel per env x ray) against the per-env observe (kernels=env) on the
-// CPU: the same per-ray function on the same state, so bit-identical observations, final
-// observations, rewards, flags and episode statistics, with auto-resets, NEXT_STEP skips, the
-// step-and-compose pass (fused on the env path), reset() and reset(seeds), at 1 and 2
-// threads. The CUDA equivalence of the ray path (kernels=auto there) is in
-// cuda_equivalence_test.cpp.
+// CPU, and Highway-v0's and Merge-v0's with observation=lidar (obs_kernels=ray against
+// obs_kernels=env, with the per-scene step and with the per-vehicle one, kernels=vehicle): the same
+// per-ray function on the same state, so bit-identical observations, final observations, rewards,
+// flags and episode statistics, with auto-resets, NEXT_STEP skips, the step-and-compose pass (fused
+// on the env path), reset() and reset(seeds), at 1 and 2 threads. The CUDA equivalence of the ray
+// path (kernels=auto there) is in cuda_equivalence_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct LidarCase {
   std::string name;  // for the test's name
   std::string env;
   std::vector<std::string> cfg;
+  std::string key = "kernels";  // the setting that picks the observation's path
 };
 
 // test::kernels_trace (tests/test_util.h) of case c with kernels=`kernels`, restarting from
@@ -30,7 +32,7 @@ struct LidarCase {
 std::vector<std::uint32_t> trace(const LidarCase& c, const std::string& kernels, int threads,
                                  int steps, std::int64_t* episodes = nullptr) {
   std::vector<std::string> cfg = c.cfg;
-  cfg.push_back("kernels=" + kernels);
+  cfg.push_back(c.key + "=" + kernels);
   return test::kernels_trace(c.env, cfg, threads, steps, true, episodes);
 }
 
@@ -73,6 +75,35 @@ INSTANTIATE_TEST_SUITE_P(
                                  "n_rays=9", "lidar_fov=180"}}),
     [](const auto& info) { return info.param.name; });
 
+// Highway-v0 and Merge-v0 with observation=lidar: obs_kernels picks the observation's path,
+// kernels the step's (scene: one call per env; vehicle: step_batch, then the staged step's
+// bookkeeping through FinishKernel).
+INSTANTIATE_TEST_SUITE_P(
+    HighwayAndMerge, LidarKernels,
+    ::testing::Values(
+        LidarCase{"HighwayScene", "Highway-v0", {"observation=lidar"}, "obs_kernels"},
+        LidarCase{"HighwayVehicle",
+                  "Highway-v0",
+                  {"observation=lidar", "kernels=vehicle", "duration=12"},
+                  "obs_kernels"},
+        LidarCase{"HighwayContinuousScene",
+                  "Highway-v0",
+                  {"observation=lidar", "action_type=continuous", "kernels=scene", "lidar_cells=24",
+                   "lidar_range=30"},
+                  "obs_kernels"},
+        LidarCase{"HighwayContinuousVehicleSized",
+                  "Highway-v0",
+                  {"observation=lidar", "action_type=continuous", "kernels=vehicle",
+                   "vehicle_length_low=4", "vehicle_length_high=7", "vehicle_width_low=1.6",
+                   "vehicle_width_high=2.6", "lidar_cells=7"},
+                  "obs_kernels"},
+        LidarCase{"MergeScene", "Merge-v0", {"observation=lidar", "duration=15"}, "obs_kernels"},
+        LidarCase{"MergeContinuousVehicle",
+                  "Merge-v0",
+                  {"observation=lidar", "action_type=continuous", "kernels=vehicle", "duration=15"},
+                  "obs_kernels"}),
+    [](const auto& info) { return info.param.name; });
+
 // set_state observes the env it wrote with the per-env observe on both paths; the next step's
 // obs then come from the ray path and agree.
 TEST(LidarKernels, SetStateThenStepAgree) {
@@ -89,6 +120,35 @@ TEST(LidarKernels, SetStateThenStepAgree) {
     obs.push_back(env->obs().to_host());
   }
   EXPECT_EQ(obs[0], obs[1]);
+}
+
+// Highway-v0's kinematics observation stays per env: obs_kernels=env and auto give the same bits
+// as before (the default), and ray, which it does not have, is refused.
+TEST(LidarKernels, HighwayKinematicsStaysPerEnv) {
+  const std::vector<std::string> cfg = {"kernels=vehicle"};
+  const auto per_env = test::kernels_trace("Highway-v0", cfg, 1, 60, true);
+  for (const std::string k : {"auto", "env"}) {
+    std::vector<std::string> c = cfg;
+    c.push_back("obs_kernels=" + k);
+    EXPECT_EQ(test::kernels_trace("Highway-v0", c, 1, 60, true), per_env) << k;
+  }
+  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+    const std::string msg = test::error_message(
+        [&] { env_registry().make(env, Device::cpu(), 1, Config::parse({"obs_kernels=ray"})); });
+    EXPECT_NE(msg.find("obs_kernels=ray"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("observation=lidar"), std::string::npos) << msg;
+  }
+}
+
+TEST(LidarKernels, BadObsKernelsValueIsAClearError) {
+  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+    const std::string msg = test::error_message([&] {
+      env_registry().make(env, Device::cpu(), 1,
+                          Config::parse({"observation=lidar", "obs_kernels=vehicle"}));
+    });
+    EXPECT_NE(msg.find("obs_kernels=vehicle"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("auto|env|ray"), std::string::npos) << msg;
+  }
 }
 
 TEST(LidarKernels, BadKernelsValueIsAClearError) {

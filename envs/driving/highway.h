@@ -18,8 +18,13 @@
 // ([-1, 1]^2 -> acceleration +-5 m/s^2, steering +-pi/4). Observation: the ego and its K-1
 // nearest vehicles ahead (or up to 2 car lengths behind) x [presence, x, y, vx, vy, cos h,
 // sin h], the ego row absolute and the others relative to it, normalised (x by 100 m, y by
-// 4 * lanes m, velocities by 80 m/s) and clipped to [-1, 1]. Reward: highway-env's collision /
-// right-lane / high-speed terms, normalised to [0, 1] and multiplied by on-road.
+// 4 * lanes m, velocities by 80 m/s) and clipped to [-1, 1]; or, with observation=lidar,
+// highway-env's LidarObservation (observe_lidar), which runs two ways from the same per-ray
+// function lidar_cell (obs_kernels=auto|env|ray): one call per env, ray after ray (the CPU's
+// default), or a launch per env x ray through sim/batched_env.h's staged step (observe_ray,
+// CUDA's default), whichever `kernels` runs the step. Both give the same bits on the same
+// device. Reward: highway-env's collision / right-lane / high-speed terms, normalised to
+// [0, 1] and multiplied by on-road.
 #pragma once
 
 #include <cmath>
@@ -28,6 +33,7 @@
 #include <string>
 #include <type_traits>
 
+#include "envs/lidar_kernels.h"
 #include "physics/collision.h"
 #include "physics/lidar.h"
 #include "physics/math.h"
@@ -114,6 +120,8 @@ struct Params {
   Range length = {kLength, kLength};    // m, traffic's boxes (collisions, lidar)
   Range width = {kWidth, kWidth};       // m
   bool lidar = false;                   // observation=lidar: LidarObservation instead
+  // with lidar: observed per env or per env x ray (obs_kernels; see observe_batch_enabled)
+  LidarKernels obs_kernels = LidarKernels::kAuto;
   std::int32_t lidar_cells = 16;
   float lidar_range = 60.0f;         // m
   Kernels kernels = Kernels::kAuto;  // which step runs (see vehicle_kernels)
@@ -160,6 +168,13 @@ inline void read_driving_settings(ConfigReader& r, const std::string& env, const
       r.integer("lidar_cells", 16, 1, kMaxLidarCells, "lidar rays, evenly spaced from +x"));
   p.lidar_range =
       static_cast<float>(r.real("lidar_range", 60.0, 1.0, 500.0, "lidar maximum_range, m"));
+  p.obs_kernels = read_lidar_kernels(r, "obs_kernels",
+                                     " (observation=lidar only: kinematics is always per env)");
+  if (p.obs_kernels == LidarKernels::kRay && !p.lidar) {
+    throw Error(env +
+                ": obs_kernels=ray needs observation=lidar (the kinematics observation is "
+                "per env); allowed with observation=kinematics: auto, env");
+  }
   p.collision_reward = static_cast<float>(r.real("collision_reward", -1.0, -100.0, 0.0, ""));
   p.right_lane_reward = static_cast<float>(r.real("right_lane_reward", 0.1, 0.0, 100.0, ""));
   p.high_speed_reward =
@@ -1196,45 +1211,83 @@ struct Highway {
   // maximum_range, the speed clipped to [-1, 1]; a ray that hits nothing reads [1, 1], as
   // highway-env fills empty cells with maximum_range in both columns. Exact ray casts against
   // the other vehicles' boxes (highway-env approximates a box by the angular sector of its
-  // corners); road edges are not seen, as in highway-env.
+  // corners); road edges are not seen, as in highway-env. Cell after cell from the same
+  // lidar_cell the per-ray kernels call (observe_ray), so both give the same bits.
   CONVOY_HD static void observe_lidar(const Params& p, const View& s, std::int64_t i, float* obs) {
-    using namespace highway;
+    LidarScene scene;
+    lidar_scene(p, s, i, &scene);
+    for (int r = 0; r < p.lidar_cells; ++r) {
+      lidar_cell(p, s, scene, r, obs + r * highway::kLidarFeatures);
+    }
+  }
+
+  // What env i's lidar sees: the ego's centre and velocity, and the other vehicles a ray can
+  // reach (within lidar_range plus their half length + half width along both axes) as boxes,
+  // with their vehicle indices.
+  struct LidarScene {
+    std::int64_t base;  // env i's first vehicle (the ego)
+    float ex, ey;       // m, the ego's centre
+    float evx, evy;     // m/s, the ego's velocity
+    int m;              // boxes in reach
+    physics::OrientedBox<float> boxes[highway::kMaxVehicles];
+    std::int32_t owner[highway::kMaxVehicles];  // boxes[j] is vehicle owner[j] of env i
+  };
+  CONVOY_HD CONVOY_OBS_INLINE static void lidar_scene(const Params& p, const View& s,
+                                                      std::int64_t i, LidarScene* out) {
+    LidarScene& sc = *out;
     const std::int32_t n = s.vehicles;
     const std::int64_t base = i * n;
-    const float ex = s.x[base], ey = s.y[base];
-    const float evx = s.speed[base] * cosf(s.heading[base]);
-    const float evy = s.speed[base] * sinf(s.heading[base]);
-    // the vehicles a ray can reach
-    physics::OrientedBox<float> boxes[kMaxVehicles];
-    std::int32_t owner[kMaxVehicles];
+    sc.base = base;
+    sc.ex = s.x[base];
+    sc.ey = s.y[base];
+    sc.evx = s.speed[base] * cosf(s.heading[base]);
+    sc.evy = s.speed[base] * sinf(s.heading[base]);
     int m = 0;
     for (std::int32_t v = 1; v < n; ++v) {
       const std::int64_t k = base + v;
       const float reach = p.lidar_range + (s.length[k] + s.width[k]) / 2;
-      if (fabsf(s.x[k] - ex) > reach || fabsf(s.y[k] - ey) > reach) continue;
-      boxes[m] = {{s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
-      owner[m++] = v;
+      if (fabsf(s.x[k] - sc.ex) > reach || fabsf(s.y[k] - sc.ey) > reach) continue;
+      sc.boxes[m] = {{s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
+      sc.owner[m++] = v;
     }
-    const physics::LidarSpec<float> spec{p.lidar_cells, physics::two_pi<float>(), p.lidar_range};
-    float distance[kMaxLidarCells];
-    int hit[kMaxLidarCells];
-    physics::lidar_scan<float>(spec, {ex, ey}, 0.0f, boxes, m, nullptr, 0, nullptr, 0, distance,
-                               nullptr, hit);
-    for (int r = 0; r < p.lidar_cells; ++r) {
-      float* o = obs + r * kLidarFeatures;
-      if (hit[r] < 0) {
-        o[0] = 1.0f;
-        o[1] = 1.0f;
-        continue;
-      }
-      const float a = physics::lidar_ray_angle(spec, r);
-      const std::int64_t k = base + owner[hit[r]];
-      const float rel = (s.speed[k] * cosf(s.heading[k]) - evx) * cosf(a) +
-                        (s.speed[k] * sinf(s.heading[k]) - evy) * sinf(a);
-      o[0] = distance[r];
-      o[1] = clampf(rel / p.lidar_range, -1, 1);
-    }
+    sc.m = m;
   }
+  // Cell r of the observation (o: its kLidarFeatures floats), ray r's hit among the scene's
+  // boxes (physics/lidar.h's lidar_ray_hit).
+  CONVOY_HD CONVOY_OBS_INLINE static void lidar_cell(const Params& p, const View& s,
+                                                     const LidarScene& sc, int r, float* o) {
+    using namespace highway;
+    const physics::LidarSpec<float> spec{p.lidar_cells, physics::two_pi<float>(), p.lidar_range};
+    const physics::RayHit<float> hit = physics::lidar_ray_hit<float>(
+        spec, {sc.ex, sc.ey}, 0.0f, r, sc.boxes, sc.m, nullptr, 0, nullptr, 0);
+    if (hit.index < 0) {
+      o[0] = 1.0f;
+      o[1] = 1.0f;
+      return;
+    }
+    const float a = physics::lidar_ray_angle(spec, r);
+    const std::int64_t k = sc.base + sc.owner[hit.index];
+    const float rel = (s.speed[k] * cosf(s.heading[k]) - sc.evx) * cosf(a) +
+                      (s.speed[k] * sinf(s.heading[k]) - sc.evy) * sinf(a);
+    o[0] = hit.distance / spec.max_range;
+    o[1] = clampf(rel / p.lidar_range, -1, 1);
+  }
+
+  // The observation per env x lidar ray (sim/batched_env.h's HasObserveBatch) with
+  // observation=lidar: obs_kernels=ray, or auto on CUDA. The kinematics observation is per env.
+  static bool observe_batch_enabled(const Params& p, const Device& d) {
+    return p.lidar && lidar_kernels_per_ray(p.obs_kernels, d);
+  }
+  static int observe_rays(const Params& p) { return p.lidar_cells; }
+  // Cell r (obs[2 r], obs[2 r + 1]): observe_lidar's loop body for one ray.
+  CONVOY_HD static void observe_ray(const Params& p, const View& s, std::int64_t i, int r,
+                                    float* obs) {
+    LidarScene scene;
+    lidar_scene(p, s, i, &scene);
+    lidar_cell(p, s, scene, r, obs + r * highway::kLidarFeatures);
+  }
+  // Nothing past the cells: the lidar observation is the cells alone.
+  CONVOY_HD static void observe_features(const Params&, const View&, std::int64_t, float*) {}
 
   // KinematicObservation with features presence, x, y, vx, vy, cos_h, sin_h.
   CONVOY_HD static void observe_kinematics(const Params& p, const View& s, std::int64_t i,

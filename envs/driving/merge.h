@@ -273,6 +273,19 @@ struct Merge {
   CONVOY_HD static void observe(const Params& p, const View& s, std::int64_t i, float* obs) {
     Base::observe(p, s, i, obs);
   }
+  // The per-ray observation with observation=lidar, as Highway-v0's (obs_kernels).
+  static bool observe_batch_enabled(const Params& p, const Device& d) {
+    return Base::observe_batch_enabled(p, d);
+  }
+  static int observe_rays(const Params& p) { return Base::observe_rays(p); }
+  CONVOY_HD static void observe_ray(const Params& p, const View& s, std::int64_t i, int r,
+                                    float* obs) {
+    Base::observe_ray(p, s, i, r, obs);
+  }
+  CONVOY_HD static void observe_features(const Params& p, const View& s, std::int64_t i,
+                                         float* obs) {
+    Base::observe_features(p, s, i, obs);
+  }
   CONVOY_HD static void read_state(const View& s, std::int64_t i, double* out) {
     Base::read_state(s, i, out);
   }
