@@ -26,8 +26,8 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
   std::vector<std::string> settings;
   if (space != std::string::npos) settings.push_back(param.substr(space + 1));
   const std::int64_t n = 256;
-  const bool short_horizon =
-      name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" || name == "Racetrack-v0";
+  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" ||
+                             name == "Racetrack-v0" || name == "Intersection-v0";
   const int steps = short_horizon ? 20 : 100;
   auto cpu_env = env_registry().make(name, Device::cpu(), n, Config::parse(settings));
   auto gpu_env = env_registry().make(name, gpu, n, Config::parse(settings));
@@ -90,12 +90,14 @@ INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
                            return n;
                          });
 
-// Highway-v0 and Merge-v0 on CUDA: the per-vehicle kernels (kernels=auto) and the per-scene
-// step, both against the CPU's per-scene step.
+// Highway-v0, Merge-v0 and Intersection-v0 on CUDA: the per-vehicle kernels (kernels=auto)
+// and the per-scene step, both against the CPU's per-scene step.
 INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
                          ::testing::Values("Highway-v0", "Highway-v0 kernels=scene",
                                            "Highway-v0 action_type=continuous", "Merge-v0",
-                                           "Merge-v0 kernels=scene"),
+                                           "Merge-v0 kernels=scene", "Intersection-v0",
+                                           "Intersection-v0 kernels=scene",
+                                           "Intersection-v0 agents_per_env=4"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {
