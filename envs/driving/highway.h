@@ -41,14 +41,8 @@
 #include "sim/rng.h"
 #include "sim/spaces.h"
 
-// For the frame's helpers that g++ stopped inlining once the frame became a template over
-// the road (5% more instructions, measured with callgrind); nvcc's CONVOY_HD_INLINE already
-// forces it.
-#if defined(__CUDACC__) || !defined(__GNUC__)
-#define CONVOY_FRAME_INLINE CONVOY_HD_INLINE
-#else
-#define CONVOY_FRAME_INLINE inline __attribute__((always_inline))
-#endif
+// CONVOY_FRAME_INLINE (sim/hd.h) marks the frame's helpers that g++ stopped inlining once the
+// frame became a template over the road (5% more instructions, measured with callgrind).
 
 namespace convoy::envs {
 
