@@ -49,7 +49,10 @@
 // One call per scene handles all of its agents, with these signatures instead:
 //     reset(params, view, scene, rng)                        as above
 //     step(params, view, scene, const Action* a /* agents [x kActDim] */, float* reward
-//          /* (agents) */, bool* terminated /* the scene's */, PhiloxStream& rng /* kStep */)
+//          /* (agents) */, bool* terminated /* the scene's */, PhiloxStream& rng /* kStep, from
+//          SceneStepStreams (sim/rng.h) */)
+//     step_batch(..., scenes, actions, skip, streams, reward, terminated)   optional: the step
+//          as several launches (per scene, per scene x vehicle); see HasStepBatch
 //     observe(params, view, scene, agent, obs)
 //     outcome(params, view, scene, agent)                    per agent, when kHasOutcome
 //     read_state(view, scene, s), write_state(params, view, scene, s)   per scene
@@ -354,6 +357,15 @@ struct HasStepBlock<E, std::void_t<decltype(&E::step_block)>> : std::true_type {
 // It does what step does for every env whose skip byte is clear, writing their reward and
 // terminated flag; the engine then runs StepKernel's bookkeeping (FinishKernel). Action is
 // std::int32_t for Discrete, float (kActDim per env) for Box.
+// A multi-agent env's (see the top of this file) works on scenes and takes one more argument,
+// the kStep streams its E::step would get (its spawning draws, say):
+//     static void step_batch(const Device&, params, view, E::State&, std::int64_t scenes,
+//                            const Action* actions /* rows [x kActDim] */, const std::uint8_t*
+//                            skip /* rows or null: a scene by its first row's byte */,
+//                            const SceneStepStreams& streams /* streams(c): scene c's */,
+//                            float* reward /* (rows) */, std::uint8_t* terminated /* (rows) */);
+// It writes each row's reward and its scene's termination into every row of the scene; the
+// engine then runs MultiStepKernel's bookkeeping (MultiFinishKernel).
 template <class E, class = void>
 struct HasStepBatch : std::false_type {};
 template <class E>
@@ -455,23 +467,35 @@ struct MultiStepKernel {
   CONVOY_HD void operator()(std::int64_t c) const {
     const std::int64_t row0 = c * agents;
     if (skip && skip[row0]) {
-      for (std::int32_t a = 0; a < agents; ++a) {
-        e.reward[row0 + a] = 0.0f;
-        e.terminated[row0 + a] = 0;
-        e.truncated[row0 + a] = 0;
-      }
+      skipped(c);
       return;
     }
     // actions -> dynamics -> reward/done, all agents of the scene at once
     float r[kMaxAgents];
     bool term = false;
-    PhiloxStream step_rng(e.seeds[row0], static_cast<std::uint64_t>(c), e.episode[c],
-                          static_cast<std::uint32_t>(e.elapsed[c]), RngPurpose::kStep);
+    PhiloxStream step_rng = streams()(c);
     if constexpr (E::kDiscrete) {
       E::step(e.params, e.state, c, a_int + row0, r, &term, step_rng);
     } else {
       E::step(e.params, e.state, c, a_float + row0 * E::kActDim, r, &term, step_rng);
     }
+    finish(c, r, term);
+  }
+  // the kStep streams of E::step (and of E::step_batch's per-scene stages)
+  CONVOY_HD SceneStepStreams streams() const { return {e.seeds, e.episode, e.elapsed, agents}; }
+  // a skipped scene (its first row's skip byte set) is left as it is
+  CONVOY_HD void skipped(std::int64_t c) const {
+    const std::int64_t row0 = c * agents;
+    for (std::int32_t a = 0; a < agents; ++a) {
+      e.reward[row0 + a] = 0.0f;
+      e.terminated[row0 + a] = 0;
+      e.truncated[row0 + a] = 0;
+    }
+  }
+  // After the dynamics gave the rewards r (agents) and the scene's termination: bookkeeping,
+  // auto-reset, observe.
+  CONVOY_HD void finish(std::int64_t c, const float* r, bool term) const {
+    const std::int64_t row0 = c * agents;
     // the scene's bookkeeping; every row of it ends together
     const std::int32_t steps = e.elapsed[c] + 1;
     const bool trunc = steps >= e.params.max_episode_steps;
@@ -511,6 +535,23 @@ struct MultiStepKernel {
     for (std::int32_t a = 0; a < agents; ++a) {
       E::observe(e.params, e.state, c, a, e.obs + (row0 + a) * e.obs_dim);
     }
+  }
+};
+
+// MultiStepKernel's bookkeeping after a multi-agent E::step_batch wrote each row's reward and
+// its scene's termination (in every row of the scene).
+template <class E>
+struct MultiFinishKernel {
+  MultiStepKernel<E> k;
+  CONVOY_HD void operator()(std::int64_t c) const {
+    const std::int64_t row0 = c * k.agents;
+    if (k.skip && k.skip[row0]) {
+      k.skipped(c);
+      return;
+    }
+    float r[MultiStepKernel<E>::kMaxAgents];
+    for (std::int32_t a = 0; a < k.agents; ++a) r[a] = k.e.reward[row0 + a];
+    k.finish(c, r, k.e.terminated[row0] != 0);
   }
 };
 
@@ -695,10 +736,15 @@ class BatchedEnv final : public VecEnv {
   void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) override {
     check_step(d_actions, d_skip);
     if constexpr (detail::IsMultiAgent<E>::value) {
-      for_each_index(device_, num_scenes(),
-                     detail::MultiStepKernel<E>{view(), agents_per_env(),
-                                                static_cast<const std::int32_t*>(d_actions),
-                                                static_cast<const float*>(d_actions), d_skip});
+      const detail::MultiStepKernel<E> k{view(), agents_per_env(),
+                                         static_cast<const std::int32_t*>(d_actions),
+                                         static_cast<const float*>(d_actions), d_skip};
+      if (batch_step()) {
+        run_step_batch(d_actions, d_skip);
+        for_each_index(device_, num_scenes(), detail::MultiFinishKernel<E>{k});
+        return;
+      }
+      for_each_index(device_, num_scenes(), k);
     } else {
       const detail::StepKernel<E> k = step_kernel(d_actions, d_skip);
       if (batch_observe()) {
@@ -855,9 +901,17 @@ class BatchedEnv final : public VecEnv {
   void run_step_batch(const void* d_actions, const std::uint8_t* d_skip) {
     if constexpr (detail::HasStepBatch<E>::value) {
       using Action = std::conditional_t<E::kDiscrete, std::int32_t, float>;
-      E::step_batch(device_, params_, state_.view(), state_, num_envs_,
-                    static_cast<const Action*>(d_actions), d_skip, reward_.data(),
-                    terminated_.data());
+      if constexpr (detail::IsMultiAgent<E>::value) {
+        const SceneStepStreams streams{seeds_.data(), episode_.data(), elapsed_.data(),
+                                       agents_per_env()};
+        E::step_batch(device_, params_, state_.view(), state_, num_scenes(),
+                      static_cast<const Action*>(d_actions), d_skip, streams, reward_.data(),
+                      terminated_.data());
+      } else {
+        E::step_batch(device_, params_, state_.view(), state_, num_envs_,
+                      static_cast<const Action*>(d_actions), d_skip, reward_.data(),
+                      terminated_.data());
+      }
     }
   }
 

@@ -113,4 +113,20 @@ class PhiloxStream {
   int used_ = 4;
 };
 
+// The kStep streams of a multi-agent env's scenes, keyed as the engine keys them
+// (sim/batched_env.h): scene c draws from its first row's seed (row c * agents), keyed by c,
+// counted by the scene's episode and its steps into that episode. The engine builds the stream
+// of E::step with it, and hands it to E::step_batch, whose per-scene stages then draw exactly the
+// numbers E::step would. Read before the engine's bookkeeping of the step advances the counts.
+struct SceneStepStreams {
+  const std::uint64_t* seeds;    // (rows) each row's seed
+  const std::uint32_t* episode;  // (scenes) episodes started since reset()
+  const std::int32_t* elapsed;   // (scenes) steps into the current episode
+  std::int32_t agents;           // rows per scene
+  CONVOY_HD PhiloxStream operator()(std::int64_t c) const {
+    return PhiloxStream(seeds[c * agents], static_cast<std::uint64_t>(c), episode[c],
+                        static_cast<std::uint32_t>(elapsed[c]), RngPurpose::kStep);
+  }
+};
+
 }  // namespace convoy

@@ -30,8 +30,8 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
     at = next;
   }
   const std::int64_t n = 256;
-  const bool short_horizon =
-      name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" || name == "Racetrack-v0";
+  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" ||
+                             name == "Racetrack-v0" || name == "Intersection-v0";
   const int steps = short_horizon ? 20 : 100;
   auto cpu_env = env_registry().make(name, Device::cpu(), n, Config::parse(settings));
   auto gpu_env = env_registry().make(name, gpu, n, Config::parse(settings));
@@ -94,9 +94,10 @@ INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
                            return n;
                          });
 
-// Highway-v0 and Merge-v0 on CUDA: the per-vehicle kernels (kernels=auto) and the per-scene
-// step, both against the CPU's per-scene step; with observation=lidar also the per-ray
-// observation (obs_kernels=auto) and the per-env one, against the CPU's per-env observation.
+// Highway-v0, Merge-v0 and Intersection-v0 on CUDA: the per-vehicle kernels (kernels=auto)
+// and the per-scene step, both against the CPU's per-scene step; with observation=lidar also
+// the per-ray observation (obs_kernels=auto) and the per-env one, against the CPU's per-env
+// observation.
 INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
                          ::testing::Values("Highway-v0", "Highway-v0 kernels=scene",
                                            "Highway-v0 action_type=continuous", "Merge-v0",
@@ -104,7 +105,9 @@ INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
                                            "Highway-v0 observation=lidar obs_kernels=env",
                                            "Highway-v0 observation=lidar kernels=scene",
                                            "Highway-v0 observation=lidar action_type=continuous",
-                                           "Merge-v0 observation=lidar"),
+                                           "Merge-v0 observation=lidar", "Intersection-v0",
+                                           "Intersection-v0 kernels=scene",
+                                           "Intersection-v0 agents_per_env=4"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {

@@ -77,7 +77,9 @@ TEST(CartPoleStepBlock, MatchesTheScalarStepWithinSinCosRounding) {
         EXPECT_EQ(reward[i], r) << "env " << i;
         crossed += t ? 1 : 0;
       }
-      if (n == 300) EXPECT_GT(crossed, 10) << "the test should cover terminations";
+      if (n == 300) {
+        EXPECT_GT(crossed, 10) << "the test should cover terminations";
+      }
     }
   }
 }

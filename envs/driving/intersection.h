@@ -15,6 +15,15 @@
 // rule (see `must_yield`). Per-vehicle state is structure of arrays (scenes x slots): slots
 // 0..agents-1 are the agents, the rest traffic, route < 0 for an empty slot.
 //
+// A frame runs in stages (decide per slot from the frame's starting state, move per slot,
+// collide per scene: slot_acceleration, move, agents_collide), and a step ends per scene
+// (end_step: rewards, termination, leaving traffic, spawning from the scene's kStep stream).
+// They run two ways from the same functions (kernels=auto|scene|vehicle): Intersection::step
+// calls them for one scene's whole step (one call per scene, the CPU's default), and
+// step_batch launches each over all scenes or all scenes x slots (CUDA's default), with its
+// scratch in State and the engine's SceneStepStreams for the spawns. Both give the same
+// results on the same device.
+//
 // Actions: action_type=discrete (0 SLOWER, 1 IDLE, 2 FASTER over target speeds 0 / 4.5 / 9 m/s)
 // or continuous ([-1, 1] -> acceleration +-5 m/s^2). Observation per agent: itself and its K-1
 // nearest vehicles x [presence, x, y, vx, vy, cos h, sin h], its own row absolute and the
@@ -27,6 +36,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "physics/collision.h"
@@ -35,8 +45,10 @@
 #include "physics/traffic.h"
 #include "sim/array.h"
 #include "sim/config.h"
+#include "sim/device.h"
 #include "sim/error.h"
 #include "sim/hd.h"
+#include "sim/parallel.h"
 #include "sim/rng.h"
 #include "sim/spaces.h"
 
@@ -73,6 +85,11 @@ CONVOY_HD_INLINE int route_priority(int r) {
   return (route_arm(r) % 2 == 1 ? 3 : 1) - (r % 3 == physics::kTurnLeft ? 1 : 0);
 }
 
+// How a step runs: one call per scene for all its vehicles and frames (Intersection::step), or
+// the per-vehicle kernels (step_batch: launches per scene and per scene x slot); auto is per
+// vehicle on CUDA, per scene on the CPU. Both give the same results on the same device.
+enum class Kernels : std::int32_t { kAuto, kScene, kVehicle };
+
 struct Params {
   std::int32_t max_episode_steps = 13;  // duration x policy frequency
   std::int32_t agents = 1;              // agents_per_env
@@ -90,7 +107,8 @@ struct Params {
   bool autopilot = false;  // the agents drive by the traffic's IDM + yielding; actions ignored
   float idm_delta_low = 4.0f, idm_delta_high = 4.0f;
   float idm_time_gap_low = 1.5f, idm_time_gap_high = 1.5f;
-  float yield_distance = 30.0f;  // m before the crossing where the priority rule applies
+  float yield_distance = 30.0f;      // m before the crossing where the priority rule applies
+  Kernels kernels = Kernels::kAuto;  // which step runs (see vehicle_kernels)
   // the road: route r's three pieces (approach, turn, exit), built by physics::build_intersection
   float entry;                                  // s where every route enters the crossing
   physics::LanePiece<float> piece[kRoutes][3];  // by route
@@ -185,6 +203,14 @@ inline Params read_params(ConfigReader& r) {
       r.real("idm_time_gap_high", 1.5, 0.5, 4.0, "traffic IDM time gap, high, s"));
   p.yield_distance = static_cast<float>(
       r.real("yield_distance", 30.0, 5.0, 100.0, "m before the crossing where traffic yields"));
+  const std::string kernels =
+      r.choice("kernels", "auto", {"auto", "scene", "vehicle"},
+               "how a step runs: scene (one call per scene), vehicle (per scene and per scene x "
+               "slot kernels, thousands of scenes x tens of vehicles per launch); auto: vehicle "
+               "on CUDA, scene on the CPU");
+  p.kernels = kernels == "scene"     ? Kernels::kScene
+              : kernels == "vehicle" ? Kernels::kVehicle
+                                     : Kernels::kAuto;
   const double ratio = std::floor(sim_hz / policy_hz + 1e-9);
   if (ratio < 1) {
     throw Error("Intersection-v0: policy_frequency=" + std::to_string(policy_hz) +
@@ -224,8 +250,31 @@ struct View {
   float* spawn_p;       // (scenes) this episode's spawn probability
 };
 
+// Whether steps run the per-vehicle kernels (step_batch) on device d.
+inline bool vehicle_kernels(const Params& p, const Device& d) {
+  return p.kernels == Kernels::kVehicle || (p.kernels == Kernels::kAuto && d.is_cuda());
+}
+
+// The per-vehicle kernels' scratch: what frame and step keep in locals. Every element a scene
+// reads in a step is written earlier in that step (acc in the frame's decide launch, the flags
+// in the step's first launch), so it is no part of the scene's state: snapshots leave it out.
+struct FrameScratchView {
+  float* acc;             // (scenes x slots) m/s^2, decided this frame
+  std::uint8_t* crashed;  // (scenes x agents) the agent crashed this step
+  std::uint8_t* any;      // (scenes) an agent crashed this step: its later frames are skipped
+};
+struct FrameScratch {
+  DeviceArray<float> acc;
+  DeviceArray<std::uint8_t> crashed, any;
+  FrameScratch() = default;
+  FrameScratch(const Device& d, std::int64_t n, const Params& p)
+      : acc(d, n * p.slots), crashed(d, n * p.agents), any(d, n) {}
+  FrameScratchView view() { return {acc.data(), crashed.data(), any.data()}; }
+};
+
 struct State {
   std::int32_t slots, agents;
+  FrameScratch scratch;  // sized only for the per-vehicle kernels (vehicle_kernels)
   DeviceArray<std::int32_t> route;
   DeviceArray<float> s, speed, target_speed, delta, time_gap, x, y, heading, accel, spawn_p;
   State(const Device& d, std::int64_t n, const Params& p)
@@ -241,8 +290,11 @@ struct State {
         y(d, n * p.slots),
         heading(d, n * p.slots),
         accel(d, n * p.agents),
-        spawn_p(d, n) {}
-  // Every array, for the engine's snapshots (checkpoints): more than read_state exchanges.
+        spawn_p(d, n) {
+    if (vehicle_kernels(p, d)) scratch = FrameScratch(d, n, p);
+  }
+  // Every array, for the engine's snapshots (checkpoints): more than read_state exchanges (the
+  // scratch is rewritten before it is read, see FrameScratchView).
   template <class F>
   void for_each_array(F&& f) {
     f(route);
@@ -413,30 +465,36 @@ CONVOY_HD_INLINE bool arrived(const Params& p, int r, float s) {
   return s >= p.entry + p.turn_length[r] + kExitDistance;
 }
 
-// One simulation frame of scene c: every vehicle acts, moves along its route (Euler, as
-// Vehicle.step), and each agent is checked against every other vehicle. Sets crashed[a].
+// A frame's stages, shared by frame (one scene per call: the CPU's default) and the per-vehicle
+// kernels of step_batch (below): decide per slot (from the frame's starting state only), move
+// per slot (its own state only), collide per scene.
+
+// Decide: the acceleration of occupied slot u of scene c this frame: an agent's command (its
+// meta-action's target speed tracked, or its held continuous command), else IDMVehicle.act.
 template <bool Discrete>
-CONVOY_HD_INLINE bool frame(const Params& p, const View& v, std::int64_t c, bool* crashed) {
+CONVOY_HD_INLINE float slot_acceleration(const Params& p, const View& v, std::int64_t c, int u) {
   const std::int64_t base = c * v.slots;
-  float acc[kMaxSlots];
-  for (int u = 0; u < v.slots; ++u) {
-    const std::int64_t k = base + u;
-    if (v.route[k] < 0) continue;
-    if (u < v.agents && !p.autopilot) {
-      acc[u] = Discrete ? (1.0f / kTauAcc) * (v.target_speed[k] - v.speed[k])
-                        : v.accel[c * v.agents + u];
-    } else {
-      acc[u] = traffic_acceleration(p, v, base, u);
-    }
+  const std::int64_t k = base + u;
+  if (u < v.agents && !p.autopilot) {
+    return Discrete ? (1.0f / kTauAcc) * (v.target_speed[k] - v.speed[k])
+                    : v.accel[c * v.agents + u];
   }
-  for (int u = 0; u < v.slots; ++u) {
-    const std::int64_t k = base + u;
-    if (v.route[k] < 0) continue;
-    v.s[k] += v.speed[k] * p.dt;
-    // vehicles never reverse along their route; Vehicle.MAX_SPEED caps the agents
-    v.speed[k] = clampf(v.speed[k] + acc[u] * p.dt, 0.0f, kMaxSpeed);
-    place(p, v, k);
-  }
+  return traffic_acceleration(p, v, base, u);
+}
+
+// Move: occupied slot k along its route by one frame at acceleration acc (Euler, as
+// Vehicle.step); vehicles never reverse along their route, Vehicle.MAX_SPEED caps the agents.
+CONVOY_HD_INLINE void move(const Params& p, const View& v, std::int64_t k, float acc) {
+  v.s[k] += v.speed[k] * p.dt;
+  v.speed[k] = clampf(v.speed[k] + acc * p.dt, 0.0f, kMaxSpeed);
+  place(p, v, k);
+}
+
+// Collide: each agent of scene c against every other vehicle. Sets crashed[a] of an agent that
+// overlaps something (and of the other, when an agent); returns whether any agent crashed.
+// (Forced inline: as a call, g++'s choice, it cost 0.5% of an env-step at 4 agents.)
+CONVOY_FRAME_INLINE bool agents_collide(const View& v, std::int64_t c, bool* crashed) {
+  const std::int64_t base = c * v.slots;
   bool any = false;
   for (int a = 0; a < v.agents; ++a) {
     const std::int64_t ka = base + a;
@@ -460,6 +518,166 @@ CONVOY_HD_INLINE bool frame(const Params& p, const View& v, std::int64_t c, bool
     }
   }
   return any;
+}
+
+// One simulation frame of scene c: every vehicle decides, then all move, then each agent is
+// checked against every other vehicle. Sets crashed[a]; returns whether any agent crashed.
+template <bool Discrete>
+CONVOY_HD_INLINE bool frame(const Params& p, const View& v, std::int64_t c, bool* crashed) {
+  const std::int64_t base = c * v.slots;
+  float acc[kMaxSlots];
+  for (int u = 0; u < v.slots; ++u) {
+    if (v.route[base + u] < 0) continue;
+    acc[u] = slot_acceleration<Discrete>(p, v, c, u);
+  }
+  for (int u = 0; u < v.slots; ++u) {
+    const std::int64_t k = base + u;
+    if (v.route[k] < 0) continue;
+    move(p, v, k, acc[u]);
+  }
+  return agents_collide(v, c, crashed);
+}
+
+// The end of scene c's step, after its frames (crashed: per agent, any: one of them): each
+// agent's reward (IntersectionEnv._agent_reward) and the scene's termination, then
+// (IntersectionEnv.step) leaving traffic cleared and maybe one spawn, drawn from rng (the
+// scene's kStep stream).
+CONVOY_HD_INLINE void end_step(const Params& p, const View& v, std::int64_t c, const bool* crashed,
+                               bool any, float* reward, bool* terminated, PhiloxStream& rng) {
+  const std::int64_t base = c * v.slots;
+  bool all_arrived = true;
+  for (int a = 0; a < v.agents; ++a) {
+    const std::int64_t k = base + a;
+    // (an agent slot emptied by set_state never arrives)
+    const bool done = v.route[k] >= 0 && arrived(p, v.route[k], v.s[k]);
+    all_arrived = all_arrived && done;
+    const float fast = clampf((v.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
+    float r = p.collision_reward * (crashed[a] ? 1.0f : 0.0f) + p.high_speed_reward * fast;
+    if (done) r = p.arrived_reward;
+    if (p.normalize_reward) {
+      r = (r - p.collision_reward) / (p.arrived_reward - p.collision_reward);
+    }
+    reward[a] = r;
+  }
+  *terminated = any || all_arrived;
+  clear_leaving(p, v, c);
+  spawn(p, v, c, rng, 0.0f, 1.0f, 1.0f, v.spawn_p[c], false);
+}
+
+// The per-vehicle kernels of Env's step (Env: Intersection<D>), one functor per stage, each
+// over one index (see step_batch). Env provides apply_action.
+template <class Env>
+struct BatchStage {
+  Params p;
+  View v;
+  FrameScratchView w;
+  const std::int32_t* a_int;  // (rows) for Discrete
+  const float* a_float;       // (rows) for continuous
+  const std::uint8_t* skip;   // (rows) or null: a scene is skipped by its first row's byte
+  CONVOY_HD bool skipped(std::int64_t c) const { return skip && skip[c * v.agents]; }
+  // scene c does nothing in this launch: skipped this step, or an agent crashed in an earlier
+  // frame (the scene path's `!any`)
+  CONVOY_HD bool idle(std::int64_t c) const { return skipped(c) || w.any[c]; }
+};
+
+template <class Env>
+struct BatchBegin {  // per scene: the agents' actions; no crash yet
+  BatchStage<Env> b;
+  CONVOY_HD void operator()(std::int64_t c) const {
+    if (b.skipped(c)) return;
+    const std::int64_t row0 = c * b.v.agents;
+    for (int a = 0; a < b.v.agents; ++a) {
+      if (!b.p.autopilot) {
+        if constexpr (Env::kDiscrete) {
+          Env::apply_action(b.v, c, a, b.a_int[row0 + a]);
+        } else {
+          Env::apply_action(b.v, c, a, b.a_float[row0 + a]);
+        }
+      }
+      b.w.crashed[row0 + a] = 0;
+    }
+    b.w.any[c] = 0;
+  }
+};
+
+template <class Env>
+struct BatchDecide {  // per scene x slot
+  BatchStage<Env> b;
+  CONVOY_HD void operator()(std::int64_t k) const {
+    const std::int64_t c = k / b.v.slots;
+    if (b.idle(c) || b.v.route[k] < 0) return;
+    b.w.acc[k] =
+        slot_acceleration<Env::kDiscrete>(b.p, b.v, c, static_cast<int>(k - c * b.v.slots));
+  }
+};
+
+template <class Env>
+struct BatchMove {  // per scene x slot
+  BatchStage<Env> b;
+  CONVOY_HD void operator()(std::int64_t k) const {
+    if (b.idle(k / b.v.slots) || b.v.route[k] < 0) return;
+    move(b.p, b.v, k, b.w.acc[k]);
+  }
+};
+
+template <class Env>
+struct BatchCollide {  // per scene
+  BatchStage<Env> b;
+  CONVOY_HD void operator()(std::int64_t c) const {
+    if (b.idle(c)) return;
+    const std::int64_t row0 = c * b.v.agents;
+    bool crashed[kMaxAgents];
+    for (int a = 0; a < b.v.agents; ++a) crashed[a] = b.w.crashed[row0 + a] != 0;
+    const bool any = agents_collide(b.v, c, crashed);
+    for (int a = 0; a < b.v.agents; ++a) b.w.crashed[row0 + a] = crashed[a] ? 1 : 0;
+    b.w.any[c] = any ? 1 : 0;
+  }
+};
+
+template <class Env>
+struct BatchEnd {  // per scene: rewards, termination, leaving traffic, spawning
+  BatchStage<Env> b;
+  SceneStepStreams streams;
+  float* reward;             // (rows)
+  std::uint8_t* terminated;  // (rows)
+  CONVOY_HD void operator()(std::int64_t c) const {
+    if (b.skipped(c)) return;
+    const std::int64_t row0 = c * b.v.agents;
+    bool crashed[kMaxAgents];
+    for (int a = 0; a < b.v.agents; ++a) crashed[a] = b.w.crashed[row0 + a] != 0;
+    PhiloxStream rng = streams(c);
+    bool term = false;
+    end_step(b.p, b.v, c, crashed, b.w.any[c] != 0, reward + row0, &term, rng);
+    for (int a = 0; a < b.v.agents; ++a) terminated[row0 + a] = term ? 1 : 0;
+  }
+};
+
+// Env::step for every scene whose first row's skip byte is clear, as launches over scenes
+// (begin; per frame collide; end) and over scenes x slots (per frame decide, move): the same
+// pieces as Env::step in the same order per vehicle, and end_step draws from the same stream
+// (streams(c), what the engine gives Env::step), so the same results on the same device.
+// Action: std::int32_t (Discrete) or float (continuous), one per row.
+template <class Env, class Action>
+void step_batch(const Device& d, const Params& p, const View& v, FrameScratch& w,
+                std::int64_t scenes, const Action* actions, const std::uint8_t* skip,
+                const SceneStepStreams& streams, float* reward, std::uint8_t* terminated) {
+  if (w.any.size() != scenes) {
+    throw Error(std::string(Env::kName) + ": step_batch without its scratch (kernels=vehicle)");
+  }
+  const BatchStage<Env> b{p,
+                          v,
+                          w.view(),
+                          reinterpret_cast<const std::int32_t*>(actions),
+                          reinterpret_cast<const float*>(actions),
+                          skip};
+  const std::int64_t cars = scenes * v.slots;
+  for_each_index(d, scenes, BatchBegin<Env>{b});
+  for (std::int32_t f = 0; f < p.substeps; ++f) {
+    for_each_index(d, cars, BatchDecide<Env>{b});
+    for_each_index(d, cars, BatchMove<Env>{b});
+    for_each_index(d, scenes, BatchCollide<Env>{b});
+  }
+  for_each_index(d, scenes, BatchEnd<Env>{b, streams, reward, terminated});
 }
 
 }  // namespace intersection
@@ -553,32 +771,27 @@ struct Intersection {
   CONVOY_HD static void step(const Params& p, const View& v, std::int64_t c, const Action* action,
                              float* reward, bool* terminated, PhiloxStream& rng) {
     using namespace intersection;
-    const std::int64_t base = c * v.slots;
     if (!p.autopilot) {
       for (int a = 0; a < v.agents; ++a) apply_action(v, c, a, action[a]);
     }
     bool crashed[kMaxAgents] = {false, false, false, false};
     bool any = false;
     for (int f = 0; f < p.substeps && !any; ++f) any = frame<Discrete>(p, v, c, crashed);
-    // IntersectionEnv._agent_reward per agent
-    bool all_arrived = true;
-    for (int a = 0; a < v.agents; ++a) {
-      const std::int64_t k = base + a;
-      // (an agent slot emptied by set_state never arrives)
-      const bool done = v.route[k] >= 0 && arrived(p, v.route[k], v.s[k]);
-      all_arrived = all_arrived && done;
-      const float fast = clampf((v.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
-      float r = p.collision_reward * (crashed[a] ? 1.0f : 0.0f) + p.high_speed_reward * fast;
-      if (done) r = p.arrived_reward;
-      if (p.normalize_reward) {
-        r = (r - p.collision_reward) / (p.arrived_reward - p.collision_reward);
-      }
-      reward[a] = r;
-    }
-    *terminated = any || all_arrived;
-    // IntersectionEnv.step: clear leaving traffic, maybe spawn one
-    clear_leaving(p, v, c);
-    spawn(p, v, c, rng, 0.0f, 1.0f, 1.0f, v.spawn_p[c], false);
+    end_step(p, v, c, crashed, any, reward, terminated, rng);
+  }
+
+  // The per-vehicle kernels (kernels=vehicle, the default on CUDA): step for every scene whose
+  // first row's skip byte is clear, by launches over scenes and scenes x slots
+  // (intersection::step_batch).
+  using BatchAction = std::conditional_t<Discrete, std::int32_t, float>;
+  static bool step_batch_enabled(const Params& p, const Device& d) {
+    return intersection::vehicle_kernels(p, d);
+  }
+  static void step_batch(const Device& d, const Params& p, const View& v, State& st,
+                         std::int64_t scenes, const BatchAction* actions, const std::uint8_t* skip,
+                         const SceneStepStreams& streams, float* reward, std::uint8_t* terminated) {
+    intersection::step_batch<Intersection>(d, p, v, st.scratch, scenes, actions, skip, streams,
+                                           reward, terminated);
   }
 
   // How agent a's episode ended, from the scene's last state: 2 it overlaps another vehicle,
