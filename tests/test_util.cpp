@@ -121,6 +121,33 @@ std::vector<std::uint32_t> kernels_trace(const std::string& name,
   return out;
 }
 
+void snapshot_replay(VecEnv& env, std::uint64_t seed, std::uint64_t action_seed, int steps_before,
+                     int steps_until, std::vector<float>* first, std::vector<float>* second) {
+  DeviceArray<float> float_actions(env.device(), env.num_envs() * env.act_dim());
+  DeviceArray<std::int32_t> int_actions(env.device(), env.num_envs() * env.act_dim());
+  void* actions = env.discrete_actions() ? static_cast<void*>(int_actions.data())
+                                         : static_cast<void*>(float_actions.data());
+  env.reset(seed);
+  for (int t = 0; t < steps_before; ++t) {
+    env.sample_actions(action_seed, static_cast<std::uint64_t>(t), actions);
+    env.step_raw(actions);
+  }
+  const std::string saved = env.save_state();
+  auto run = [&](std::vector<float>* out) {
+    out->clear();
+    for (int t = steps_before; t < steps_until; ++t) {
+      env.sample_actions(action_seed, static_cast<std::uint64_t>(t), actions);
+      env.step_raw(actions);
+      const auto obs = env.obs().to_host(), r = env.reward().to_host();
+      out->insert(out->end(), obs.begin(), obs.end());
+      out->insert(out->end(), r.begin(), r.end());
+    }
+  };
+  run(first);
+  env.load_state(saved);
+  run(second);
+}
+
 std::size_t first_difference(const std::vector<std::uint32_t>& a,
                              const std::vector<std::uint32_t>& b) {
   std::size_t first = 0;

@@ -39,6 +39,13 @@ std::vector<std::uint32_t> kernels_trace(const std::string& env,
                                          int steps, bool reseed_midway,
                                          std::int64_t* episodes = nullptr, std::int64_t n = 24);
 
+// For the checks that snapshots need no scratch: `steps_before` steps of random actions (stream
+// action_seed) from reset(seed), a snapshot, then the observations and rewards of the steps up
+// to `steps_until`, run twice: straight on (first) and again after loading the snapshot
+// (second). Equal exactly when the snapshot replays.
+void snapshot_replay(VecEnv& env, std::uint64_t seed, std::uint64_t action_seed, int steps_before,
+                     int steps_until, std::vector<float>* first, std::vector<float>* second);
+
 // The index of the first element where `a` and its prefix `b` differ (b.size() when none).
 std::size_t first_difference(const std::vector<std::uint32_t>& a,
                              const std::vector<std::uint32_t>& b);

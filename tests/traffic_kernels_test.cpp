@@ -110,27 +110,9 @@ TEST(TrafficKernels, CrashStopsTheStepOnBothPaths) {
 // snapshot taken mid-run and loaded back replays the same steps.
 TEST(TrafficKernels, SnapshotsReplayWithoutTheScratch) {
   auto env = env_registry().make("Merge-v0", Device::cpu(), 16, Config::parse({"kernels=vehicle"}));
-  DeviceArray<std::int32_t> a(Device::cpu(), 16);
-  env->reset(3);
-  for (int t = 0; t < 7; ++t) {
-    env->sample_actions(4, t, a.data());
-    env->step_raw(a.data());
-  }
-  const std::string saved = env->save_state();
-  auto run = [&] {
-    std::vector<float> out;
-    for (int t = 7; t < 20; ++t) {
-      env->sample_actions(4, t, a.data());
-      env->step_raw(a.data());
-      const auto obs = env->obs().to_host(), r = env->reward().to_host();
-      out.insert(out.end(), obs.begin(), obs.end());
-      out.insert(out.end(), r.begin(), r.end());
-    }
-    return out;
-  };
-  const auto first = run();
-  env->load_state(saved);
-  EXPECT_EQ(run(), first);
+  std::vector<float> first, second;
+  test::snapshot_replay(*env, 3, 4, 7, 20, &first, &second);
+  EXPECT_EQ(second, first);
 }
 
 TEST(TrafficKernels, BadKernelsValueIsAClearError) {
