@@ -19,3 +19,14 @@
 #else
 #define CONVOY_FRAME_INLINE inline __attribute__((always_inline))
 #endif
+
+// CONVOY_FRAME_CLONES: a hot per-env function compiled twice on x86-64 hosts, for AVX2 and for
+// the baseline, the loader choosing one (g++'s target_clones). AVX2 without FMA rounds every
+// operation as the baseline does, so results are bit-identical. Measured on Highway-v0's frame:
+// 8% fewer instructions per env-step (callgrind) and 5% more env-steps/s (BENCHMARKS.md).
+// nvcc's host pass does not take the attribute: there the function is compiled once.
+#if !defined(__CUDACC__) && defined(__GNUC__) && defined(__x86_64__)
+#define CONVOY_FRAME_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CONVOY_FRAME_CLONES
+#endif

@@ -49,16 +49,7 @@
 
 // CONVOY_FRAME_INLINE (sim/hd.h) marks the frame's helpers that g++ stopped inlining once the
 // frame became a template over the road (5% more instructions, measured with callgrind).
-// CONVOY_FRAME_CLONES: the per-env frame compiled twice on x86-64 hosts, for AVX2 and the
-// baseline, chosen at load time (g++'s target_clones). AVX2 without FMA rounds every
-// operation as the baseline does, so results are bit-identical; 8% fewer instructions per
-// Highway-v0 env-step (callgrind) and 5% more env-steps/s (see BENCHMARKS.md). nvcc's host
-// pass does not take the attribute: there the frame is compiled once.
-#if !defined(__CUDACC__) && defined(__GNUC__) && defined(__x86_64__)
-#define CONVOY_FRAME_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CONVOY_FRAME_CLONES
-#endif
+// CONVOY_FRAME_CLONES (sim/hd.h): the per-env frame also compiled for AVX2.
 
 namespace convoy::envs {
 
