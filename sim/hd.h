@@ -24,8 +24,8 @@
 // the baseline, the loader choosing one (g++'s target_clones). AVX2 without FMA rounds every
 // operation as the baseline does, so results are bit-identical. Measured on Highway-v0's frame:
 // 8% fewer instructions per env-step (callgrind) and 5% more env-steps/s (BENCHMARKS.md).
-// nvcc's host pass does not take the attribute: there the function is compiled once.
-#if !defined(__CUDACC__) && defined(__GNUC__) && defined(__x86_64__)
+// Also in nvcc's host pass (the CUDA-enabled build's CPU path); not in its device pass.
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__) && defined(__x86_64__)
 #define CONVOY_FRAME_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CONVOY_FRAME_CLONES
