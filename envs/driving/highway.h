@@ -639,47 +639,40 @@ CONVOY_FRAME_INLINE void frame_plan(const Params& p, const Cars& c, std::int32_t
 // Decide: vehicle v's acceleration (acc[v], m/s^2) and bicycle slip angle (slip[v], rad, from
 // the lane keeper; for an ego under continuous control its wheel angle): IDM + MOBIL + lane
 // keeping, the ego by its action. Updates v's lane timer and target lane; reads the plan.
-// Deferred: a traffic car's slip is left 0 and, when it is not settled, the car listed in
-// *steering for traffic_frame's steering loop (which gives the same slip).
-template <bool Discrete, bool RandomIdm, class Road, bool Deferred = false>
-CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int32_t v,
-                                        const Neighbours& nb, const float* power, float* acc,
-                                        float* slip, Steering* steering = nullptr) {
-  const std::int32_t* lane = nb.lane;
-  const std::int32_t n = c.n;
-  const float* x = c.x;
-  const float* y = c.y;
-  const float* heading = c.heading;
-  const float* speed = c.speed;
-  const float* target_speed = c.target_speed;
-  std::int32_t* target_lane = c.target_lane;
-  float* timer = c.timer;
-  const float* delta = c.delta;
-  const bool wheel_given = !Discrete && !p.autopilot;
-  const physics::IdmParams<float> idm0 = physics::highway_env_idm<float>();
-  const physics::MobilParams<float> mobil = physics::highway_env_mobil<float>();
-  if (v == 0 && wheel_given) {
-    acc[0] = c.accel;
-    slip[0] = c.steer;
-    return;
-  }
-  if (v == 0 && !p.autopilot) {
-    // MDPVehicle: P control towards the target speed and lane
-    acc[0] = (1.0f / kTauAcc) * (target_speed[0] - speed[0]);
-    slip[0] = road_slip<Road>(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
-    return;
-  }
-  physics::IdmParams<float> idm = idm0;
-  idm.delta = delta[v];
+// In three parts (vehicle_decide runs them in turn), which traffic_frame runs as three loops
+// over the cars (see there): decide_follow, decide_mobil (when decide_follow says MOBIL is
+// due), decide_finish. A car's parts read the other cars' pre-frame state and the plan only,
+// so the loops give what vehicle_decide gives car after car.
+
+// Whether v is a traffic car (IDM and MOBIL); else the ego under the agent's control.
+CONVOY_HD_INLINE bool is_traffic(const Params& p, std::int32_t v) { return v != 0 || p.autopilot; }
+
+// v's IDM parameters (a traffic car's).
+template <bool RandomIdm>
+CONVOY_FRAME_INLINE physics::IdmParams<float> idm_of(const Cars& c, std::int32_t v) {
+  physics::IdmParams<float> idm = physics::highway_env_idm<float>();
+  idm.delta = c.delta[v];
   if (RandomIdm) {
     idm.a_max = c.idm_acc[v];
     idm.time_gap = c.time_gap[v];
     idm.d0 = c.d0[v];
   }
-  // IDM behind the leader in the current lane; the free-road term (its power) serves every
-  // question this car asks this frame
+  return idm;
+}
+
+// A traffic car's IDM acceleration behind its leader in its lane (or Road's obstacle): *self_a;
+// advances its lane timer. Returns whether MOBIL is due for it (every LANE_CHANGE_DELAY, when
+// not already changing lanes).
+template <bool RandomIdm, class Road>
+CONVOY_FRAME_INLINE bool decide_follow(const Params& p, const Cars& c, std::int32_t v,
+                                       const Neighbours& nb, const float* power, float* self_a) {
+  const std::int32_t* lane = nb.lane;
+  const float* x = c.x;
+  const float* speed = c.speed;
+  const physics::IdmParams<float> idm = idm_of<RandomIdm>(c, v);
+  // the free-road term (its power) serves every question this car asks this frame
   const float free_road = physics::idm_free_road_from_power(idm, power[v]);
-  std::int32_t front = nb.ahead(v, lane[v]);
+  const std::int32_t front = nb.ahead(v, lane[v]);
   bool has_front = front >= 0;
   // without a leader the gap and speed are never read: v's own stand in, so that no branch
   // (which mispredicts for the few cars leading their lane) guards the loads
@@ -692,29 +685,64 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
     front_gap = obstacle_x - x[v];
     front_speed = 0.0f;
   }
-  const float self_a =
-      physics::idm_with_leader(idm, free_road, speed[v], has_front, front_gap, front_speed);
-  // MOBIL every LANE_CHANGE_DELAY, when not already changing lanes
-  timer[v] += p.dt;
-  if (target_lane[v] == lane[v] && physics::mobil_due(mobil, timer[v])) {
-    timer[v] = 0.0f;
-    for (int side = -1; side <= 1; side += 2) {
-      const std::int32_t cand = lane[v] + side;
-      if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, x[v])) continue;
-      if (mobil_change(idm, mobil, lane, x, speed, target_speed, n, v, cand, self_a, free_road,
-                       nb.ahead(v, cand), CarBehind{&nb, v, cand})) {
-        target_lane[v] = cand;
-        break;
-      }
+  *self_a = physics::idm_with_leader(idm, free_road, speed[v], has_front, front_gap, front_speed);
+  c.timer[v] += p.dt;
+  return (c.target_lane[v] == lane[v]) &
+         physics::mobil_due(physics::highway_env_mobil<float>(), c.timer[v]);
+}
+
+// MOBIL for a traffic car it is due for: resets its timer, may set its target lane.
+template <bool RandomIdm, class Road>
+CONVOY_FRAME_INLINE void decide_mobil(const Params& p, const Cars& c, std::int32_t v,
+                                      const Neighbours& nb, const float* power, float self_a) {
+  const std::int32_t* lane = nb.lane;
+  const physics::IdmParams<float> idm = idm_of<RandomIdm>(c, v);
+  const float free_road = physics::idm_free_road_from_power(idm, power[v]);
+  c.timer[v] = 0.0f;
+  for (int side = -1; side <= 1; side += 2) {
+    const std::int32_t cand = lane[v] + side;
+    if (cand < 0 || cand >= p.lanes || !Road::may_change(lane[v], cand, c.x[v])) continue;
+    if (mobil_change(idm, physics::highway_env_mobil<float>(), lane, c.x, c.speed, c.target_speed,
+                     c.n, v, cand, self_a, free_road, nb.ahead(v, cand), CarBehind{&nb, v, cand})) {
+      c.target_lane[v] = cand;
+      break;
     }
   }
+}
+
+// The rest: acc[v] (a traffic car's from self_a and a lane change under way; the ego's by its
+// action) and slip[v]. Deferred: a traffic car's slip is left 0 and, when it is not settled,
+// the car listed in *steering for traffic_frame's steering loop (which gives the same slip).
+template <bool Discrete, bool RandomIdm, class Road, bool Deferred>
+CONVOY_FRAME_INLINE void decide_finish(const Params& p, const Cars& c, std::int32_t v,
+                                       const Neighbours& nb, const float* power, float self_a,
+                                       float* acc, float* slip, Steering* steering) {
+  const std::int32_t* lane = nb.lane;
+  const float* x = c.x;
+  const float* y = c.y;
+  const float* heading = c.heading;
+  const float* speed = c.speed;
+  const std::int32_t* target_lane = c.target_lane;
+  if (!is_traffic(p, v)) {
+    if (!Discrete) {
+      acc[0] = c.accel;
+      slip[0] = c.steer;
+    } else {
+      // MDPVehicle: P control towards the target speed and lane
+      acc[0] = (1.0f / kTauAcc) * (c.target_speed[0] - speed[0]);
+      slip[0] = road_slip<Road>(p, target_lane[0], x[0], y[0], heading[0], speed[0]);
+    }
+    return;
+  }
+  const physics::IdmParams<float> idm = idm_of<RandomIdm>(c, v);
   float a = self_a;
   if (target_lane[v] != lane[v]) {
     // a lane change is under way: target_lane is lane +- 1 (MOBIL sets it only from the
     // lane the car is in, and the car's closest lane moves one at a time)
     const std::int32_t d = target_lane[v] - lane[v];
-    front = (d == -1 || d == 1) ? nb.ahead(v, target_lane[v]) : -1;
+    const std::int32_t front = (d == -1 || d == 1) ? nb.ahead(v, target_lane[v]) : -1;
     if (front >= 0) {
+      const float free_road = physics::idm_free_road_from_power(idm, power[v]);
       const float a_side =
           physics::idm_with_leader(idm, free_road, speed[v], true, x[front] - x[v], speed[front]);
       a = a_side < a ? a_side : a;
@@ -740,6 +768,17 @@ CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int
   } else {
     slip[v] = road_slip<Road>(p, target_lane[v], x[v], y[v], heading[v], speed[v]);
   }
+}
+
+template <bool Discrete, bool RandomIdm, class Road>
+CONVOY_FRAME_INLINE void vehicle_decide(const Params& p, const Cars& c, std::int32_t v,
+                                        const Neighbours& nb, const float* power, float* acc,
+                                        float* slip) {
+  float self_a = 0.0f;
+  if (is_traffic(p, v) && decide_follow<RandomIdm, Road>(p, c, v, nb, power, &self_a)) {
+    decide_mobil<RandomIdm, Road>(p, c, v, nb, power, self_a);
+  }
+  decide_finish<Discrete, RandomIdm, Road, false>(p, c, v, nb, power, self_a, acc, slip, nullptr);
 }
 
 // Move (Vehicle.clip_actions + Vehicle.step: kinematic bicycle about the centre, l_r = L / 2)
@@ -840,11 +879,26 @@ CONVOY_FRAME_CLONES CONVOY_HD bool traffic_frame(const Params& p, const View& s,
   float power[kMaxVehicles];
   frame_plan(p, c, lane, order, pos, front, power);
   const Neighbours nb{lane, order, pos, front, n};
-  float acc[kMaxVehicles], slip[kMaxVehicles];
+  // The decisions (vehicle_decide) in three loops: IDM for every traffic car, listing those
+  // MOBIL is due for without a branch (one per car on it mispredicted: MOBIL is due once a
+  // second, every fifth frame at 5 Hz); MOBIL for those; the rest for every car.
+  float self_a[kMaxVehicles], acc[kMaxVehicles], slip[kMaxVehicles];
+  std::int32_t due[kMaxVehicles];
+  std::int32_t n_due = 0;
+  const std::int32_t first = is_traffic(p, 0) ? 0 : 1;
+  self_a[0] = 0.0f;
+  for (std::int32_t v = first; v < n; ++v) {
+    due[n_due] = v;
+    n_due += decide_follow<RandomIdm, Road>(p, c, v, nb, power, &self_a[v]);
+  }
+  for (std::int32_t k = 0; k < n_due; ++k) {
+    decide_mobil<RandomIdm, Road>(p, c, due[k], nb, power, self_a[due[k]]);
+  }
   Steering steering;
   steering.n = 0;
   for (std::int32_t v = 0; v < n; ++v) {
-    vehicle_decide<Discrete, RandomIdm, Road, true>(p, c, v, nb, power, acc, slip, &steering);
+    decide_finish<Discrete, RandomIdm, Road, true>(p, c, v, nb, power, self_a[v], acc, slip,
+                                                   &steering);
   }
   float* x = c.x;
   float* y = c.y;
