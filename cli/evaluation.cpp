@@ -95,7 +95,9 @@ PolicyComparison compare_policies(const std::string& env_name, const Config& env
                                   const Device& device) {
   // act_deterministic takes host pointers whatever the PPO's device (it uploads the obs and
   // downloads the actions on CUDA)
-  const bool discrete = env_registry().find(env_name).spec.action_space.is_discrete();
+  // the trained env's own action space: a setting (action_type=continuous) may change the
+  // registered default's
+  const bool discrete = ppo.discrete();
   return compare_policies(env_name, env_config, episodes, seed, "ppo",
                           host_policy([&ppo, discrete](const float* obs, std::int64_t n, void* a) {
                             if (discrete) {

@@ -314,6 +314,8 @@ class Ppo {
   std::int64_t log_std_offset() const { return log_std_offset_; }  // continuous only
   std::int64_t critic_offset() const { return critic_offset_; }
   std::int64_t num_params() const { return params_.size(); }
+  // whether the env it trains has a Discrete action space (its settings', not its defaults')
+  bool discrete() const { return discrete_; }
   Adam<float>& optimizer() { return adam_; }
   const PpoConfig& config() const { return config_; }
   std::int64_t iteration() const { return iteration_; }

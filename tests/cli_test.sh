@@ -39,6 +39,10 @@ trap 'rm -rf "$tmp"' EXIT
 # IDM/MOBIL autopilot and a random policy on evaluation return
 expect 0 "PPO  *500.00" -- train --env CartPole-v1 --out "$tmp/cp"
 expect 0 "baseline" -- train --env Highway-v0 --out "$tmp/hw"
+# PPO on a setting's action space, not the registered default's: Highway-v0 is Discrete by
+# default, continuous with action_type=continuous (its evaluation once asked for int32 actions)
+expect 0 "baseline" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 --eval-episodes 2 \
+  --out "$tmp/hw-cont" env.action_type=continuous
 for f in cp/metrics.csv cp/summary.json hw/summary.json; do
   [ -s "$tmp/$f" ] || { echo "FAIL: train wrote no $f"; fail=1; }
 done

@@ -387,10 +387,24 @@ CONVOY_HD_INLINE bool must_yield(const Params& p, const View& v, std::int64_t ba
   return false;
 }
 
+// Slot k's IDM speed ratio max(v, 0) / v0, v0 its target speed clipped to the lanes' limit
+// (as fminf, NaN included, without its libm call), and slot_power its power (v / v0)^delta: the
+// free-road part of traffic_acceleration, taken once per slot and frame (it was taken per IDM
+// question, in a scalar call: 39% of an env-step's time, perf). frame takes the occupied
+// slots' in a loop that the compiler vectorises: +11% env-steps/s (every slot's, the empty
+// ones too, cost 9%); the per-vehicle kernels take each slot's in its own thread.
+CONVOY_HD_INLINE float slot_speed_ratio(const View& v, std::int64_t k) {
+  const float target = v.target_speed[k];
+  return physics::idm_speed_ratio(v.speed[k], target < kSpeedLimit ? target : kSpeedLimit);
+}
+CONVOY_FRAME_INLINE float slot_power(const View& v, std::int64_t k, float ratio) {
+  return physics::idm_power(ratio, v.delta[k]);
+}
+
 // IDMVehicle.act along the route: IDM behind the nearest vehicle on the same path, and behind
-// a standing obstacle half a car into the crossing while yielding.
+// a standing obstacle half a car into the crossing while yielding. power: slot_power's.
 CONVOY_HD_INLINE float traffic_acceleration(const Params& p, const View& v, std::int64_t base,
-                                            int self) {
+                                            int self, float power) {
   const std::int64_t k = base + self;
   const int r = v.route[k];
   const float s = v.s[k];
@@ -407,11 +421,12 @@ CONVOY_HD_INLINE float traffic_acceleration(const Params& p, const View& v, std:
   physics::IdmParams<float> idm = physics::highway_env_idm<float>();
   idm.delta = v.delta[k];
   idm.time_gap = v.time_gap[k];
-  const float target = fminf(v.target_speed[k], kSpeedLimit);
-  float a = physics::idm_acceleration_raw(idm, v.speed[k], target, gap < 1e8f, gap, front_speed);
+  // idm_acceleration_raw's operations, the free-road term (its power) shared by both questions
+  const float free_road = physics::idm_free_road_from_power(idm, power);
+  float a = physics::idm_with_leader(idm, free_road, v.speed[k], gap < 1e8f, gap, front_speed);
   if (must_yield(p, v, base, self)) {
     const float stop = p.entry + kLength / 2 - s;
-    a = fminf(a, physics::idm_acceleration_raw(idm, v.speed[k], target, true, stop, 0.0f));
+    a = fminf(a, physics::idm_with_leader(idm, free_road, v.speed[k], true, stop, 0.0f));
   }
   return clampf(a, -idm.acc_clip, idm.acc_clip);
 }
@@ -471,15 +486,17 @@ CONVOY_HD_INLINE bool arrived(const Params& p, int r, float s) {
 
 // Decide: the acceleration of occupied slot u of scene c this frame: an agent's command (its
 // meta-action's target speed tracked, or its held continuous command), else IDMVehicle.act.
+// power: slot_power's for the slot.
 template <bool Discrete>
-CONVOY_HD_INLINE float slot_acceleration(const Params& p, const View& v, std::int64_t c, int u) {
+CONVOY_HD_INLINE float slot_acceleration(const Params& p, const View& v, std::int64_t c, int u,
+                                         float power) {
   const std::int64_t base = c * v.slots;
   const std::int64_t k = base + u;
   if (u < v.agents && !p.autopilot) {
     return Discrete ? (1.0f / kTauAcc) * (v.target_speed[k] - v.speed[k])
                     : v.accel[c * v.agents + u];
   }
-  return traffic_acceleration(p, v, base, u);
+  return traffic_acceleration(p, v, base, u, power);
 }
 
 // Move: occupied slot k along its route by one frame at acceleration acc (Euler, as
@@ -526,9 +543,19 @@ template <bool Discrete>
 CONVOY_HD_INLINE bool frame(const Params& p, const View& v, std::int64_t c, bool* crashed) {
   const std::int64_t base = c * v.slots;
   float acc[kMaxSlots];
+  // the occupied slots listed without a branch, their IDM powers in a loop of their own that
+  // the compiler vectorises (the ratios first: their selects would stop it)
+  int occupied[kMaxSlots];
+  float power[kMaxSlots];
+  int m = 0;
   for (int u = 0; u < v.slots; ++u) {
-    if (v.route[base + u] < 0) continue;
-    acc[u] = slot_acceleration<Discrete>(p, v, c, u);
+    occupied[m] = u;
+    power[m] = slot_speed_ratio(v, base + u);
+    m += v.route[base + u] >= 0;
+  }
+  for (int j = 0; j < m; ++j) power[j] = slot_power(v, base + occupied[j], power[j]);
+  for (int j = 0; j < m; ++j) {
+    acc[occupied[j]] = slot_acceleration<Discrete>(p, v, c, occupied[j], power[j]);
   }
   for (int u = 0; u < v.slots; ++u) {
     const std::int64_t k = base + u;
@@ -606,8 +633,8 @@ struct BatchDecide {  // per scene x slot
   CONVOY_HD void operator()(std::int64_t k) const {
     const std::int64_t c = k / b.v.slots;
     if (b.idle(c) || b.v.route[k] < 0) return;
-    b.w.acc[k] =
-        slot_acceleration<Env::kDiscrete>(b.p, b.v, c, static_cast<int>(k - c * b.v.slots));
+    b.w.acc[k] = slot_acceleration<Env::kDiscrete>(b.p, b.v, c, static_cast<int>(k - c * b.v.slots),
+                                                   slot_power(b.v, k, slot_speed_ratio(b.v, k)));
   }
 };
 
