@@ -944,6 +944,10 @@ struct BatchStage {
   const std::uint8_t* skip;   // (num_envs) or null: envs left as they are this step
   // env i does nothing in this launch: skipped this step, or crashed in an earlier frame
   CONVOY_HD bool idle(std::int64_t i) const { return (skip && skip[i]) || w.crashed[i]; }
+  // the vehicle of index k (env x vehicle) of env i = k / vehicles
+  CONVOY_HD std::int32_t vehicle(std::int64_t k, std::int64_t i) const {
+    return static_cast<std::int32_t>(k - i * s.vehicles);
+  }
   CONVOY_HD Neighbours neighbours(std::int64_t i) const {
     const std::int64_t base = i * s.vehicles;
     return {w.lane + base, w.order + base, w.pos + base, w.front + 3 * base, s.vehicles};
@@ -982,7 +986,7 @@ struct BatchDecide {  // per env x vehicle
   BatchStage<Env> b;
   CONVOY_HD void operator()(std::int64_t k) const {
     const std::int64_t i = k / b.s.vehicles;
-    const auto v = static_cast<std::int32_t>(k - i * b.s.vehicles);
+    const std::int32_t v = b.vehicle(k, i);
     if (b.idle(i)) return;
     const std::int64_t base = i * b.s.vehicles;
     vehicle_decide<Env::kDiscrete, RandomIdm, typename Env::Road>(b.p, cars_of(b.s, i), v,
@@ -996,7 +1000,7 @@ struct BatchMove {  // per env x vehicle
   BatchStage<Env> b;
   CONVOY_HD void operator()(std::int64_t k) const {
     const std::int64_t i = k / b.s.vehicles;
-    const auto v = static_cast<std::int32_t>(k - i * b.s.vehicles);
+    const std::int32_t v = b.vehicle(k, i);
     if (b.idle(i)) return;
     const std::int64_t base = i * b.s.vehicles;
     float* x = b.s.x + base;
@@ -1039,6 +1043,22 @@ struct BatchEnd {  // per env: reward and termination
     terminated[i] = term ? 1 : 0;
   }
 };
+
+// Env::step (Env: Highway<D> or Merge<D>, whose Road is the frame's): the ego's action, then the
+// frames until the ego crashes, then Env::judge (reward and termination).
+template <class Env, class Action>
+CONVOY_HD_INLINE void traffic_step(const typename Env::Params& p, const View& s, std::int64_t i,
+                                   Action action, float* reward, bool* terminated) {
+  using Road = typename Env::Road;
+  if (!p.autopilot) Env::apply_ego_action(p, s, i, action);
+  bool crashed = false;
+  const bool random_idm = p.random_idm();
+  for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) {
+    crashed = random_idm ? traffic_frame<Env::kDiscrete, true, Road>(p, s, i)
+                         : traffic_frame<Env::kDiscrete, false, Road>(p, s, i);
+  }
+  Env::judge(p, s, i, action, crashed, reward, terminated);
+}
 
 // Env::step for every env whose skip byte is clear, as launches over envs (begin, plan,
 // collide, end) and over envs x vehicles (decide, move): the same pieces as traffic_frame in
@@ -1164,12 +1184,6 @@ struct Highway {
     s.steer[i] = highway::clampf(a[1], -1, 1) * 0.7853981633974483f;
   }
 
-  // One simulation frame of env i on the straight highway (see highway::traffic_frame).
-  template <bool RandomIdm>
-  CONVOY_HD static bool frame(const Params& p, const View& s, std::int64_t i) {
-    return highway::traffic_frame<Discrete, RandomIdm, highway::StraightRoad>(p, s, i);
-  }
-
   // highway::mobil_change, kept here for the tests that compare it with the full rule.
   CONVOY_HD static bool mobil_change(const physics::IdmParams<float>& idm,
                                      const physics::MobilParams<float>& mobil,
@@ -1185,14 +1199,7 @@ struct Highway {
   template <class Action>
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, Action action,
                              float* reward, bool* terminated) {
-    using namespace highway;
-    if (!p.autopilot) apply_ego_action(p, s, i, action);
-    bool crashed = false;
-    const bool random_idm = p.random_idm();
-    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) {
-      crashed = random_idm ? frame<true>(p, s, i) : frame<false>(p, s, i);
-    }
-    judge(p, s, i, action, crashed, reward, terminated);
+    highway::traffic_step<Highway>(p, s, i, action, reward, terminated);
   }
 
   // The per-vehicle kernels (kernels=vehicle, the default on CUDA): step for every env whose

@@ -203,15 +203,7 @@ struct Merge {
   template <class Action>
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, Action action,
                              float* reward, bool* terminated) {
-    using namespace merge;
-    if (!p.autopilot) apply_ego_action(p, s, i, action);
-    bool crashed = false;
-    const bool random_idm = p.random_idm();
-    for (std::int32_t f = 0; f < p.substeps && !crashed; ++f) {
-      crashed = random_idm ? highway::traffic_frame<Discrete, true, MergeRoad>(p, s, i)
-                           : highway::traffic_frame<Discrete, false, MergeRoad>(p, s, i);
-    }
-    judge(p, s, i, action, crashed, reward, terminated);
+    highway::traffic_step<Merge>(p, s, i, action, reward, terminated);
   }
 
   // The per-vehicle kernels, as Highway-v0's (see Highway::step_batch).
