@@ -185,6 +185,7 @@ class PyVecEnv {
     try {
       py::gil_scoped_release release;
       e.step_raw(d_actions, d_skip);
+      e.check_steps();  // on CUDA the step's one host wait, reporting invalid actions
     } catch (const Error& err) {
       throw py::value_error(err.what());
     }

@@ -82,6 +82,7 @@ void run_bench(const BenchOptions& o) {
     }
   }
   synchronize(device);
+  env->check_steps();  // sampled actions are valid; this only reports a broken env
   const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
   if (show_progress) std::fprintf(stderr, "\r%40s\r", "");
 

@@ -59,6 +59,7 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
   for (int t = 0; left > 0 && t < 1000000; ++t) {
     policy(*env, actions, t);
     env->step_raw(actions);
+    env->check_steps();
     // the flags and episode statistics come to the host every step (on CUDA too: evaluation
     // is not the training loop, and the bookkeeping below is per episode)
     const auto term = env->terminated().to_host(), trunc = env->truncated().to_host();

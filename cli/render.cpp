@@ -166,6 +166,7 @@ void run_render(const RenderOptions& o) {
   for (int t = 0; t < o.steps; ++t) {
     env->sample_actions(o.seed, static_cast<std::uint64_t>(t), actions);
     env->step_raw(actions);
+    env->check_steps();
     if (gif) grab();
   }
   if (png) {

@@ -251,11 +251,9 @@ void Ppo::collect() {
     const float* v = critic_values(obs, N);
     copy_bytes(RolloutBuffer::at(rollout_.values, t, N, 1), dev, v, dev, sizeof(float) * n_bytes);
 
-    if (discrete_) {
-      env_.step(env_actions_i_);
-    } else {
-      env_.step(env_actions_f_);
-    }
+    // no host wait per step: invalid actions (a diverged policy) surface at check_steps()
+    env_.step_raw(discrete_ ? static_cast<const void*>(env_actions_i_.data())
+                            : static_cast<const void*>(env_actions_f_.data()));
 
     float* rew = RolloutBuffer::at(rollout_.rewards, t, N, 1);
     std::uint8_t* term = RolloutBuffer::at(rollout_.terminated, t, N, 1);
@@ -310,6 +308,7 @@ void Ppo::collect() {
       for (std::int64_t j = 0; j < n_trunc; ++j) fv[trunc_rows_[j]] = tv[j];
     }
   }
+  env_.check_steps();
   global_step_ += N * T;
   policy_obs(env_.obs().data(), N, norm_obs_.data());
   rollout_.compute_gae(critic_values(norm_obs_.data(), N), static_cast<float>(config_.gamma),

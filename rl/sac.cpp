@@ -506,7 +506,7 @@ SacMetrics Sac::train(std::int64_t vector_steps) {
                                eps_.data());
       nets_.policy(params_.data(), obs, eps_.data(), N, env_actions_.data(), logp_.data());
     }
-    env_.step(env_actions_);
+    env_.step_raw(env_actions_.data());  // errors at check_steps() below, no wait per step
     replay_->add(env_transitions(env_, obs_before_.data(), env_actions_.data()));
     sac_kernels::episode_sums(dev, N, cuda, env_.terminated().data(), env_.truncated().data(),
                               env_.final_episode_return().data(),
@@ -517,6 +517,7 @@ SacMetrics Sac::train(std::int64_t vector_steps) {
       for (std::int64_t k = 0; k < config_.gradient_steps; ++k) update(m);
     }
   }
+  env_.check_steps();
   // the call's one read of its metrics (loss sums, alpha, episode sums)
   if (cuda) sac_kernels::episode_totals(dev, N, episode_acc_.data(), scratch_, metrics_.data() + 8);
   copy_bytes(metrics_.data() + 7, dev, alpha_.data(), dev, sizeof(double));

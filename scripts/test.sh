@@ -2,7 +2,8 @@
 # The one test command (README, .ci/run): installs what is missing, checks formatting,
 # builds Convoy (with CUDA when the toolkit is here: it must compile even where no GPU can
 # run it), runs every test on it, builds the CPU backend with ASan + UBSan and runs the
-# same tests again, then installs the Python package (pip install .) and runs its tests.
+# same tests again, runs the Release tests once more with shuffled launches and the device-side
+# step checks, then installs the Python package (pip install .) and runs its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${CONVOY_JOBS:-2}"
@@ -28,6 +29,13 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== tests (Release$(grep -q 'CONVOY_HAVE_CUDA=1' build/compile_commands.json 2>/dev/null && echo ', built with CUDA'))"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+# The GPU-readiness checks that need no GPU: launch order cannot change a result (a race on a
+# GPU would), and the device-side action checks every CUDA step uses (sim/step_status.h) run
+# here on the CPU; the CUDA build's link check is in ctest above.
+echo "== tests (Release, CPU: shuffled launch order, device-side step checks)"
+CONVOY_SHUFFLED_LAUNCH=1 CONVOY_DEFERRED_CHECKS=1 \
+  ctest --test-dir build --output-on-failure -j"$jobs" -E '^(one_definition_check)$'
 
 echo "== Python package (pip install .) and its tests"
 PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --no-build-isolation .

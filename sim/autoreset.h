@@ -18,8 +18,9 @@
 namespace convoy {
 
 // All pointers are device buffers of env.num_envs() rows (obs_out: x obs_dim); obs_out may be
-// null (SAME_STEP). Returns how many envs' episodes ended this step. Synchronous.
-std::int64_t compose_step_outputs(const VecEnv& env, float* obs_out, std::uint8_t* done,
+// null (SAME_STEP). Returns how many envs' episodes ended this step. Synchronous (on CUDA its
+// one host wait also reports invalid actions of the steps before it, as check_steps does).
+std::int64_t compose_step_outputs(VecEnv& env, float* obs_out, std::uint8_t* done,
                                   double* episode_return, std::int32_t* episode_length);
 
 namespace detail {

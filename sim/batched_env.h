@@ -76,6 +76,7 @@
 #include "sim/config.h"
 #include "sim/parallel.h"
 #include "sim/rng.h"
+#include "sim/step_status.h"
 #include "sim/vec_env.h"
 
 namespace convoy {
@@ -710,6 +711,10 @@ class BatchedEnv final : public VecEnv {
     seeds_.zero();
     episode_.zero();
     elapsed_.zero();
+    // slots an env leaves unused (inactive vehicles) are snapshotted too: never uninitialised
+    if constexpr (detail::HasForEachArray<typename E::State>::value) {
+      state_.for_each_array([](auto& a) { a.zero(); });
+    }
     const Space& a = spec_.action_space;
     if (a.is_box()) {
       act_low_ = DeviceArray<float>(device, a.low);
@@ -735,6 +740,7 @@ class BatchedEnv final : public VecEnv {
 
   void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) override {
     check_step(d_actions, d_skip);
+    const LaunchGate gate(deferred_checks_ ? status_.gate() : nullptr);
     if constexpr (detail::IsMultiAgent<E>::value) {
       const detail::MultiStepKernel<E> k{view(), agents_per_env(),
                                          static_cast<const std::int32_t*>(d_actions),
@@ -776,17 +782,24 @@ class BatchedEnv final : public VecEnv {
         return VecEnv::step_compose(d_actions, d_skip, out);
       }
       check_step(d_actions, d_skip);
-      if (batch_step()) {
-        run_step_batch(d_actions, d_skip);
-        return for_each_block_cpu(
-            num_envs_, kComposeBlock,
-            detail::BlockFinishKernel<E>{detail::FinishKernel<E>{step_kernel(d_actions, d_skip)},
+      std::int64_t ended = 0;
+      {
+        const LaunchGate gate(deferred_checks_ ? status_.gate() : nullptr);
+        if (batch_step()) {
+          run_step_batch(d_actions, d_skip);
+          ended = for_each_block_cpu(
+              num_envs_, kComposeBlock,
+              detail::BlockFinishKernel<E>{detail::FinishKernel<E>{step_kernel(d_actions, d_skip)},
+                                           detail::compose_kernel(*this, out)});
+        } else {
+          ended = for_each_block_cpu(
+              num_envs_, kComposeBlock,
+              detail::BlockStepKernel<E>{step_kernel(d_actions, d_skip), vector_step(), true,
                                          detail::compose_kernel(*this, out)});
+        }
       }
-      return for_each_block_cpu(
-          num_envs_, kComposeBlock,
-          detail::BlockStepKernel<E>{step_kernel(d_actions, d_skip), vector_step(), true,
-                                     detail::compose_kernel(*this, out)});
+      finish_step();  // deferred checks: a bad action's error
+      return ended;
     }
   }
 
@@ -875,7 +888,23 @@ class BatchedEnv final : public VecEnv {
   void check_step(const void* d_actions, const std::uint8_t* d_skip) {
     check_reset("step()");
     if (d_actions == nullptr) throw Error(spec_.name + ": step() got a null action pointer");
-    validate_actions(d_actions, d_skip);
+    if (deferred_checks_) {
+      validate_on_device(d_actions, d_skip);
+    } else {
+      validate_actions(d_actions, d_skip);
+    }
+  }
+  // Validation without a host wait (sim/step_status.h): records the first invalid element
+  // and closes the gate. Behind the gate itself, so a recorded error is never overwritten.
+  void validate_on_device(const void* d_actions, const std::uint8_t* d_skip) {
+    const LaunchGate gate(status_.gate());
+    const detail::InvalidActionKernel<E> invalid{
+        static_cast<const std::int32_t*>(d_actions), static_cast<const float*>(d_actions),
+        static_cast<std::int32_t>(spec_.action_space.n), d_skip};
+    for_each_index(device_, num_envs_ * E::kActDim,
+                   FlagInvalidKernel<detail::InvalidActionKernel<E>>{invalid, status_.words()});
+    for_each_index(device_, 1,
+                   CloseGateKernel{static_cast<const std::uint32_t*>(d_actions), status_.words()});
   }
   detail::StepKernel<E> step_kernel(const void* d_actions, const std::uint8_t* d_skip) {
     return {view(), static_cast<const std::int32_t*>(d_actions),
@@ -1054,9 +1083,9 @@ class BatchedEnv final : public VecEnv {
     const detail::InvalidActionKernel<E> invalid{
         static_cast<const std::int32_t*>(d_actions), static_cast<const float*>(d_actions),
         static_cast<std::int32_t>(spec_.action_space.n), d_skip};
-    if (count_if_index(device_, num_envs_ * E::kActDim, invalid) > 0) {
-      throw_bad_action(d_actions, d_skip);
-    }
+    unsigned long long bad = 0;  // the CPU: a host counter
+    count_if_index_async(device_, num_envs_ * E::kActDim, invalid, &bad);
+    if (bad > 0) throw_bad_action(d_actions, d_skip);
   }
 
   // get_state / set_state index envs, or scenes for a multi-agent env.

@@ -2,11 +2,13 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "sim/error.h"
+#include "sim/parallel.h"
 
 #if CONVOY_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -57,7 +59,38 @@ const CudaProbe& cuda_probe() {
   return probe;
 }
 
+std::atomic<std::uint64_t> cuda_allocations{0};
+std::atomic<std::uint64_t> cuda_host_syncs{0};
+
 }  // namespace
+
+CudaCallCounts cuda_call_counts() {
+  return CudaCallCounts{cuda_allocations.load(), cuda_host_syncs.load()};
+}
+
+const std::uint32_t*& LaunchGate::current() {
+  thread_local const std::uint32_t* gate = nullptr;
+  return gate;
+}
+
+namespace detail {
+bool shuffled_launch() {
+  static const bool on = [] {
+    const char* v = std::getenv("CONVOY_SHUFFLED_LAUNCH");
+    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+std::uint64_t next_shuffle_key() {
+  // splitmix64 of a launch counter: a different order every launch, the same sequence every run
+  static std::atomic<std::uint64_t> launches{0};
+  std::uint64_t z = (launches.fetch_add(1) + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+}  // namespace detail
 
 bool built_with_cuda() { return CONVOY_HAVE_CUDA != 0; }
 int cuda_device_count() { return cuda_probe().count; }
@@ -117,6 +150,7 @@ void synchronize(const Device& device) {
 #if CONVOY_HAVE_CUDA
   if (device.is_cuda()) {
     activate(device);
+    ++cuda_host_syncs;
     CONVOY_CUDA_CHECK(cudaDeviceSynchronize());
   }
 #else
@@ -135,6 +169,7 @@ void* device_alloc(const Device& device, std::size_t bytes) {
 #if CONVOY_HAVE_CUDA
   activate(device);
   void* p = nullptr;
+  ++cuda_allocations;
   CONVOY_CUDA_CHECK(cudaMalloc(&p, bytes));
   return p;
 #else
@@ -165,6 +200,8 @@ void copy_bytes(void* dst, const Device& dst_device, const void* src, const Devi
   // cudaMemcpyDefault works out the direction from unified addressing; the copy is
   // synchronous with respect to the host, which is what every caller here wants.
   activate(dst_device.is_cuda() ? dst_device : src_device);
+  // device to device, the copy is queued without a host wait
+  if (dst_device.is_cpu() || src_device.is_cpu()) ++cuda_host_syncs;
   CONVOY_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
 #else
   throw Error("copy between " + src_device.str() + " and " + dst_device.str() +
@@ -182,6 +219,50 @@ void zero_bytes(const Device& device, void* ptr, std::size_t bytes) {
   activate(device);
   CONVOY_CUDA_CHECK(cudaMemset(ptr, 0, bytes));
 #endif
+}
+
+void copy_bytes_async(void* dst, const Device& dst_device, const void* src,
+                      const Device& src_device, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#if CONVOY_HAVE_CUDA
+  // the default stream, where every launch goes: ordered after them, no host wait
+  activate(dst_device.is_cuda() ? dst_device : src_device);
+  CONVOY_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, 0));
+#else
+  throw Error("copy between " + src_device.str() + " and " + dst_device.str() +
+              " is not available in this build");
+#endif
+}
+
+void* pinned_alloc(const Device& device, std::size_t bytes) {
+  (void)device;
+  if (bytes == 0) return nullptr;
+#if CONVOY_HAVE_CUDA
+  if (device.is_cuda()) {
+    activate(device);
+    void* p = nullptr;
+    ++cuda_allocations;
+    CONVOY_CUDA_CHECK(cudaMallocHost(&p, bytes));
+    return p;
+  }
+#endif
+  return device_alloc(Device::cpu(), bytes);
+}
+
+void pinned_free(const Device& device, void* ptr) noexcept {
+  (void)device;
+  if (!ptr) return;
+#if CONVOY_HAVE_CUDA
+  if (device.is_cuda()) {
+    cudaFreeHost(ptr);
+    return;
+  }
+#endif
+  device_free(Device::cpu(), ptr);
 }
 
 }  // namespace convoy

@@ -64,5 +64,22 @@ void device_free(const Device& device, void* ptr) noexcept;
 void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
                 std::size_t bytes);
 void zero_bytes(const Device& device, void* ptr, std::size_t bytes);
+// Same as copy_bytes, without waiting on CUDA (the host side must be pinned memory from
+// pinned_alloc and stay alive until the next synchronize); on the CPU a plain copy.
+void copy_bytes_async(void* dst, const Device& dst_device, const void* src,
+                      const Device& src_device, std::size_t bytes);
+// Page-locked host memory for asynchronous copies (plain host memory without CUDA).
+void* pinned_alloc(const Device& device, std::size_t bytes);
+void pinned_free(const Device& device, void* ptr) noexcept;
+
+// What the CUDA path has asked of the driver since the process started, counted in the
+// wrappers above: allocations (device and pinned) and host synchronisations (synchronize and
+// every synchronous copy). Tests assert that a step issues no allocation and at most one
+// synchronisation; on the CPU both stay 0.
+struct CudaCallCounts {
+  std::uint64_t allocations = 0;
+  std::uint64_t host_syncs = 0;
+};
+CudaCallCounts cuda_call_counts();
 
 }  // namespace convoy

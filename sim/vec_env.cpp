@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "sim/error.h"
 
@@ -39,7 +40,9 @@ VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
       episode_length_(device, num_envs_),
       final_episode_return_(device, num_envs_),
       final_episode_length_(device, num_envs_),
-      final_outcome_(device, num_envs_) {
+      final_outcome_(device, num_envs_),
+      deferred_checks_(device.is_cuda() || deferred_checks_requested()) {
+  if (deferred_checks_) status_ = StepStatus(device);
   // Buffers start zeroed so that nothing uninitialised is ever read back.
   obs_.zero();
   reward_.zero();
@@ -76,6 +79,7 @@ void VecEnv::step(const DeviceArray<std::int32_t>& actions) {
                 std::to_string(num_envs_ * act_dim()) + " on " + device_.str());
   }
   step_raw(actions.data());
+  check_steps();
 }
 
 void VecEnv::step(const DeviceArray<float>& actions) {
@@ -89,6 +93,7 @@ void VecEnv::step(const DeviceArray<float>& actions) {
                 std::to_string(num_envs_ * act_dim()) + " on " + device_.str());
   }
   step_raw(actions.data());
+  check_steps();
 }
 
 void VecEnv::throw_bad_action(const void* d_actions, const std::uint8_t* d_skip) const {
@@ -101,28 +106,50 @@ void VecEnv::throw_bad_action(const void* d_actions, const std::uint8_t* d_skip)
   if (d_skip) copy_bytes(skip.data(), Device::cpu(), d_skip, device_, skip.size());
   const Space& space = spec_.action_space;
   for (std::int64_t k = 0; k < n; ++k) {
-    const std::int64_t env = k / act_dim(), comp = k % act_dim();
-    if (skip[static_cast<std::size_t>(env)]) continue;
-    if (space.is_discrete()) {
-      const std::int32_t a = reinterpret_cast<const std::int32_t*>(host.data())[k];
-      if (a < 0 || a >= space.n) {
-        throw Error(spec_.name + ": action " + std::to_string(a) + " for env " +
-                    std::to_string(env) + " is outside " + space.str() + "; allowed: integers 0.." +
-                    std::to_string(space.n - 1));
-      }
-    } else {
-      const float a = reinterpret_cast<const float*>(host.data())[k];
-      if (!std::isfinite(a)) {
-        char buf[32];
-        std::snprintf(buf, sizeof(buf), "%g", a);
-        throw Error(spec_.name + ": action[" + std::to_string(comp) + "] for env " +
-                    std::to_string(env) + " is " + buf + "; allowed: finite float32 values (" +
-                    space.str() + ", values outside the bounds are clipped)");
-      }
+    if (skip[static_cast<std::size_t>(k / act_dim())]) continue;
+    std::uint32_t bits;
+    std::memcpy(&bits, host.data() + k * elem, sizeof(bits));
+    std::int32_t i;
+    float f;
+    std::memcpy(&i, &bits, sizeof(i));
+    std::memcpy(&f, &bits, sizeof(f));
+    if (space.is_discrete() ? (i < 0 || i >= space.n) : !std::isfinite(f)) {
+      throw_bad_action_at(k, bits);
     }
   }
   throw Error(spec_.name +
               ": invalid action (the device reported one but the host copy shows none)");
+}
+
+void VecEnv::throw_bad_action_at(std::int64_t k, std::uint32_t bits) const {
+  const Space& space = spec_.action_space;
+  const std::int64_t env = k / act_dim(), comp = k % act_dim();
+  if (space.is_discrete()) {
+    std::int32_t a;
+    std::memcpy(&a, &bits, sizeof(a));
+    throw Error(spec_.name + ": action " + std::to_string(a) + " for env " + std::to_string(env) +
+                " is outside " + space.str() + "; allowed: integers 0.." +
+                std::to_string(space.n - 1));
+  }
+  float a;
+  std::memcpy(&a, &bits, sizeof(a));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", a);
+  throw Error(spec_.name + ": action[" + std::to_string(comp) + "] for env " + std::to_string(env) +
+              " is " + buf + "; allowed: finite float32 values (" + space.str() +
+              ", values outside the bounds are clipped)");
+}
+
+std::int64_t VecEnv::finish_step() {
+  if (!deferred_checks_) return 0;
+  const unsigned long long* w = status_.read();
+  if (w[StepWord::kGate] != 0) {
+    const auto k = static_cast<std::int64_t>(w[StepWord::kFirstBad]);
+    const auto bits = static_cast<std::uint32_t>(w[StepWord::kBadBits]);
+    status_.reopen();
+    throw_bad_action_at(k, bits);
+  }
+  return static_cast<std::int64_t>(w[StepWord::kDone]);
 }
 
 }  // namespace convoy

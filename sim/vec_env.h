@@ -18,6 +18,7 @@
 #include "sim/config.h"
 #include "sim/device.h"
 #include "sim/spaces.h"
+#include "sim/step_status.h"
 
 namespace convoy {
 
@@ -86,7 +87,15 @@ class VecEnv {
   // Envs where the optional device mask d_skip is non-zero are left as they are (reward 0,
   // not terminated or truncated, obs unchanged) and their actions are ignored: this is how
   // Gymnasium's NEXT_STEP auto-reset mode is built on top of SAME_STEP.
+  // On CUDA step_raw does not wait: actions are validated on the device, and invalid ones
+  // leave this env as it was through this and every later step until check_steps() (or
+  // step(), step_compose()) throws their error. The CPU validates first and throws at once.
   virtual void step_raw(const void* d_actions, const std::uint8_t* d_skip = nullptr) = 0;
+
+  // Waits for the queued steps (on CUDA, the one host synchronisation) and throws the error
+  // of invalid actions that device-side validation found since the last check, if any; the
+  // env is then as it was before that step and steps again. Nothing to wait for on the CPU.
+  void check_steps() { (void)finish_step(); }
 
   // step_raw followed by compose_step_outputs (sim/autoreset.h): what a Gymnasium vector env
   // returns, composed after the step. Returns how many envs' episodes ended. The engine does
@@ -131,8 +140,19 @@ class VecEnv {
   const DeviceArray<std::uint8_t>& final_outcome() const { return final_outcome_; }
 
  protected:
+  friend std::int64_t compose_step_outputs(VecEnv& env, float* obs_out, std::uint8_t* done,
+                                           double* episode_return, std::int32_t* episode_length);
+
   void check_reset(const char* what) const;
   [[noreturn]] void throw_bad_action(const void* d_actions, const std::uint8_t* d_skip) const;
+  // The convoy::Error for flat action element k whose raw 32 bits are `bits`.
+  [[noreturn]] void throw_bad_action_at(std::int64_t k, std::uint32_t bits) const;
+  // check_steps(), returning the episodes counted into status_.done_counter() since
+  // status_.clear_done() (0 on the CPU path).
+  std::int64_t finish_step();
+  // Launches compose_step_outputs's kernels: their count goes to status_ (deferred) or is
+  // returned (the CPU).
+  std::int64_t compose_outputs(const StepOutputs& out);
 
   Device device_;
   std::int64_t num_envs_;
@@ -149,6 +169,11 @@ class VecEnv {
   DeviceArray<double> final_episode_return_;
   DeviceArray<std::int32_t> final_episode_length_;
   DeviceArray<std::uint8_t> final_outcome_;
+
+  // Validation on the device (CUDA, or CONVOY_DEFERRED_CHECKS=1 on the CPU): status_ holds
+  // what it found (sim/step_status.h); steps launch behind its gate.
+  bool deferred_checks_ = false;
+  StepStatus status_;
 };
 
 }  // namespace convoy

@@ -55,10 +55,15 @@ TEST_P(Backend, ArrayRoundTripAndForEachIndex) {
   for_each_index(device, n, [=] CONVOY_HD(std::int64_t i) { p[i] = p[i] * 2.0 + 1.0; });
   const auto back = a.to_host();
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(back[i], 2.0 * i + 1.0);
-  const std::int64_t odd = count_if_index(device, n, [=] CONVOY_HD(std::int64_t i) {
-    return (static_cast<std::int64_t>(p[i]) % 4) == 1;
-  });
-  EXPECT_EQ(odd, (n + 1) / 2);
+  DeviceArray<unsigned long long> counter(device, 1);
+  counter.zero();
+  count_if_index_async(
+      device, n,
+      [=] CONVOY_HD(std::int64_t i) { return (static_cast<std::int64_t>(p[i]) % 4) == 1; },
+      counter.data());
+  count_if_index_async(
+      device, n, [=] CONVOY_HD(std::int64_t i) { return i < 10; }, counter.data());
+  EXPECT_EQ(counter.to_host()[0], static_cast<unsigned long long>((n + 1) / 2 + 10));
   DeviceArray<double> b(device, n);
   b.copy_from(a);
   EXPECT_EQ(b.to_host(), back);
