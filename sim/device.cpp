@@ -74,13 +74,20 @@ const std::uint32_t*& LaunchGate::current() {
 }
 
 namespace detail {
-bool shuffled_launch() {
-  static const bool on = [] {
-    const char* v = std::getenv("CONVOY_SHUFFLED_LAUNCH");
-    return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
-  }();
-  return on;
+TestSwitch::TestSwitch(const char* var) {
+  const char* v = std::getenv(var);
+  on_.store(v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0);
 }
+
+namespace {
+TestSwitch& shuffled() {
+  static TestSwitch s("CONVOY_SHUFFLED_LAUNCH");
+  return s;
+}
+}  // namespace
+
+bool shuffled_launch() { return shuffled().on(); }
+void set_shuffled_launch(bool on) { shuffled().set(on); }
 
 std::uint64_t next_shuffle_key() {
   // splitmix64 of a launch counter: a different order every launch, the same sequence every run
@@ -189,24 +196,36 @@ void device_free(const Device& device, void* ptr) noexcept {
 #endif
 }
 
-void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
-                std::size_t bytes) {
+namespace {
+// copy_bytes and copy_bytes_async: cudaMemcpyDefault works out the direction from unified
+// addressing; the async copy goes on the default stream, after every launch, without a wait.
+void copy_any(void* dst, const Device& dst_device, const void* src, const Device& src_device,
+              std::size_t bytes, bool wait) {
   if (bytes == 0) return;
   if (dst_device.is_cpu() && src_device.is_cpu()) {
     std::memcpy(dst, src, bytes);
     return;
   }
 #if CONVOY_HAVE_CUDA
-  // cudaMemcpyDefault works out the direction from unified addressing; the copy is
-  // synchronous with respect to the host, which is what every caller here wants.
   activate(dst_device.is_cuda() ? dst_device : src_device);
-  // device to device, the copy is queued without a host wait
+  if (!wait) {
+    CONVOY_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, 0));
+    return;
+  }
+  // device to device, cudaMemcpy queues the copy without a host wait
   if (dst_device.is_cpu() || src_device.is_cpu()) ++cuda_host_syncs;
   CONVOY_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
 #else
+  (void)wait;
   throw Error("copy between " + src_device.str() + " and " + dst_device.str() +
               " is not available in this build");
 #endif
+}
+}  // namespace
+
+void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
+                std::size_t bytes) {
+  copy_any(dst, dst_device, src, src_device, bytes, true);
 }
 
 void zero_bytes(const Device& device, void* ptr, std::size_t bytes) {
@@ -223,19 +242,7 @@ void zero_bytes(const Device& device, void* ptr, std::size_t bytes) {
 
 void copy_bytes_async(void* dst, const Device& dst_device, const void* src,
                       const Device& src_device, std::size_t bytes) {
-  if (bytes == 0) return;
-  if (dst_device.is_cpu() && src_device.is_cpu()) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-#if CONVOY_HAVE_CUDA
-  // the default stream, where every launch goes: ordered after them, no host wait
-  activate(dst_device.is_cuda() ? dst_device : src_device);
-  CONVOY_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, 0));
-#else
-  throw Error("copy between " + src_device.str() + " and " + dst_device.str() +
-              " is not available in this build");
-#endif
+  copy_any(dst, dst_device, src, src_device, bytes, false);
 }
 
 void* pinned_alloc(const Device& device, std::size_t bytes) {

@@ -7,6 +7,7 @@
 // host and device; DeviceArray<T> (sim/array.h) wraps them.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -81,5 +82,19 @@ struct CudaCallCounts {
   std::uint64_t host_syncs = 0;
 };
 CudaCallCounts cuda_call_counts();
+
+namespace detail {
+// A test mode that the environment variable `var` turns on at start (set and not "0"), and
+// tests can set. Shuffled launches and deferred checks are two.
+class TestSwitch {
+ public:
+  explicit TestSwitch(const char* var);
+  bool on() const { return on_.load(std::memory_order_relaxed); }
+  void set(bool on) { on_.store(on); }
+
+ private:
+  std::atomic<bool> on_;
+};
+}  // namespace detail
 
 }  // namespace convoy

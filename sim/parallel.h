@@ -62,8 +62,10 @@ class LaunchGate {
 };
 
 namespace detail {
-// Whether CONVOY_SHUFFLED_LAUNCH=1 was set when the process started (sim/device.cpp).
+// Whether CPU launches visit their indices in a shuffled order: CONVOY_SHUFFLED_LAUNCH=1 at
+// start, or set_shuffled_launch(true) (tests).
 bool shuffled_launch();
+void set_shuffled_launch(bool on);
 // A fresh odd multiplier and offset for the next shuffled launch.
 std::uint64_t next_shuffle_key();
 
@@ -128,7 +130,7 @@ constexpr bool kLaunchablePass = sizeof(F*) != 0;
 #endif
 
 #if defined(__CUDACC__)
-namespace detail {
+namespace kernels {  // not `detail`: that would hide convoy::detail here
 template <class F>
 __global__ void for_each_index_kernel(std::int64_t n, F f, const std::uint32_t* gate) {
   if (gate != nullptr && *gate != 0) return;
@@ -157,7 +159,7 @@ inline unsigned grid_for(std::int64_t n) {
   if (blocks > LaunchPolicy::kMaxBlocks) blocks = LaunchPolicy::kMaxBlocks;
   return static_cast<unsigned>(blocks);
 }
-}  // namespace detail
+}  // namespace kernels
 #endif
 
 template <class F>
@@ -169,7 +171,7 @@ void for_each_index(const Device& device, std::int64_t n, F f) {
   if (device.is_cuda()) {
 #if defined(__CUDACC__)
     activate(device);
-    detail::for_each_index_kernel<<<detail::grid_for(n), LaunchPolicy::kBlockThreads>>>(
+    kernels::for_each_index_kernel<<<kernels::grid_for(n), LaunchPolicy::kBlockThreads>>>(
         n, f, LaunchGate::current());
     CONVOY_CUDA_CHECK(cudaGetLastError());
     return;
@@ -193,7 +195,7 @@ void count_if_index_async(const Device& device, std::int64_t n, F pred,
   if (device.is_cuda()) {
 #if defined(__CUDACC__)
     activate(device);
-    detail::count_if_index_kernel<<<detail::grid_for(n), LaunchPolicy::kBlockThreads>>>(
+    kernels::count_if_index_kernel<<<kernels::grid_for(n), LaunchPolicy::kBlockThreads>>>(
         n, pred, d_count, LaunchGate::current());
     CONVOY_CUDA_CHECK(cudaGetLastError());
     return;

@@ -1,8 +1,5 @@
 #include "sim/step_status.h"
 
-#include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <utility>
 
 namespace convoy {
@@ -51,20 +48,13 @@ void StepStatus::reopen() {
 }
 
 namespace {
-// -1: not decided yet (CONVOY_DEFERRED_CHECKS decides on first use)
-std::atomic<int> deferred_checks{-1};
+detail::TestSwitch& deferred_checks() {
+  static detail::TestSwitch s("CONVOY_DEFERRED_CHECKS");
+  return s;
+}
 }  // namespace
 
-bool deferred_checks_requested() {
-  int on = deferred_checks.load();
-  if (on < 0) {
-    const char* v = std::getenv("CONVOY_DEFERRED_CHECKS");
-    on = v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
-    deferred_checks.store(on);
-  }
-  return on != 0;
-}
-
-void set_deferred_checks(bool on) { deferred_checks.store(on ? 1 : 0); }
+bool deferred_checks_requested() { return deferred_checks().on(); }
+void set_deferred_checks(bool on) { deferred_checks().set(on); }
 
 }  // namespace convoy

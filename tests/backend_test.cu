@@ -72,6 +72,57 @@ TEST_P(Backend, ArrayRoundTripAndForEachIndex) {
   EXPECT_THROW(a.copy_from_host(host.data(), n + 1), Error);
 }
 
+// Records the order a launch visits its indices in (one thread).
+struct RecordOrder {
+  std::int64_t* out;
+  std::int64_t* count;
+  CONVOY_HD void operator()(std::int64_t i) const { out[(*count)++] = i; }
+};
+// Each index reads its neighbour's write: a race on a GPU, order-dependent on the CPU.
+struct AddLeftNeighbour {
+  double* p;
+  CONVOY_HD void operator()(std::int64_t i) const { p[i + 1] += p[i]; }
+};
+
+// The shuffled launch mode (sim/parallel.h) visits every index once, in another order each
+// launch, so a launch whose result depends on the order (a race on a GPU) changes its bits.
+TEST(ShuffledLaunch, VisitsEveryIndexOnceInAnotherOrder) {
+  const bool was = detail::shuffled_launch();
+  detail::set_shuffled_launch(true);
+  set_cpu_threads(1);
+  const std::int64_t n = 1000;
+  std::vector<std::int64_t> order(n), order2(n);
+  std::int64_t count = 0;
+  auto visit = [&count](std::vector<std::int64_t>& o) {
+    count = 0;
+    for_each_index(Device::cpu(), n, RecordOrder{o.data(), &count});
+  };
+  visit(order);
+  visit(order2);
+  std::vector<std::int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::int64_t> identity(n);
+  std::iota(identity.begin(), identity.end(), 0);
+  EXPECT_EQ(sorted, identity);
+  EXPECT_NE(order, identity);
+  EXPECT_NE(order, order2);
+  // an order-dependent launch (each index reads its neighbour's write) gives other bits
+  std::vector<double> x(n, 1.0);
+  double* p = x.data();
+  for_each_index(Device::cpu(), n - 1, AddLeftNeighbour{p});
+  EXPECT_NE(x[n - 1], static_cast<double>(n));
+  // the blocks of the CPU's block launches too
+  std::vector<std::int64_t> blocks;
+  for_each_block_cpu(n, 100, [&blocks](std::int64_t b, std::int64_t) {
+    blocks.push_back(b);
+    return std::int64_t{0};
+  });
+  EXPECT_EQ(blocks.size(), 10u);
+  EXPECT_FALSE(std::is_sorted(blocks.begin(), blocks.end()));
+  set_cpu_threads(0);
+  detail::set_shuffled_launch(was);
+}
+
 TEST_P(Backend, PhiloxDrawsMatchTheHost) {
   CONVOY_DEVICE_OR_SKIP(device, GetParam());
   const std::int64_t n = 4096;
