@@ -1,9 +1,12 @@
 // convoy._core: the pybind11 module under the `convoy` Python package. It exposes the
 // registry and the VecEnv engine with zero-copy views of its buffers (valid until the next
-// step; the views keep the env alive): numpy arrays on the CPU, DeviceBuffer objects that
-// speak DLPack (__dlpack__, __dlpack_device__) and __cuda_array_interface__ on CUDA. The
-// Gymnasium VectorEnv on top is pure Python (bindings/convoy/vector.py). The GIL is released
-// while the engine steps.
+// step): numpy arrays on the CPU, DeviceBuffer objects that speak DLPack (__dlpack__,
+// __dlpack_device__) and __cuda_array_interface__ on CUDA. A view keeps the buffers it shows
+// alive, past close() and the env object itself. The Gymnasium VectorEnv on top is pure Python
+// (bindings/convoy/vector.py). The GIL is released while the engine works; calls on one env
+// from several threads take turns (Engine::mutex), different envs run at the same time. Every
+// call that runs the engine returns with the device synchronised: on CUDA the views are
+// complete on any stream, and actions read in place may be released.
 #include <dlpack/dlpack.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -12,7 +15,10 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "cli/policy.h"
@@ -27,14 +33,28 @@ namespace py = pybind11;
 namespace convoy::python {
 namespace {
 
+// kDLBool (DLPack 0.8); the dlpack.h found at build time may be 0.6, which lacks the name.
+constexpr std::uint8_t kDLBoolCode = 6;
+
+// numpy's array-interface typestr of a DLPack dtype ("<f4", "|b1"...), as
+// __cuda_array_interface__ and DeviceBuffer.typestr give it.
+std::string typestr(DLDataType dtype) {
+  const char kind = dtype.code == kDLFloat      ? 'f'
+                    : dtype.code == kDLInt      ? 'i'
+                    : dtype.code == kDLBoolCode ? 'b'
+                                                : 'u';
+  const int bytes = dtype.bits / 8;
+  return std::string(bytes == 1 ? "|" : "<") + kind + std::to_string(bytes);
+}
+
 // A zero-copy view of one engine buffer for DLPack consumers (torch.from_dlpack, cupy,
-// numpy.from_dlpack) and, on CUDA, __cuda_array_interface__ consumers. The view holds a
-// reference to its owner (the Python env object), so the memory outlives every consumer; the
-// contents are those of the last step (valid until the next one). Stream semantics: every
-// step ends with the device synchronised (compose_step_outputs counts on the host), so the
-// data is complete on any stream when step() returns and no stream handshake is needed.
+// numpy.from_dlpack) and, on CUDA, __cuda_array_interface__ consumers. `owner` keeps the
+// buffer's memory alive as long as the view or any consumer's tensor lives; the contents are
+// those of the last step (valid until the next one). Streams: every call that writes these
+// buffers returns with the device synchronised (PyVecEnv::run), so no work on them is pending
+// when a consumer gets them, on any stream.
 struct DeviceBuffer {
-  py::object owner;
+  std::shared_ptr<const void> owner;
   void* data = nullptr;
   std::vector<std::int64_t> shape;
   DLDataType dtype{};
@@ -45,12 +65,6 @@ struct DeviceBuffer {
                           device.is_cuda() ? device.index() : 0);
   }
 
-  std::string typestr() const {
-    const char kind = dtype.code == kDLFloat ? 'f' : (dtype.code == kDLInt ? 'i' : 'u');
-    const int bytes = dtype.bits / 8;
-    return std::string(bytes == 1 ? "|" : "<") + kind + std::to_string(bytes);
-  }
-
   py::dict cuda_array_interface() const {
     if (!device.is_cuda()) {
       throw py::attribute_error("__cuda_array_interface__: this buffer is in CPU memory");
@@ -59,16 +73,40 @@ struct DeviceBuffer {
     py::list dims;
     for (auto v : shape) dims.append(v);
     d["shape"] = py::tuple(dims);
-    d["typestr"] = typestr();
+    d["typestr"] = typestr(dtype);
     d["data"] = py::make_tuple(reinterpret_cast<std::uintptr_t>(data), false);
     d["version"] = 3;
     d["strides"] = py::none();  // C-contiguous
-    d["stream"] = py::none();   // complete when step() returned: no synchronisation needed
+    // CAI v3: None means the consumer needs no synchronisation, true only because the call
+    // that last wrote the buffer synchronised the device before it returned
+    d["stream"] = py::none();
     return d;
   }
 
+  // __dlpack__'s stream (the array API's rules): the consumer's stream on CUDA (None: the
+  // legacy default stream; 1 legacy default, 2 per-thread default, > 2 a stream handle; -1:
+  // the producer must not synchronise; 0 is ambiguous and refused); on the CPU only None or -1.
+  // The producer must make the consumer's stream wait for its pending work on the buffer:
+  // there is none (the device was synchronised when the last write returned), so any valid
+  // stream needs nothing more.
+  void check_stream(const py::object& stream) const {
+    if (stream.is_none()) return;
+    if (!py::isinstance<py::int_>(stream)) {
+      throw py::buffer_error("__dlpack__: stream must be an int or None");
+    }
+    const auto s = stream.cast<std::int64_t>();
+    if (device.is_cpu() && s != -1) {
+      throw py::buffer_error("__dlpack__: stream must be None (or -1) for a CPU buffer");
+    }
+    if (s == 0 || s < -1) {
+      throw py::buffer_error("__dlpack__: stream=" + std::to_string(s) +
+                             " is invalid for CUDA; allowed: None, -1 (no synchronisation), 1 "
+                             "(legacy default), 2 (per-thread default) or a stream handle");
+    }
+  }
+
   // The legacy "dltensor" capsule (DLPack 0.6; consumers that ask for a versioned one accept
-  // it). stream: the consumer's stream, only checked for the value the spec forbids.
+  // it).
   py::capsule dlpack(py::object stream, py::object /*max_version*/, py::object dl_device,
                      py::object copy) const {
     if (!copy.is_none() && copy.cast<bool>()) {
@@ -78,13 +116,11 @@ struct DeviceBuffer {
       throw py::buffer_error("__dlpack__: dl_device " + std::string(py::str(dl_device)) +
                              " differs from the buffer's " + std::string(py::str(dlpack_device())));
     }
-    if (!stream.is_none() && device.is_cpu() && stream.cast<std::int64_t>() != -1) {
-      throw py::buffer_error("__dlpack__: stream must be None for a CPU buffer");
-    }
+    check_stream(stream);
     struct Holder {
       DLManagedTensor tensor;
       std::vector<std::int64_t> shape;
-      py::object owner;
+      std::shared_ptr<const void> owner;  // no Python object: consumers free from any thread
     };
     auto* h = new Holder{};
     h->shape = shape;
@@ -98,10 +134,7 @@ struct DeviceBuffer {
     h->tensor.dl_tensor.strides = nullptr;  // compact, row-major
     h->tensor.dl_tensor.byte_offset = 0;
     h->tensor.manager_ctx = h;
-    h->tensor.deleter = [](DLManagedTensor* t) {
-      py::gil_scoped_acquire gil;  // consumers may free from any thread
-      delete static_cast<Holder*>(t->manager_ctx);
-    };
+    h->tensor.deleter = [](DLManagedTensor* t) { delete static_cast<Holder*>(t->manager_ctx); };
     // a capsule nobody consumed (still named "dltensor") frees its tensor itself
     return py::capsule(&h->tensor, "dltensor", [](PyObject* cap) {
       if (PyCapsule_IsValid(cap, "dltensor")) {
@@ -123,17 +156,73 @@ DLDataType dl_dtype() {
   }
 }
 
+// How a buffer is shown, on every device alike: its own element type, or bool for the engine's
+// 0/1 byte flags (terminated, truncated, done), as Gymnasium's terminations and truncations are.
+enum class Shown { kAsIs, kBool };
+
 template <class T>
-DeviceBuffer device_buffer(py::object owner, const DeviceArray<T>& a,
-                           std::vector<std::int64_t> shape) {
+DLDataType shown_dtype(Shown shown) {
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    if (shown == Shown::kBool) return {kDLBoolCode, 8, 1};
+  }
+  return dl_dtype<T>();
+}
+
+// numpy's dtype for the same choice
+template <class T>
+py::dtype shown_numpy_dtype(Shown shown) {
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    if (shown == Shown::kBool) return py::dtype::of<bool>();
+  }
+  return py::dtype::of<T>();
+}
+
+template <class T>
+DeviceBuffer device_buffer(std::shared_ptr<const void> owner, const DeviceArray<T>& a,
+                           std::vector<std::int64_t> shape, Shown shown = Shown::kAsIs) {
   DeviceBuffer b;
   b.owner = std::move(owner);
   b.data = const_cast<T*>(a.data());
   b.shape = std::move(shape);
-  b.dtype = dl_dtype<T>();
+  b.dtype = shown_dtype<T>(shown);
   b.device = a.device();
   return b;
 }
+
+// One env and the binding's buffers around it, owned together by the PyVecEnv and by every view
+// of them: close() drops the PyVecEnv's reference and the memory goes with the last view.
+// `mutex` serialises everything that runs the engine or touches these buffers (PyVecEnv::run).
+struct Engine {
+  std::unique_ptr<VecEnv> env;
+  DeviceArray<std::int32_t> int_actions;  // (num_envs x act_dim) CUDA copy of host actions
+  DeviceArray<float> float_actions;       // (num_envs x act_dim) same, Box
+  DeviceArray<std::uint8_t> skip;         // (num_envs) NEXT_STEP's skip mask = last done mask
+  DeviceArray<float> obs_out;             // (num_envs x obs_dim) NEXT_STEP's composed obs
+  DeviceArray<double> step_return;        // (num_envs) return of the episode that ended, else 0
+  DeviceArray<std::int32_t> step_length;  // (num_envs) its length, else 0
+  bool pending = false;  // NEXT_STEP: some envs show their fresh episode on the next step
+  std::mutex mutex;
+
+  // step_auto's outputs, made on first use (obs_out only for NEXT_STEP)
+  void ensure_outputs(bool next_step) {
+    if (step_return.size() == 0) {
+      step_return = DeviceArray<double>(env->device(), env->num_envs());
+      step_length = DeviceArray<std::int32_t>(env->device(), env->num_envs());
+    }
+    if (next_step && obs_out.size() == 0) {
+      obs_out = DeviceArray<float>(env->device(), env->num_envs() * env->obs_dim());
+    }
+  }
+};
+
+// This step's actions as the engine reads them, prepared with the GIL held: `data` is on the
+// env's device, or (stage) host memory that is copied to the device under the env's lock.
+// `keep` is what `data` lives in; it is released after the step has completed.
+struct Actions {
+  const void* data = nullptr;
+  bool stage = false;
+  py::object keep;
+};
 
 class PyVecEnv {
  public:
@@ -141,157 +230,218 @@ class PyVecEnv {
            const std::map<std::string, std::string>& config) {
     Config c;
     for (const auto& [k, v] : config) c.set(k, v);
-    env_ = env_registry().make(env_id, Device::parse(device), num_envs, c);
-    const std::int64_t n_act = env_->num_envs() * env_->act_dim();
-    if (env_->discrete_actions()) {
-      int_actions_ = DeviceArray<std::int32_t>(env_->device(), n_act);
+    auto eng = std::make_shared<Engine>();
+    eng->env = env_registry().make(env_id, Device::parse(device), num_envs, c);
+    const VecEnv& e = *eng->env;
+    const std::int64_t n_act = e.num_envs() * e.act_dim();
+    if (e.discrete_actions()) {
+      eng->int_actions = DeviceArray<std::int32_t>(e.device(), n_act);
     } else {
-      float_actions_ = DeviceArray<float>(env_->device(), n_act);
+      eng->float_actions = DeviceArray<float>(e.device(), n_act);
     }
-    skip_ = DeviceArray<std::uint8_t>(env_->device(), env_->num_envs());
+    eng->skip = DeviceArray<std::uint8_t>(e.device(), e.num_envs());
+    synchronize(e.device());  // the zeroed buffers are complete before anyone views them
+    engine_ = std::move(eng);
   }
 
-  VecEnv& env() {
-    if (!env_) throw Error("this env is closed; make a new one");
-    return *env_;
+  // The engine, for its constant facts (spec, sizes, device) and views; throws once closed.
+  const std::shared_ptr<Engine>& engine() const {
+    if (!engine_) throw Error("this env is closed; make a new one");
+    return engine_;
   }
-  void close() { env_.reset(); }
-  bool closed() const { return !env_; }
+  const VecEnv& env() const { return *engine()->env; }
+  // Drops this object's share of the engine: calls in flight finish, views stay readable, and
+  // the memory goes when the last of them does.
+  void close() { engine_.reset(); }
+  bool closed() const { return !engine_; }
+
+  // Runs f(Engine&) with the GIL released and the env's lock held, and returns once the device
+  // has finished the work f queued (also when f throws): CUDA views are then complete on any
+  // stream (DeviceBuffer) and actions read in place can be released. The lock is taken after
+  // the GIL is released, so a thread waiting for it never holds up one that needs the GIL;
+  // each env has its own, so different envs still run at the same time. With `waits`, f ends
+  // with the device synchronised itself (a step's one host wait), so run adds none.
+  template <class F>
+  auto run(F&& f, bool waits = false) {
+    std::shared_ptr<Engine> eng = engine();  // alive even if another thread closes meanwhile
+    py::gil_scoped_release release;
+    std::lock_guard<std::mutex> lock(eng->mutex);
+    const Device device = eng->env->device();
+    try {
+      if constexpr (std::is_void_v<decltype(f(*eng))>) {
+        f(*eng);
+        if (!waits) synchronize(device);
+      } else {
+        auto result = f(*eng);
+        if (!waits) synchronize(device);
+        return result;
+      }
+    } catch (...) {
+      try {
+        synchronize(device);
+      } catch (...) {  // the first error is the one to report
+      }
+      throw;
+    }
+  }
 
   void reset(std::uint64_t seed) {
-    env().reset(seed);
-    pending_ = false;
+    run([seed](Engine& g) {
+      g.env->reset(seed);
+      g.pending = false;
+    });
   }
   void reset_seeds(const std::vector<std::uint64_t>& seeds) {
-    env().reset(seeds);
-    pending_ = false;
+    run([&seeds](Engine& g) {
+      g.env->reset(seeds);
+      g.pending = false;
+    });
   }
 
   // Plain step with an optional skip mask (bool/uint8 array (num_envs,)); the vector env uses
   // step_auto. actions: see prepare_actions.
   void step(py::object actions, py::object skip) {
-    VecEnv& e = env();
-    const std::int64_t n = e.num_envs();
-    py::object keep;
-    const void* d_actions = prepare_actions(actions, &keep);
-    const std::uint8_t* d_skip = nullptr;
+    const Actions a = prepare_actions(actions);
+    py::object keep_mask;
+    const std::uint8_t* h_skip = nullptr;
     if (!skip.is_none()) {
       auto mask = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>(skip);
-      if (mask.ndim() != 1 || mask.shape(0) != n)
+      if (mask.ndim() != 1 || mask.shape(0) != env().num_envs())
         throw py::value_error("skip mask must have shape (num_envs,)");
-      skip_.copy_from_host(mask.data(), n);
-      d_skip = skip_.data();
+      h_skip = mask.data();
+      keep_mask = mask;
     }
     try {
-      py::gil_scoped_release release;
-      e.step_raw(d_actions, d_skip);
-      e.check_steps();  // on CUDA the step's one host wait, reporting invalid actions
+      run(
+          [&a, h_skip](Engine& g) {
+            const std::uint8_t* d_skip = nullptr;
+            if (h_skip) {
+              g.skip.copy_from_host(h_skip, g.env->num_envs());
+              d_skip = g.skip.data();
+            }
+            g.env->step_raw(device_actions(g, a), d_skip);
+            g.pending = false;
+            g.env->check_steps();  // the step's one host wait: reports invalid actions on CUDA
+          },
+          /*waits=*/true);
     } catch (const Error& err) {
       throw py::value_error(err.what());
     }
-    pending_ = false;
   }
 
   // The vector env's step in one call: steps (skipping, in NEXT_STEP mode, the envs whose
   // episode ended last step: they show their fresh episode now), then composes in one device
   // pass what Gymnasium returns (sim/autoreset.h). Returns how many episodes ended.
   std::int64_t step_auto(py::object actions, bool next_step) {
-    VecEnv& e = env();
-    py::object keep;
-    const void* d_actions = prepare_actions(actions, &keep);
-    ensure_outputs(next_step);
-    std::int64_t ended = 0;
+    const Actions a = prepare_actions(actions);
     try {
-      py::gil_scoped_release release;
-      // skip_ becomes this step's done mask, the next step's skip mask (VecEnv::step_compose
-      // reads an env's skip byte before it writes its done byte)
-      ended = e.step_compose(d_actions, next_step && pending_ ? skip_.data() : nullptr,
-                             StepOutputs{next_step ? obs_out_.data() : nullptr, skip_.data(),
-                                         step_return_.data(), step_length_.data()});
+      return run(
+          [&a, next_step](Engine& g) {
+            g.ensure_outputs(next_step);
+            // skip becomes this step's done mask, the next step's skip mask (VecEnv::step_compose
+            // reads an env's skip byte before it writes its done byte)
+            const std::int64_t ended = g.env->step_compose(
+                device_actions(g, a), next_step && g.pending ? g.skip.data() : nullptr,
+                StepOutputs{next_step ? g.obs_out.data() : nullptr, g.skip.data(),
+                            g.step_return.data(), g.step_length.data()});
+            g.pending = ended > 0;
+            return ended;
+          },
+          /*waits=*/true);  // step_compose's wait
     } catch (const Error& err) {
       throw py::value_error(err.what());
     }
-    pending_ = ended > 0;
-    return ended;
   }
 
   // Allocates step_auto's outputs now (they are made on first use otherwise), so that views of
   // them can be taken before the first step.
-  void step_buffers(bool next_step) { ensure_outputs(next_step); }
-
-  // NEXT_STEP's composed observations, valid after step_auto(..., true).
-  const DeviceArray<float>& obs_out() {
-    ensure_outputs(true);
-    return obs_out_;
+  void step_buffers(bool next_step) {
+    run([next_step](Engine& g) { g.ensure_outputs(next_step); });
   }
-  const DeviceArray<std::uint8_t>& done() { return skip_; }
-  const DeviceArray<double>& step_return() { return step_return_; }
-  const DeviceArray<std::int32_t>& step_length() { return step_length_; }
 
   void sample_actions(std::uint64_t seed, std::uint64_t counter, py::array out) {
-    VecEnv& e = env();
-    const std::int64_t n = e.num_envs() * e.act_dim();
+    const std::int64_t n = env().num_envs() * env().act_dim();
     if (out.size() != n || !(out.flags() & py::array::c_style) || !out.writeable()) {
       throw py::value_error("sample_actions needs a writable C-contiguous array of " +
                             std::to_string(n) + " elements");
     }
     void* dst = out.mutable_data();
-    if (e.device().is_cpu()) {
-      e.sample_actions(seed, counter, dst);
-    } else if (e.discrete_actions()) {
-      e.sample_actions(seed, counter, int_actions_.data());
-      int_actions_.copy_to_host(static_cast<std::int32_t*>(dst), n);
-    } else {
-      e.sample_actions(seed, counter, float_actions_.data());
-      float_actions_.copy_to_host(static_cast<float*>(dst), n);
-    }
+    run([=](Engine& g) {
+      VecEnv& e = *g.env;
+      if (e.device().is_cpu()) {
+        e.sample_actions(seed, counter, dst);
+      } else if (e.discrete_actions()) {
+        e.sample_actions(seed, counter, g.int_actions.data());
+        g.int_actions.copy_to_host(static_cast<std::int32_t*>(dst), n);
+      } else {
+        e.sample_actions(seed, counter, g.float_actions.data());
+        g.float_actions.copy_to_host(static_cast<float*>(dst), n);
+      }
+    });
   }
 
-  // One engine buffer, shaped as given: a numpy view on the CPU; on CUDA a DeviceBuffer (zero
-  // copy, DLPack / __cuda_array_interface__), or a numpy copy when host is true.
+  std::vector<double> get_state(std::int64_t i) {
+    return run([i](Engine& g) { return g.env->get_state(i); });
+  }
+  void set_state(std::int64_t i, const std::vector<double>& state, std::int32_t elapsed) {
+    run([&](Engine& g) { g.env->set_state(i, state, elapsed); });
+  }
+
+  // One buffer of the engine, shaped as given: a numpy view on the CPU; on CUDA a DeviceBuffer
+  // (zero copy, DLPack / __cuda_array_interface__), or a numpy copy when host is true. Views
+  // own a share of the engine. The dtype is chosen here, for both devices alike.
   template <class T>
-  py::object buffer(py::object self, const DeviceArray<T>& a, std::vector<py::ssize_t> shape,
-                    bool host) {
+  py::object buffer(const DeviceArray<T>& a, std::vector<py::ssize_t> shape, bool host,
+                    Shown shown) {
+    const std::shared_ptr<Engine> eng = engine();
+    const py::dtype dtype = shown_numpy_dtype<T>(shown);
     if (a.device().is_cpu()) {
-      return py::array_t<T>(shape, a.data(), self);  // zero copy; `self` keeps the env alive
+      return py::array(dtype, shape, {}, a.data(), keeper(eng));
     }
     if (!host) {
       return py::cast(
-          device_buffer(self, a, std::vector<std::int64_t>(shape.begin(), shape.end())));
+          device_buffer(eng, a, std::vector<std::int64_t>(shape.begin(), shape.end()), shown));
     }
-    py::array_t<T> out(shape);
-    a.copy_to_host(out.mutable_data(), a.size());
-    return std::move(out);
+    py::array out(dtype, shape);
+    T* dst = static_cast<T*>(out.mutable_data());
+    run([&a, dst](Engine&) { a.copy_to_host(dst, a.size()); });
+    return out;
   }
 
  private:
-  void ensure_outputs(bool next_step) {
-    VecEnv& e = env();
-    if (step_return_.size() == 0) {
-      step_return_ = DeviceArray<double>(e.device(), e.num_envs());
-      step_length_ = DeviceArray<std::int32_t>(e.device(), e.num_envs());
-    }
-    if (next_step && obs_out_.size() == 0) {
-      obs_out_ = DeviceArray<float>(e.device(), e.num_envs() * e.obs_dim());
-    }
+  // A Python object that owns a share of the engine: the base of numpy views.
+  static py::capsule keeper(const std::shared_ptr<Engine>& eng) {
+    return py::capsule(new std::shared_ptr<const void>(eng),
+                       [](void* p) { delete static_cast<std::shared_ptr<const void>*>(p); });
   }
 
-  // Device pointer to this step's actions, in the action space's dtype (int32 for Discrete,
-  // float32 for Box). Accepted: numpy arrays (or anything np.asarray takes) of shape
-  // (num_envs,) for Discrete and (num_envs, act_dim) for Box ((num_envs,) too when act_dim is
-  // 1), copied to the device on CUDA; and, on CUDA, any DLPack producer on this env's device
-  // (a torch or CuPy tensor) of exactly that dtype and shape, read in place with no copy.
-  // `keep` holds whatever the pointer lives in until the step is done.
-  const void* prepare_actions(py::object actions, py::object* keep) {
-    VecEnv& e = env();
+  // The device pointer the engine reads this step's actions from: a's own, or the staging
+  // buffer a's host actions are copied into (under the lock: the buffer is the env's).
+  static const void* device_actions(Engine& g, const Actions& a) {
+    if (!a.stage) return a.data;
+    const std::int64_t n = g.env->num_envs() * g.env->act_dim();
+    if (g.env->discrete_actions()) {
+      g.int_actions.copy_from_host(static_cast<const std::int32_t*>(a.data), n);
+      return g.int_actions.data();
+    }
+    g.float_actions.copy_from_host(static_cast<const float*>(a.data), n);
+    return g.float_actions.data();
+  }
+
+  // This step's actions, in the action space's dtype (int32 for Discrete, float32 for Box).
+  // Accepted: numpy arrays (or anything np.asarray takes) of shape (num_envs,) for Discrete and
+  // (num_envs, act_dim) for Box ((num_envs,) too when act_dim is 1), copied to the device on
+  // CUDA; and, on CUDA, any DLPack producer on this env's device (a torch or CuPy tensor) of
+  // exactly that dtype and shape, read in place with no copy.
+  Actions prepare_actions(py::object actions) {
+    const VecEnv& e = env();
     if (e.device().is_cuda() && !py::isinstance<py::array>(actions) &&
         py::hasattr(actions, "__dlpack_device__")) {
       const auto dev = actions.attr("__dlpack_device__")().cast<std::pair<int, int>>();
-      if (dev.first == kDLCUDA) return dlpack_actions(actions, dev.second, keep);
+      if (dev.first == kDLCUDA) return dlpack_actions(actions, dev.second);
     }
     py::array a = py::array::ensure(actions);
     if (!a) throw py::value_error(e.spec().name + ": actions must be an array");
-    const std::int64_t n = e.num_envs(), d = e.act_dim();
     std::vector<std::int64_t> shape(a.shape(), a.shape() + a.ndim());
     check_action_shape(shape);
     const char kind = a.dtype().kind();
@@ -318,18 +468,11 @@ class PyVecEnv {
       }
       converted = py::array_t<float, py::array::c_style | py::array::forcecast>(a);
     }
-    *keep = converted;
-    if (e.device().is_cpu()) return converted.data();
-    if (e.discrete_actions()) {
-      int_actions_.copy_from_host(static_cast<const std::int32_t*>(converted.data()), n * d);
-      return int_actions_.data();
-    }
-    float_actions_.copy_from_host(static_cast<const float*>(converted.data()), n * d);
-    return float_actions_.data();
+    return Actions{converted.data(), e.device().is_cuda(), converted};
   }
 
-  void check_action_shape(const std::vector<std::int64_t>& shape) {
-    VecEnv& e = env();
+  void check_action_shape(const std::vector<std::int64_t>& shape) const {
+    const VecEnv& e = env();
     const std::int64_t n = e.num_envs(), d = e.act_dim();
     const bool ok = (shape.size() == 1 && shape[0] == n && (e.discrete_actions() || d == 1)) ||
                     (shape.size() == 2 && shape[0] == n && shape[1] == d && !e.discrete_actions());
@@ -343,9 +486,11 @@ class PyVecEnv {
   }
 
   // A CUDA DLPack producer's memory, used in place. Out-of-range values are still caught by
-  // the engine's own validation (VecEnv::step_raw), which leaves the state untouched.
-  const void* dlpack_actions(py::object actions, int device_id, py::object* keep) {
-    VecEnv& e = env();
+  // the engine's own validation (VecEnv::step_raw), which leaves the state untouched. The
+  // producer is asked for the legacy default stream, the one the engine's kernels run on; its
+  // tensor is held (Actions::keep) until the step that reads it has completed (run).
+  Actions dlpack_actions(py::object actions, int device_id) {
+    const VecEnv& e = env();
     if (device_id != e.device().index()) {
       throw py::value_error(e.spec().name + ": actions are on cuda:" + std::to_string(device_id) +
                             "; allowed: this env's device " + e.device().str());
@@ -366,8 +511,10 @@ class PyVecEnv {
     auto release = std::shared_ptr<DLManagedTensor>(t, [](DLManagedTensor* m) {
       if (m->deleter) m->deleter(m);
     });
-    *keep = py::capsule(new std::shared_ptr<DLManagedTensor>(release),
-                        [](void* p) { delete static_cast<std::shared_ptr<DLManagedTensor>*>(p); });
+    Actions out;
+    out.keep = py::capsule(new std::shared_ptr<DLManagedTensor>(release), [](void* p) {
+      delete static_cast<std::shared_ptr<DLManagedTensor>*>(p);
+    });
     const DLTensor& x = t->dl_tensor;
     const DLDataType want = e.discrete_actions() ? dl_dtype<std::int32_t>() : dl_dtype<float>();
     if (x.dtype.code != want.code || x.dtype.bits != want.bits || x.dtype.lanes != 1) {
@@ -387,11 +534,12 @@ class PyVecEnv {
         expect *= x.shape[k];
       }
     }
-    return static_cast<const char*>(x.data) + x.byte_offset;
+    out.data = static_cast<const char*>(x.data) + x.byte_offset;
+    return out;
   }
 
   template <class T>
-  static py::array check_and_cast(py::array actions, VecEnv& e) {
+  static py::array check_and_cast(py::array actions, const VecEnv& e) {
     // range check in the caller's dtype before any narrowing cast
     auto as64 = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>(actions);
     const std::int64_t* p = as64.data();
@@ -406,14 +554,7 @@ class PyVecEnv {
     return py::array_t<T, py::array::c_style | py::array::forcecast>(actions);
   }
 
-  std::unique_ptr<VecEnv> env_;
-  DeviceArray<std::int32_t> int_actions_;
-  DeviceArray<float> float_actions_;
-  DeviceArray<std::uint8_t> skip_;   // NEXT_STEP's skip mask = the last step's done mask
-  DeviceArray<float> obs_out_;       // NEXT_STEP's composed observations
-  DeviceArray<double> step_return_;  // return of the episode that ended this step, else 0
-  DeviceArray<std::int32_t> step_length_;
-  bool pending_ = false;  // NEXT_STEP: some envs show their fresh episode on the next step
+  std::shared_ptr<Engine> engine_;  // null once closed
 };
 
 // Where a learner trains: as `convoy train --device`, "auto" stays on the CPU (the presets'
@@ -587,21 +728,33 @@ py::object PyPpo::act(py::array_t<float, py::array::c_style | py::array::forceca
 // A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim), as
 // PyVecEnv::buffer does (argument `host`).
 template <class T, class Get>
-auto env_buffer(Get get, bool per_obs_element) {
-  return [get, per_obs_element](py::object self, bool host) {
-    auto& s = self.cast<PyVecEnv&>();
+auto env_buffer(Get get, bool per_obs_element, Shown shown = Shown::kAsIs) {
+  return [get, per_obs_element, shown](PyVecEnv& s, bool host) {
     const VecEnv& e = s.env();
     std::vector<py::ssize_t> shape{e.num_envs()};
     if (per_obs_element) shape.push_back(e.obs_dim());
     const DeviceArray<T>& a = get(s);
-    return s.buffer(self, a, shape, host);
+    return s.buffer(a, shape, host, shown);
   };
 }
 
 template <class T>
-auto engine_buffer(const DeviceArray<T>& (VecEnv::*get)() const, bool per_obs_element) {
+auto engine_buffer(const DeviceArray<T>& (VecEnv::*get)() const, bool per_obs_element,
+                   Shown shown = Shown::kAsIs) {
   return env_buffer<T>([get](PyVecEnv& s) -> const DeviceArray<T>& { return (s.env().*get)(); },
-                       per_obs_element);
+                       per_obs_element, shown);
+}
+
+// step_auto's outputs: made first if no step has made them yet
+template <class T>
+auto output_buffer(DeviceArray<T> Engine::*get, bool next_step, bool per_obs_element,
+                   Shown shown = Shown::kAsIs) {
+  return env_buffer<T>(
+      [get, next_step](PyVecEnv& s) -> const DeviceArray<T>& {
+        s.step_buffers(next_step);
+        return (*s.engine()).*get;
+      },
+      per_obs_element, shown);
 }
 
 py::dict space_dict(const Space& s) {
@@ -716,22 +869,18 @@ PYBIND11_MODULE(_core, m) {
       .def("step", &PyVecEnv::step, py::arg("actions"), py::arg("skip") = py::none())
       .def("sample_actions", &PyVecEnv::sample_actions, py::arg("seed"), py::arg("counter"),
            py::arg("out"))
-      .def("get_state", [](PyVecEnv& s, std::int64_t i) { return s.env().get_state(i); })
-      .def(
-          "set_state",
-          [](PyVecEnv& s, std::int64_t i, const std::vector<double>& state, std::int32_t elapsed) {
-            s.env().set_state(i, state, elapsed);
-          },
-          py::arg("env"), py::arg("state"), py::arg("elapsed_steps") = 0)
+      .def("get_state", &PyVecEnv::get_state, py::arg("env"))
+      .def("set_state", &PyVecEnv::set_state, py::arg("env"), py::arg("state"),
+           py::arg("elapsed_steps") = 0)
       .def("step_auto", &PyVecEnv::step_auto, py::arg("actions"), py::arg("next_step"))
       .def("step_buffers", &PyVecEnv::step_buffers, py::arg("next_step"))
       .def("obs", cp::engine_buffer(&convoy::VecEnv::obs, true), py::arg("host") = false)
       .def("final_obs", cp::engine_buffer(&convoy::VecEnv::final_obs, true),
            py::arg("host") = false)
       .def("reward", cp::engine_buffer(&convoy::VecEnv::reward, false), py::arg("host") = false)
-      .def("terminated", cp::engine_buffer(&convoy::VecEnv::terminated, false),
+      .def("terminated", cp::engine_buffer(&convoy::VecEnv::terminated, false, cp::Shown::kBool),
            py::arg("host") = false)
-      .def("truncated", cp::engine_buffer(&convoy::VecEnv::truncated, false),
+      .def("truncated", cp::engine_buffer(&convoy::VecEnv::truncated, false, cp::Shown::kBool),
            py::arg("host") = false)
       .def("final_episode_return", cp::engine_buffer(&convoy::VecEnv::final_episode_return, false),
            py::arg("host") = false)
@@ -739,35 +888,28 @@ PYBIND11_MODULE(_core, m) {
            py::arg("host") = false)
       .def("final_outcome", cp::engine_buffer(&convoy::VecEnv::final_outcome, false),
            py::arg("host") = false)
-      .def("obs_out",
-           cp::env_buffer<float>(
-               [](PyVecEnv & s) -> const auto& { return s.obs_out(); }, true),
+      .def("obs_out", cp::output_buffer(&cp::Engine::obs_out, true, true), py::arg("host") = false)
+      .def("done", cp::output_buffer(&cp::Engine::skip, false, false, cp::Shown::kBool),
            py::arg("host") = false)
-      .def("done",
-           cp::env_buffer<std::uint8_t>(
-               [](PyVecEnv & s) -> const auto& { return s.done(); }, false),
+      .def("step_episode_return", cp::output_buffer(&cp::Engine::step_return, false, false),
            py::arg("host") = false)
-      .def("step_episode_return",
-           cp::env_buffer<double>(
-               [](PyVecEnv & s) -> const auto& { return s.step_return(); }, false),
-           py::arg("host") = false)
-      .def("step_episode_length",
-           cp::env_buffer<std::int32_t>(
-               [](PyVecEnv & s) -> const auto& { return s.step_length(); }, false),
+      .def("step_episode_length", cp::output_buffer(&cp::Engine::step_length, false, false),
            py::arg("host") = false)
       .def(
           "dlpack_view",
-          [](py::object self, const std::string& name) {
+          [](PyVecEnv& s, const std::string& name) {
             // any buffer as a DeviceBuffer, on either device (the CPU ones are numpy views
             // elsewhere; this is how the DLPack export is tested without a GPU)
-            auto& s = self.cast<PyVecEnv&>();
-            const convoy::VecEnv& e = s.env();
+            const std::shared_ptr<cp::Engine>& g = s.engine();
+            const convoy::VecEnv& e = *g->env;
             const std::int64_t n = e.num_envs();
-            if (name == "obs") return cp::device_buffer(self, e.obs(), {n, e.obs_dim()});
-            if (name == "reward") return cp::device_buffer(self, e.reward(), {n});
-            if (name == "terminated") return cp::device_buffer(self, e.terminated(), {n});
-            if (name == "episode_return") return cp::device_buffer(self, e.episode_return(), {n});
-            if (name == "episode_length") return cp::device_buffer(self, e.episode_length(), {n});
+            if (name == "obs") return cp::device_buffer(g, e.obs(), {n, e.obs_dim()});
+            if (name == "reward") return cp::device_buffer(g, e.reward(), {n});
+            if (name == "terminated") {
+              return cp::device_buffer(g, e.terminated(), {n}, cp::Shown::kBool);
+            }
+            if (name == "episode_return") return cp::device_buffer(g, e.episode_return(), {n});
+            if (name == "episode_length") return cp::device_buffer(g, e.episode_length(), {n});
             throw py::value_error("dlpack_view: unknown buffer '" + name +
                                   "'; allowed: obs, reward, terminated, episode_return, "
                                   "episode_length");
@@ -784,7 +926,8 @@ PYBIND11_MODULE(_core, m) {
                                for (auto v : b.shape) l.append(v);
                                return py::tuple(l);
                              })
-      .def_property_readonly("typestr", &cp::DeviceBuffer::typestr)
+      .def_property_readonly("typestr",
+                             [](const cp::DeviceBuffer& b) { return cp::typestr(b.dtype); })
       .def_property_readonly("device", [](const cp::DeviceBuffer& b) { return b.device.str(); })
       .def("__dlpack_device__", &cp::DeviceBuffer::dlpack_device)
       .def("__dlpack__", &cp::DeviceBuffer::dlpack, py::kw_only(), py::arg("stream") = py::none(),

@@ -2,8 +2,9 @@
 # The one test command (README, .ci/run): installs what is missing, checks formatting,
 # builds Convoy (with CUDA when the toolkit is here: it must compile even where no GPU can
 # run it), runs every test on it, builds the CPU backend with ASan + UBSan and runs the
-# same tests again, runs the Release tests once more with shuffled launches and the device-side
-# step checks, then installs the Python package (pip install .) and runs its tests.
+# same tests again (with the Python tests about memory lifetimes, tests/python_asan.sh), runs
+# the Release tests once more with shuffled launches and the device-side step checks, then
+# installs the Python package (pip install .) and runs its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${CONVOY_JOBS:-2}"
@@ -17,9 +18,9 @@ echo "== build (CUDA=AUTO, Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVOY_CUDA=AUTO >/dev/null
 cmake --build build -j"$jobs"
 
-echo "== build (CPU backend, ASan + UBSan)"
+echo "== build (CPU backend, ASan + UBSan; with _core for tests/python_asan.sh)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVOY_CUDA=OFF -DCONVOY_SANITIZE=ON \
-  -DCONVOY_PYTHON=OFF -DCONVOY_MPI=OFF -DCONVOY_HDF5=OFF >/dev/null
+  -DCONVOY_PYTHON=ON -DCONVOY_MPI=OFF -DCONVOY_HDF5=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 
 echo "== tests (ASan + UBSan)"

@@ -113,8 +113,8 @@ class ConvoyParallelEnv(ParallelEnv):
             self._actions[self._index(a)] = np.asarray(actions[a]).reshape(-1)[0]
         self._core.step(self._actions)
         live = self.agents
-        term = self._core.terminated(host=True).view(np.bool_)
-        trunc = self._core.truncated(host=True).view(np.bool_)
+        term = self._core.terminated(host=True)
+        trunc = self._core.truncated(host=True)
         done = bool(term[0] or trunc[0])  # a scene ends for all its agents at once
         obs = self._core.final_obs(host=True) if done else self._core.obs(host=True)
         rew = self._core.reward(host=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import gymnasium
@@ -28,9 +29,18 @@ class ConvoyVectorEnv(VectorEnv):
 
     On the CPU the arrays returned by :meth:`reset` and :meth:`step` are views of the
     engine's buffers (no copy), and so are the episode arrays and masks in ``infos``: they are
-    valid until the next ``step`` or ``reset``. Pass ``copy=True`` to get arrays you own. Rewards are float32, terminations and truncations
-    bool. Actions may be any integer dtype (Discrete) or float32/float64 (Box); int32 and
-    float32 C-contiguous arrays are used without a copy.
+    valid until the next ``step`` or ``reset``, and stay readable after :meth:`close` (a view
+    keeps its memory alive). Pass ``copy=True`` to get arrays you own. Rewards are float32,
+    terminations and truncations bool (on CUDA too). Actions may be any integer dtype
+    (Discrete) or float32/float64 (Box); int32 and float32 C-contiguous arrays are used without
+    a copy.
+
+    On CUDA, :meth:`reset` and :meth:`step` return once the device has finished their work, so
+    the :class:`convoy.DeviceBuffer` results are complete on any stream, and CUDA tensors passed
+    as actions may be freed or changed as soon as ``step`` returns.
+
+    Threads: calls on one env take turns (its ``step`` and ``reset`` run one at a time, each
+    with its own infos), while different envs step at the same time.
 
     ``autoreset_mode`` follows Gymnasium 1.x exactly: ``"same_step"`` returns the next
     episode's first obs at once with ``infos["final_obs"]`` / ``infos["_final_obs"]`` (and
@@ -84,6 +94,9 @@ class ConvoyVectorEnv(VectorEnv):
         self._next_step = mode == AutoresetMode.NEXT_STEP
         self._has_outcome = bool(spec.get("has_outcome", False))
         self._was_reset = False
+        # one step or reset at a time: the engine serialises its own calls, this keeps a step
+        # and the infos read back from its buffers together
+        self._lock = threading.Lock()
         # CPU without copy: step() returns the same numpy views of the engine's buffers every
         # time (the buffers never move), made once here rather than five binding calls per step
         self._views = None
@@ -95,10 +108,10 @@ class ConvoyVectorEnv(VectorEnv):
             self._views = (
                 core.obs_out() if self._next_step else core.obs(),
                 core.reward(),
-                core.terminated().view(np.bool_),
-                core.truncated().view(np.bool_),
+                core.terminated(),
+                core.truncated(),
             )
-            self._done = core.done().view(np.bool_)
+            self._done = core.done()
             self._episode = (core.step_episode_return(), core.step_episode_length())
 
     @property
@@ -112,6 +125,10 @@ class ConvoyVectorEnv(VectorEnv):
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         """Reset every env. An int seed gives env i the Philox stream (seed, i); a list gives
         one seed per env; None uses the ``seed`` given to the constructor, or a random one."""
+        with self._lock:
+            return self._reset(seed, options)
+
+    def _reset(self, seed, options):
         self._check_open()
         if options:
             raise ValueError(f"reset options {sorted(options)} are not supported; allowed: none")
@@ -143,30 +160,32 @@ class ConvoyVectorEnv(VectorEnv):
         :class:`convoy.DeviceBuffer` views for ``torch.from_dlpack`` / ``cupy.asarray`` (both
         valid until the next step, as are the CPU's ``infos["episode"]`` arrays and masks;
         ``copy=True`` gives owned numpy arrays)."""
-        self._check_open()
-        if not self._was_reset:
-            raise RuntimeError("step() called before reset()")
-        if not (self._cuda and hasattr(actions, "__dlpack_device__")):
-            actions = np.asarray(actions)
-        # the engine steps and, in one pass, composes Gymnasium's view of the step
-        # (NEXT_STEP's terminal/fresh obs, done mask, ended episodes' totals): sim/autoreset.h
-        ended = self._core.step_auto(actions, self._next_step)
-        if self._views is not None:
-            obs, rewards, terminations, truncations = self._views
-            return obs, rewards, terminations, truncations, self._infos(ended)
-        host = self._copy
-        core = self._core
-        obs = core.obs_out(host=host) if self._next_step else core.obs(host=host)
-        rewards = core.reward(host=host)
-        terminations = core.terminated(host=host)
-        truncations = core.truncated(host=host)
-        if not self._cuda or host:
-            terminations, truncations = terminations.view(np.bool_), truncations.view(np.bool_)
-        infos = self._infos(ended)
-        if self._copy:
-            obs, rewards = obs.copy(), rewards.copy()
-            terminations, truncations = terminations.copy(), truncations.copy()
-        return obs, rewards, terminations, truncations, infos
+        self._lock.acquire()  # acquire/release rather than `with`: half its cost per call
+        try:
+            self._check_open()
+            if not self._was_reset:
+                raise RuntimeError("step() called before reset()")
+            if not (self._cuda and hasattr(actions, "__dlpack_device__")):
+                actions = np.asarray(actions)
+            # the engine steps and, in one pass, composes Gymnasium's view of the step (NEXT_STEP's
+            # terminal/fresh obs, done mask, ended episodes' totals): sim/autoreset.h
+            ended = self._core.step_auto(actions, self._next_step)
+            if self._views is not None:
+                obs, rewards, terminations, truncations = self._views
+                return obs, rewards, terminations, truncations, self._infos(ended)
+            host = self._copy
+            core = self._core
+            obs = core.obs_out(host=host) if self._next_step else core.obs(host=host)
+            rewards = core.reward(host=host)
+            terminations = core.terminated(host=host)
+            truncations = core.truncated(host=host)
+            infos = self._infos(ended)
+            if self._copy:
+                obs, rewards = obs.copy(), rewards.copy()
+                terminations, truncations = terminations.copy(), truncations.copy()
+            return obs, rewards, terminations, truncations, infos
+        finally:
+            self._lock.release()
 
     def _infos(self, ended: int) -> dict[str, Any]:
         """The step's infos: empty unless an episode ended. On the CPU without ``copy`` the
@@ -178,7 +197,7 @@ class ConvoyVectorEnv(VectorEnv):
             return infos
         core = self._core
         views = self._done is not None
-        done = self._done if views else core.done(host=True).view(np.bool_).copy()
+        done = self._done if views else core.done(host=True).copy()
         if not self._next_step:
             idx = np.flatnonzero(done)
             rows = core.final_obs(host=True)[idx]  # one copy; the engine's buffer is reused
@@ -216,8 +235,10 @@ class ConvoyVectorEnv(VectorEnv):
         self._core.set_state(env, [float(s) for s in state], int(elapsed_steps))
 
     def close_extras(self, **kwargs: Any) -> None:
-        self._views = self._done = self._episode = None
-        self._core.close()
+        # after a step in flight; views already returned stay readable
+        with self._lock:
+            self._views = self._done = self._episode = None
+            self._core.close()
 
 
 def make_vec(
