@@ -58,7 +58,7 @@ CONVOY_HD_INLINE T piece_heading(const LanePiece<T>& p, T s) {
 // the circle of radius (1 - curvature d) / |curvature| about the centre; written without the
 // centre so that it is exact for a straight and needs no atan2.
 template <class T>
-CONVOY_HD_INLINE Vec2<T> piece_position(const LanePiece<T>& p, T s, T d) {
+CONVOY_FRAME_INLINE Vec2<T> piece_position(const LanePiece<T>& p, T s, T d) {
   const Vec2<T> u0 = unit_from_angle(p.heading);
   if (p.curvature == T(0)) return p.start + u0 * s + perp(u0) * d;
   const Vec2<T> us = unit_from_angle(p.heading + p.curvature * s);

@@ -161,6 +161,8 @@ MlpWorkspace<T> Mlp<T>::make_workspace(std::int64_t max_batch) const {
     d = offset;
     offset += max_batch * max_width_;
   }
+  ws.sum_offset_ = offset;
+  offset += mlp_device::column_sums_scratch_size(device_, max_width_);
   ws.buffer_ = DeviceArray<T>(device_, offset);
   ws.capacity_ = max_batch;
   return ws;
@@ -242,7 +244,8 @@ void Mlp<T>::backward(const T* params, const T* dy, MlpWorkspace<T>& ws, T* dpar
       // dW (out x in) += delta^T (out x batch) * in (batch x in)
       mlp_device::gemm_row_major<T>(device_, true, false, layer.out, layer.in, batch, T(1), delta,
                                     in, T(1), dparams + layer.weight_offset);
-      mlp_device::add_column_sums<T>(device_, delta, batch, layer.out, dparams + layer.bias_offset);
+      mlp_device::add_column_sums<T>(device_, delta, batch, layer.out, dparams + layer.bias_offset,
+                                     base + ws.sum_offset_);
       if (l == 0 && dx == nullptr) break;
       // dprev (batch x in) = delta (batch x out) * W (out x in)
       T* prev = l == 0 ? dx : base + ws.delta_offset_[1 - cur];

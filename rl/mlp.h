@@ -52,7 +52,8 @@ struct LinearLayout {
 };
 
 // The activations one forward pass keeps for backward: the input copy, every layer's
-// output, and two gradient scratch rows. Sized for at most `capacity` rows.
+// output, two gradient scratch rows and the bias gradient's column-sum scratch. Sized for at
+// most `capacity` rows.
 template <class T>
 class MlpWorkspace {
  public:
@@ -67,6 +68,7 @@ class MlpWorkspace {
   DeviceArray<T> buffer_;
   std::vector<std::int64_t> act_offset_;  // layer l's input starts at buffer_ + act_offset_[l]
   std::int64_t delta_offset_[2] = {0, 0};
+  std::int64_t sum_offset_ = 0;  // mlp_device::add_column_sums' scratch
   std::int64_t capacity_ = 0;
   std::int64_t batch_ = 0;  // rows of the last forward pass
 };

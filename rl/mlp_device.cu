@@ -4,6 +4,7 @@
 
 #include "rl/math.h"
 #include "rl/mlp_device.h"
+#include "rl/reduce.h"
 #include "sim/error.h"
 #include "sim/parallel.h"
 
@@ -64,21 +65,6 @@ struct ScaleByDerivativeFn {
   }
 };
 
-// One column per index, rows in order: few columns (a layer's width), so each index walks
-// every row; the batch is a minibatch, not the whole rollout.
-template <class T>
-struct ColumnSumFn {
-  const T* x;
-  std::int64_t rows;
-  int cols;
-  T* out;
-  CONVOY_HD void operator()(std::int64_t j) const {
-    T acc = T(0);
-    for (std::int64_t r = 0; r < rows; ++r) acc += x[r * cols + j];
-    out[j] += acc;
-  }
-};
-
 #if CONVOY_HAVE_CUDA && defined(__CUDACC__)
 [[noreturn]] void cublas_fail(cublasStatus_t status, const char* call, const char* file, int line) {
   throw Error(std::string("cuBLAS call ") + call + " failed at " + file + ":" +
@@ -120,6 +106,8 @@ void gemm_call(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int
   CONVOY_CUBLAS_CHECK(cublasDgemm(h, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
 }
 #endif
+
+int sum_chunks(const Device& device) { return device.is_cuda() ? reduce::kCudaChunks : 1; }
 
 int checked_int(std::int64_t v, const char* what) {
   if (v < 0 || v > 0x7fffffff) {
@@ -165,9 +153,16 @@ void scale_by_derivative(const Device& device, Activation f, const T* y, std::in
   for_each_index(device, rows * cols, ScaleByDerivativeFn<T>{f, y, delta});
 }
 
+// The CPU's single row range per column adds the column's sum to db (db + (d_0 + d_1 + ...),
+// the order of the loop this replaced); CUDA adds its partials to db one by one.
 template <class T>
-void add_column_sums(const Device& device, const T* delta, std::int64_t rows, int cols, T* db) {
-  for_each_index(device, cols, ColumnSumFn<T>{delta, rows, cols, db});
+void add_column_sums(const Device& device, const T* delta, std::int64_t rows, int cols, T* db,
+                     T* scratch) {
+  reduce::columns_chunked<T>(device, delta, rows, cols, db, true, scratch, sum_chunks(device));
+}
+
+std::int64_t column_sums_scratch_size(const Device& device, int cols) {
+  return static_cast<std::int64_t>(cols) * sum_chunks(device);
 }
 
 #define CONVOY_MLP_DEVICE_INSTANTIATE(T)                                                        \
@@ -176,7 +171,7 @@ void add_column_sums(const Device& device, const T* delta, std::int64_t rows, in
   template void bias_activation<T>(const Device&, Activation, const T*, std::int64_t, int, T*); \
   template void scale_by_derivative<T>(const Device&, Activation, const T*, std::int64_t, int,  \
                                        T*);                                                     \
-  template void add_column_sums<T>(const Device&, const T*, std::int64_t, int, T*);
+  template void add_column_sums<T>(const Device&, const T*, std::int64_t, int, T*, T*);
 CONVOY_MLP_DEVICE_INSTANTIATE(float)
 CONVOY_MLP_DEVICE_INSTANTIATE(double)
 #undef CONVOY_MLP_DEVICE_INSTANTIATE

@@ -32,8 +32,12 @@ template <class T>
 void scale_by_derivative(const Device& device, Activation f, const T* y, std::int64_t rows,
                          int cols, T* delta);
 
-// db[j] += sum over rows of delta[r, j], summed in row order per column.
+// db[j] += sum over rows of delta[r, j]: rl/reduce.h's column reduction, which on the CPU sums
+// each column in row order and on CUDA sums row ranges in parallel, then their partials.
+// scratch: column_sums_scratch_size(device, cols) elements.
 template <class T>
-void add_column_sums(const Device& device, const T* delta, std::int64_t rows, int cols, T* db);
+void add_column_sums(const Device& device, const T* delta, std::int64_t rows, int cols, T* db,
+                     T* scratch);
+std::int64_t column_sums_scratch_size(const Device& device, int cols);
 
 }  // namespace convoy::rl::mlp_device

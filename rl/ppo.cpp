@@ -163,13 +163,15 @@ Ppo::Ppo(VecEnv& env, const PpoConfig& config)
   norm_scratch_ = DeviceArray<double>(dev, clip_grad_norm_scratch(dev));
   loss_scratch_ = std::make_unique<ppo_kernels::LossScratch>(dev, mb, act_dim_);
 
+  rms_scratch_ = DeviceArray<double>(dev, ppo_kernels::rms_scratch_size(dev, obs_dim_));
+
   env_.reset(config.seed);
   if (config.norm_obs) {
     obs_rms_ = RunningMeanStd(obs_dim_);
     obs_mean_ = DeviceArray<double>(dev, obs_rms_.mean);
     obs_var_ = DeviceArray<double>(dev, obs_rms_.var);
     ppo_kernels::rms_update(dev, env_.obs().data(), N, obs_dim_, obs_count_, obs_mean_.data(),
-                            obs_var_.data());
+                            obs_var_.data(), rms_scratch_);
     obs_count_ += static_cast<double>(N);
   }
   if (config.norm_reward) {
@@ -263,7 +265,7 @@ void Ppo::collect() {
     if (config_.norm_reward) {
       ppo_kernels::discount_returns(dev, N, config_.gamma, env_.reward().data(), returns_.data());
       ppo_kernels::rms_update(dev, returns_.data(), N, 1, ret_count_, ret_mean_.data(),
-                              ret_var_.data());
+                              ret_var_.data(), rms_scratch_);
       ret_count_ += static_cast<double>(N);
       ppo_kernels::scale_rewards(dev, N, ret_var_.data(), env_.reward().data(), term, trunc,
                                  returns_.data(), rew);
@@ -273,7 +275,7 @@ void Ppo::collect() {
     // statistics before normalising final obs (Gymnasium updates them on each new obs)
     if (config_.norm_obs) {
       ppo_kernels::rms_update(dev, env_.obs().data(), N, obs_dim_, obs_count_, obs_mean_.data(),
-                              obs_var_.data());
+                              obs_var_.data(), rms_scratch_);
       obs_count_ += static_cast<double>(N);
     }
     ppo_kernels::episode_terms(dev, N, term, trunc, env_.final_episode_return().data(),

@@ -363,6 +363,7 @@ class Ppo {
   mutable RunningMeanStd obs_rms_;
   mutable RewardScaler reward_scaler_;
   DeviceArray<double> obs_mean_, obs_var_, ret_mean_, ret_var_, returns_;
+  DeviceArray<double> rms_scratch_;  // both normalisers' (ppo_kernels::rms_update)
   double obs_count_ = 0, ret_count_ = 0;
 
   // workspaces, allocated once, on the env's device

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "rl/distributions.h"
@@ -79,6 +80,22 @@ struct NormalizeObsFn {
   }
 };
 
+// RunningMeanStd::merge of a batch of bc samples with mean bm and population variance bv
+// into (mean, var), which summarise `count` samples before it.
+CONVOY_HD_INLINE void rms_merge(double bm, double bv, double bc, double count, double* mean,
+                                double* var) {
+  if (count <= 0) {
+    *mean = bm;
+    *var = bv;
+    return;
+  }
+  const double n = count + bc;
+  const double wa = count / n, wb = bc / n;
+  const double delta = bm - *mean;
+  *mean += delta * wb;
+  *var = *var * wa + bv * wb + delta * delta * wa * wb;
+}
+
 // RunningMeanStd::update of column k: two-pass batch moments in row order, then Chan's merge.
 template <class X>
 struct RmsUpdateFn {
@@ -97,17 +114,18 @@ struct RmsUpdateFn {
       bv += e * e;
     }
     bv /= static_cast<double>(rows);
-    const double bc = static_cast<double>(rows);
-    if (count <= 0) {
-      mean[k] = bm;
-      var[k] = bv;
-      return;
-    }
-    const double n = count + bc;
-    const double wa = count / n, wb = bc / n;
-    const double delta = bm - mean[k];
-    mean[k] += delta * wb;
-    var[k] = var[k] * wa + bv * wb + delta * delta * wa * wb;
+    rms_merge(bm, bv, static_cast<double>(rows), count, mean + k, var + k);
+  }
+};
+
+// rms_update_chunked's merge of column k's batch moments (reduced over the rows beforehand).
+struct RmsMergeFn {
+  const reduce::Moments* batch;  // (dim)
+  double count;
+  double *mean, *var;
+  CONVOY_HD void operator()(std::int64_t k) const {
+    const reduce::Moments b = batch[k];
+    rms_merge(b.mean, b.m2 / b.n, b.n, count, mean + k, var + k);
   }
 };
 
@@ -265,16 +283,72 @@ void normalize_obs(const Device& device, const double* mean, const double* var, 
   launch(device, rows * dim, NormalizeObsFn{mean, var, x, dim, out});
 }
 
-void rms_update(const Device& device, const float* x, std::int64_t rows, int dim, double count,
-                double* mean, double* var) {
-  if (rows <= 0) return;
-  launch(device, dim, RmsUpdateFn<float>{x, rows, dim, count, mean, var});
+std::int64_t rms_chunked_scratch_size(int dim, int max_chunks) {
+  constexpr int kPerMoments = static_cast<int>(sizeof(reduce::Moments) / sizeof(double));
+  return static_cast<std::int64_t>(dim) * (max_chunks + 1) * kPerMoments;
 }
 
-void rms_update(const Device& device, const double* x, std::int64_t rows, int dim, double count,
-                double* mean, double* var) {
+std::int64_t rms_scratch_size(const Device& device, int dim) {
+  return device.is_cuda() ? rms_chunked_scratch_size(dim, reduce::kCudaChunks) : 0;
+}
+
+namespace {
+
+static_assert(sizeof(reduce::Moments) == 3 * sizeof(double) &&
+                  alignof(reduce::Moments) == alignof(double),
+              "rms_update_chunked keeps Moments in a double scratch");
+
+template <class X>
+void rms_update_chunked_impl(const Device& device, const X* x, std::int64_t rows, int dim,
+                             double count, double* mean, double* var, DeviceArray<double>& scratch,
+                             int max_chunks) {
   if (rows <= 0) return;
-  launch(device, dim, RmsUpdateFn<double>{x, rows, dim, count, mean, var});
+  if (max_chunks < 1 || scratch.size() < rms_chunked_scratch_size(dim, max_chunks) ||
+      scratch.device() != device) {
+    throw Error("rms_update of " + std::to_string(dim) + " columns in " +
+                std::to_string(max_chunks) + " row ranges on " + device.str() +
+                " with a scratch of " + std::to_string(scratch.size()) + " doubles on " +
+                scratch.device().str() + "; allowed: max_chunks >= 1 and at least " +
+                std::to_string(rms_chunked_scratch_size(dim, std::max(max_chunks, 1))) +
+                " doubles on the same device");
+  }
+  // the batch's moments per column first, the per-(column, range) partials after them
+  auto* batch = reinterpret_cast<reduce::Moments*>(scratch.data());
+  reduce::columns_chunked<reduce::Moments, reduce::MergeMoments, reduce::ToMoments>(
+      device, x, rows, dim, batch, false, batch + dim, max_chunks);
+  launch(device, dim, RmsMergeFn{batch, count, mean, var});
+}
+
+template <class X>
+void rms_update_impl(const Device& device, const X* x, std::int64_t rows, int dim, double count,
+                     double* mean, double* var, DeviceArray<double>& scratch) {
+  if (rows <= 0) return;
+  if (device.is_cuda()) {
+    rms_update_chunked_impl(device, x, rows, dim, count, mean, var, scratch, reduce::kCudaChunks);
+    return;
+  }
+  launch(device, dim, RmsUpdateFn<X>{x, rows, dim, count, mean, var});
+}
+
+}  // namespace
+
+void rms_update(const Device& device, const float* x, std::int64_t rows, int dim, double count,
+                double* mean, double* var, DeviceArray<double>& scratch) {
+  rms_update_impl(device, x, rows, dim, count, mean, var, scratch);
+}
+void rms_update(const Device& device, const double* x, std::int64_t rows, int dim, double count,
+                double* mean, double* var, DeviceArray<double>& scratch) {
+  rms_update_impl(device, x, rows, dim, count, mean, var, scratch);
+}
+void rms_update_chunked(const Device& device, const float* x, std::int64_t rows, int dim,
+                        double count, double* mean, double* var, DeviceArray<double>& scratch,
+                        int max_chunks) {
+  rms_update_chunked_impl(device, x, rows, dim, count, mean, var, scratch, max_chunks);
+}
+void rms_update_chunked(const Device& device, const double* x, std::int64_t rows, int dim,
+                        double count, double* mean, double* var, DeviceArray<double>& scratch,
+                        int max_chunks) {
+  rms_update_chunked_impl(device, x, rows, dim, count, mean, var, scratch, max_chunks);
 }
 
 void discount_returns(const Device& device, std::int64_t n, double gamma, const float* reward,

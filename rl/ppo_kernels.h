@@ -47,11 +47,26 @@ void normalize_obs(const Device& device, const double* mean, const double* var, 
 
 // RunningMeanStd::update on the device: folds `rows` rows of dim values into (mean, var),
 // whose sample count before the update is `count` (the caller keeps the count on the host:
-// it only depends on how many rows were folded in). One index per column.
+// it only depends on how many rows were folded in). The CPU runs RunningMeanStd::update's
+// two passes per column, in row order; CUDA runs rms_update_chunked. scratch:
+// rms_scratch_size(device, dim) doubles or more.
 void rms_update(const Device& device, const float* x, std::int64_t rows, int dim, double count,
-                double* mean, double* var);
+                double* mean, double* var, DeviceArray<double>& scratch);
 void rms_update(const Device& device, const double* x, std::int64_t rows, int dim, double count,
-                double* mean, double* var);
+                double* mean, double* var, DeviceArray<double>& scratch);
+std::int64_t rms_scratch_size(const Device& device, int dim);
+
+// rms_update's CUDA path on any device (the CPU runs it in tests): each column's batch
+// moments (count, mean, sum of squared deviations: rl/reduce.h's Moments) from at most
+// max_chunks row ranges reduced in parallel and merged in order, then Chan's merge into
+// (mean, var) per column. scratch: rms_chunked_scratch_size(dim, max_chunks) doubles or more.
+void rms_update_chunked(const Device& device, const float* x, std::int64_t rows, int dim,
+                        double count, double* mean, double* var, DeviceArray<double>& scratch,
+                        int max_chunks);
+void rms_update_chunked(const Device& device, const double* x, std::int64_t rows, int dim,
+                        double count, double* mean, double* var, DeviceArray<double>& scratch,
+                        int max_chunks);
+std::int64_t rms_chunked_scratch_size(int dim, int max_chunks);
 
 // RewardScaler::scale in three launches: returns <- gamma returns + reward; the return
 // statistics (rms_update, one column); then out = clip(reward / sqrt(var + 1e-8), +-10) and

@@ -1,7 +1,8 @@
 // Column reductions that stay on the device: out[c] = op over rows r of x[r * cols + c], for
 // the learners' statistics (loss terms, advantage moments, gradient norms, the log-std
-// gradient) that must not round-trip to the host inside a training loop. sim/algorithms.h's
-// reduce_sum hands its result to the host, which is why these exist.
+// gradient, the normalisers' batch moments) that must not round-trip to the host inside a
+// training loop. sim/algorithms.h's reduce_sum hands its result to the host, which is why these
+// exist.
 //
 // The CPU runs one index per column that walks its rows in order, so a sum accumulates in
 // exactly the order of the serial loop it replaces (bit-identical CPU results). CUDA first
@@ -48,6 +49,34 @@ struct Square {
   template <class A, class X>
   CONVOY_HD_INLINE static A map(X x) {
     return static_cast<A>(x) * x;
+  }
+};
+
+// Count, mean and sum of squared deviations from the mean of a run of values, for a column's
+// variance without the cancellation of sum x^2 - (sum x)^2 / n. MergeMoments is Chan et
+// al.'s combination of two runs (with a single value, Welford's update); ToMoments makes a
+// value a run of one.
+struct Moments {
+  double n, mean, m2;
+};
+struct MergeMoments {
+  template <class A>
+  CONVOY_HD_INLINE static A init() {
+    return A{0.0, 0.0, 0.0};
+  }
+  template <class A>
+  CONVOY_HD_INLINE static A apply(A a, A b) {
+    if (b.n == 0) return a;  // an empty row range
+    if (a.n == 0) return b;
+    const double n = a.n + b.n;
+    const double delta = b.mean - a.mean;
+    return A{n, a.mean + delta * (b.n / n), a.m2 + b.m2 + delta * delta * (a.n * b.n / n)};
+  }
+};
+struct ToMoments {
+  template <class A, class X>
+  CONVOY_HD_INLINE static A map(X x) {
+    return A{1.0, static_cast<double>(x), 0.0};
   }
 };
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "envs/registry.h"
@@ -564,11 +565,35 @@ TEST(PpoCuda, ConstructsOnACudaEnv) {
   });
 }
 
+// Where two rollouts first differ in a discrete outcome (a sampled Discrete action, an episode
+// end): {step, envs differing at that step}, or {-1, 0} where they agree.
+std::pair<std::int64_t, int> first_fork(const RolloutBuffer& a, const RolloutBuffer& b,
+                                        std::int64_t n, bool discrete) {
+  const auto aa = a.actions.to_host(), ba = b.actions.to_host();
+  const auto at = a.terminated.to_host(), bt = b.terminated.to_host();
+  const auto ar = a.truncated.to_host(), br = b.truncated.to_host();
+  for (std::int64_t t = 0; t * n < static_cast<std::int64_t>(at.size()); ++t) {
+    int differ = 0;
+    for (std::int64_t i = t * n; i < (t + 1) * n; ++i) {
+      differ += (discrete && aa[i] != ba[i]) || at[i] != bt[i] || ar[i] != br[i];
+    }
+    if (differ > 0) return {t, differ};
+  }
+  return {-1, 0};
+}
+
 // A few iterations on cuda against the CPU from the same seed. The parameters start
-// bit-identical and the GEMMs differ only in rounding, so the sampled actions (inverse CDF /
-// Box-Muller of the same Philox draws) and hence the episodes agree; the losses, means over
-// float work in different orders, agree to 1e-3 relative (+1e-6 absolute), and so do the
-// parameters after the run (1e-3 absolute) and the normalisers' statistics.
+// bit-identical; the GEMMs (cuBLAS vs Eigen), nvcc's fused multiply-adds and CUDA's libm differ
+// in rounding, so nothing computed on both devices is compared for equality. Tolerances: the
+// losses, means over float work in different orders, within 1e-3 relative (+1e-6 absolute);
+// the parameters within 1e-3 absolute (Adam turns rounding in near-zero gradients into steps
+// of up to a learning rate); the normalisers' statistics within 1e-3 (relative to 1 + |mean|,
+// and to var), since the observations they summarise drift apart with the parameters.
+// Discrete outcomes (a categorical draw within rounding of a CDF step, a pole angle within
+// rounding of the termination bound) can flip, after which the runs go different ways: the
+// runs are compared iteration by iteration up to the first such fork, which must be a single
+// env at its step (a wrong kernel forks many envs at once), and reported. Greedy actions agree
+// on all but near-ties: at most 2 of the rollout's observations.
 void expect_cuda_matches_cpu(const std::string& env_name, PpoConfig cfg, int iterations) {
   CONVOY_DEVICE_OR_SKIP(gpu, "cuda");
   auto cpu_env = env_registry().make(env_name, Device::cpu(), cfg.num_envs, Config());
@@ -578,10 +603,20 @@ void expect_cuda_matches_cpu(const std::string& env_name, PpoConfig cfg, int ite
   const auto near = [](double want, double got, const char* what, int it) {
     EXPECT_NEAR(got, want, 1e-3 * std::fabs(want) + 1e-6) << what << " at iteration " << it;
   };
+  const bool discrete = cpu_env->discrete_actions();
   for (int it = 1; it <= iterations; ++it) {
     const PpoMetrics a = cpu.iterate(), b = cuda.iterate();
     EXPECT_EQ(b.global_step, a.global_step);
     EXPECT_EQ(b.minibatches, a.minibatches);
+    const auto [step, envs] = first_fork(cpu.rollout(), cuda.rollout(), cfg.num_envs, discrete);
+    if (step >= 0) {
+      std::printf(
+          "[ ppo ] cpu and cuda forked at iteration %d, step %lld (%d env): compared up "
+          "to there\n",
+          it, static_cast<long long>(step), envs);
+      EXPECT_EQ(envs, 1) << "iteration " << it << " step " << step;
+      return;
+    }
     EXPECT_EQ(b.episodes, a.episodes) << "iteration " << it;
     if (a.episodes > 0) near(a.mean_episode_return, b.mean_episode_return, "return", it);
     near(a.policy_loss, b.policy_loss, "policy_loss", it);
@@ -591,26 +626,31 @@ void expect_cuda_matches_cpu(const std::string& env_name, PpoConfig cfg, int ite
     near(a.grad_norm, b.grad_norm, "grad_norm", it);
     EXPECT_NEAR(b.approx_kl, a.approx_kl, 1e-4) << it;
     EXPECT_NEAR(b.clip_fraction, a.clip_fraction, 0.02) << it;
-  }
-  const auto pa = cpu.params().to_host(), pb = cuda.params().to_host();
-  double worst = 0;
-  for (std::size_t i = 0; i < pa.size(); ++i)
-    worst = std::max(worst, double(std::fabs(pa[i] - pb[i])));
-  EXPECT_LT(worst, 1e-3);
-  if (cfg.norm_obs) {
-    for (std::size_t k = 0; k < cpu.obs_rms().mean.size(); ++k) {
-      EXPECT_NEAR(cuda.obs_rms().mean[k], cpu.obs_rms().mean[k], 1e-9) << k;
-      EXPECT_NEAR(cuda.obs_rms().var[k], cpu.obs_rms().var[k], 1e-9 * (1 + cpu.obs_rms().var[k]));
+    const auto pa = cpu.params().to_host(), pb = cuda.params().to_host();
+    double worst = 0;
+    for (std::size_t i = 0; i < pa.size(); ++i)
+      worst = std::max(worst, double(std::fabs(pa[i] - pb[i])));
+    EXPECT_LT(worst, 1e-3) << "iteration " << it;
+    if (cfg.norm_obs) {
+      const RunningMeanStd& want = cpu.obs_rms();
+      const RunningMeanStd& got = cuda.obs_rms();
+      for (std::size_t k = 0; k < want.mean.size(); ++k) {
+        EXPECT_NEAR(got.mean[k], want.mean[k], 1e-3 * (1 + std::fabs(want.mean[k]))) << k;
+        EXPECT_NEAR(got.var[k], want.var[k], 1e-3 * want.var[k]) << k;
+      }
+      EXPECT_EQ(got.count, want.count);
     }
-    EXPECT_EQ(cuda.obs_rms().count, cpu.obs_rms().count);
   }
-  // greedy actions from host obs agree too
-  std::vector<float> obs = cpu_env->obs().to_host();
-  if (cpu_env->discrete_actions()) {
-    std::vector<std::int32_t> x(cfg.num_envs), y(cfg.num_envs);
-    cpu.act_deterministic(obs.data(), cfg.num_envs, x.data());
-    cuda.act_deterministic(obs.data(), cfg.num_envs, y.data());
-    EXPECT_EQ(x, y);
+  // greedy actions from the rollout's (host) obs
+  if (discrete) {
+    const std::vector<float> obs = cpu.rollout().obs.to_host();
+    const std::int64_t rows = cfg.num_envs * cfg.num_steps;
+    std::vector<std::int32_t> x(rows), y(rows);
+    cpu.act_deterministic(obs.data(), rows, x.data());
+    cuda.act_deterministic(obs.data(), rows, y.data());
+    int differ = 0;
+    for (std::int64_t r = 0; r < rows; ++r) differ += x[r] != y[r];
+    EXPECT_LE(differ, 2) << "of " << rows;
   }
 }
 

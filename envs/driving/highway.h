@@ -37,6 +37,7 @@
 #include "physics/collision.h"
 #include "physics/lidar.h"
 #include "physics/math.h"
+#include "physics/raycast.h"
 #include "physics/traffic.h"
 #include "physics/vehicle.h"
 #include "sim/array.h"
@@ -369,6 +370,15 @@ CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
 CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
   v = v < lo ? lo : v;
   return hi < v ? hi : v;
+}
+
+// The index of x's lowest set bit (x != 0).
+CONVOY_HD_INLINE int lowest_bit(std::uint32_t x) {
+#if defined(__CUDA_ARCH__)
+  return __ffs(static_cast<int>(x)) - 1;
+#else
+  return __builtin_ctz(x);
+#endif
 }
 
 CONVOY_HD_INLINE float not_zero(float v) {
@@ -1272,16 +1282,16 @@ struct Highway {
     }
   }
 
-  // What env i's lidar sees: the ego's centre and velocity, and the other vehicles a ray can
-  // reach (within lidar_range plus their half length + half width along both axes) as boxes,
-  // with their vehicle indices.
+  // What env i's lidar sees: the ego's centre and velocity, and which other vehicles a ray
+  // can reach (within lidar_range plus their half length + half width along both axes), one
+  // bit each. Their boxes are built per ray from the state (lidar_cell): a box per vehicle in
+  // here would sit in the frame of every kernel that observes, lidar or not (5 KB a thread).
+  static constexpr int kReachWords = (highway::kMaxVehicles + 31) / 32;
   struct LidarScene {
-    std::int64_t base;  // env i's first vehicle (the ego)
-    float ex, ey;       // m, the ego's centre
-    float evx, evy;     // m/s, the ego's velocity
-    int m;              // boxes in reach
-    physics::OrientedBox<float> boxes[highway::kMaxVehicles];
-    std::int32_t owner[highway::kMaxVehicles];  // boxes[j] is vehicle owner[j] of env i
+    std::int64_t base;                 // env i's first vehicle (the ego)
+    float ex, ey;                      // m, the ego's centre
+    float evx, evy;                    // m/s, the ego's velocity
+    std::uint32_t reach[kReachWords];  // bit v % 32 of word v / 32: vehicle v is in reach
   };
   CONVOY_HD CONVOY_OBS_INLINE static void lidar_scene(const Params& p, const View& s,
                                                       std::int64_t i, LidarScene* out) {
@@ -1293,34 +1303,46 @@ struct Highway {
     sc.ey = s.y[base];
     sc.evx = s.speed[base] * cosf(s.heading[base]);
     sc.evy = s.speed[base] * sinf(s.heading[base]);
-    int m = 0;
+    for (int w = 0; w * 32 < n; ++w) sc.reach[w] = 0;
     for (std::int32_t v = 1; v < n; ++v) {
       const std::int64_t k = base + v;
       const float reach = p.lidar_range + (s.length[k] + s.width[k]) / 2;
       if (fabsf(s.x[k] - sc.ex) > reach || fabsf(s.y[k] - sc.ey) > reach) continue;
-      sc.boxes[m] = {{s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
-      sc.owner[m++] = v;
+      sc.reach[v / 32] |= 1u << (v % 32);
     }
-    sc.m = m;
   }
-  // Cell r of the observation (o: its kLidarFeatures floats), ray r's hit among the scene's
-  // boxes (physics/lidar.h's lidar_ray_hit).
+  // Cell r of the observation (o: its kLidarFeatures floats): ray r's nearest hit among the
+  // boxes of the vehicles in reach, as physics/raycast.h's cast_ray over those boxes in vehicle
+  // order finds it (ties to the lower index).
   CONVOY_HD CONVOY_OBS_INLINE static void lidar_cell(const Params& p, const View& s,
                                                      const LidarScene& sc, int r, float* o) {
     using namespace highway;
     const physics::LidarSpec<float> spec{p.lidar_cells, physics::two_pi<float>(), p.lidar_range};
-    const physics::RayHit<float> hit = physics::lidar_ray_hit<float>(
-        spec, {sc.ex, sc.ey}, 0.0f, r, sc.boxes, sc.m, nullptr, 0, nullptr, 0);
-    if (hit.index < 0) {
+    const physics::Ray<float> ray = physics::lidar_ray<float>(spec, {sc.ex, sc.ey}, 0.0f, r);
+    float nearest = ray.max_range;
+    std::int32_t hit = -1;  // the vehicle
+    for (int w = 0; w * 32 < s.vehicles; ++w) {
+      for (std::uint32_t bits = sc.reach[w]; bits != 0; bits &= bits - 1) {
+        const std::int64_t k = sc.base + w * 32 + lowest_bit(bits);
+        const physics::OrientedBox<float> box{
+            {s.x[k], s.y[k]}, {s.length[k] / 2, s.width[k] / 2}, s.heading[k]};
+        float t;
+        if (physics::ray_box(ray, box, &t) && (hit < 0 || t < nearest)) {
+          nearest = t;
+          hit = static_cast<std::int32_t>(k - sc.base);
+        }
+      }
+    }
+    if (hit < 0) {
       o[0] = 1.0f;
       o[1] = 1.0f;
       return;
     }
     const float a = physics::lidar_ray_angle(spec, r);
-    const std::int64_t k = sc.base + sc.owner[hit.index];
+    const std::int64_t k = sc.base + hit;
     const float rel = (s.speed[k] * cosf(s.heading[k]) - sc.evx) * cosf(a) +
                       (s.speed[k] * sinf(s.heading[k]) - sc.evy) * sinf(a);
-    o[0] = hit.distance / spec.max_range;
+    o[0] = nearest / spec.max_range;
     o[1] = clampf(rel / p.lidar_range, -1, 1);
   }
 
