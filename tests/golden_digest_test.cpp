@@ -529,7 +529,12 @@ TEST(GoldenDigest, TwoThreadRunsGoParallel) {
   std::vector<int> by_index(kEnvs, -1), by_block(kEnvs, -1);
   int* const bi = by_index.data();
   int* const bb = by_block.data();
-  for_each_index(Device::cpu(), kEnvs, [=](std::int64_t i) { bi[i] = omp_get_thread_num(); });
+  // blocks of one index: for_each_index's OpenMP loop (a g++ file may not instantiate a launch
+  // in a CUDA-enabled build, sim/parallel.h)
+  for_each_block_cpu(kEnvs, 1, [=](std::int64_t i, std::int64_t) {
+    bi[i] = omp_get_thread_num();
+    return std::int64_t{0};
+  });
   for_each_block_cpu(kEnvs, kComposeBlock, [=](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) bb[i] = omp_get_thread_num();
     return std::int64_t{0};
