@@ -71,7 +71,6 @@ class StepStatus {
   StepStatus(const StepStatus&) = delete;
   StepStatus& operator=(const StepStatus&) = delete;
 
-  bool valid() const { return words_.size() > 0; }
   unsigned long long* words() { return words_.data(); }
   // the launch gate: the low half of kGate (little-endian hosts and GPUs)
   const std::uint32_t* gate() const {
