@@ -14,6 +14,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,12 +23,13 @@
 #include <utility>
 #include <vector>
 
-#include "cli/policy.h"
 #include "envs/registry.h"
-#include "rl/ppo.h"
-#include "rl/sac.h"
+#include "rl/checkpoint.h"
 #include "sim/autoreset.h"
 #include "sim/error.h"
+#include "train/learner.h"
+#include "train/policy.h"
+#include "train/run.h"
 
 namespace py = pybind11;
 
@@ -557,55 +560,57 @@ class PyVecEnv {
   std::shared_ptr<Engine> engine_;  // null once closed
 };
 
-// Where a learner trains: as `convoy train --device`, "auto" stays on the CPU (the presets'
-// small networks and env counts run best there); cpu, cuda and cuda:K as given (an unusable
-// GPU is a ConvoyError, i.e. ValueError, saying why).
-Device training_device(const std::string& device) {
-  return device == "auto" ? Device::cpu() : Device::parse(device);
-}
-
-// A PPO learner on its own env (on `device`), stepped one iteration at a time from Python.
-class PyPpo {
+// A training run (train/run.h) for convoy.train: the runner trains, Python only gets the
+// metrics through `callback`, one dict per iteration generated from the learner's field table.
+class PyRun {
  public:
-  PyPpo(const std::string& env_id, const std::map<std::string, std::string>& env_config,
-        const std::map<std::string, std::string>& learner_config, const std::string& device) {
-    Config ec, lc;
-    for (const auto& [k, v] : env_config) ec.set(k, v);
-    for (const auto& [k, v] : learner_config) lc.set(k, v);
-    config_ = rl::PpoConfig::from_config(lc);
-    env_ = env_registry().make(env_id, training_device(device), config_.num_envs, ec);
-    ppo_ = std::make_unique<rl::Ppo>(*env_, config_);
-  }
-  std::int64_t num_iterations() const { return config_.num_iterations(); }
-  py::dict iterate() {
-    rl::PpoMetrics m;
+  PyRun(const train::RunOptions& options) : run_(options) {}
+
+  // Trains to the end of the run or until `callback(dict)` returns False (None: no
+  // callback); an exception in the callback stops the run and is raised here. True when the
+  // run's last iteration is done.
+  bool train(py::object callback) {
+    std::function<bool(const train::Metrics&)> f;
+    std::shared_ptr<py::error_already_set> error;
+    if (!callback.is_none()) {
+      f = [&callback, &error](const train::Metrics& m) {
+        py::gil_scoped_acquire hold;
+        try {
+          return !callback(metrics_dict(m)).equal(py::bool_(false));
+        } catch (py::error_already_set& e) {
+          error = std::make_shared<py::error_already_set>(std::move(e));
+          return false;
+        }
+      };
+    }
+    bool ended = false;
     {
       py::gil_scoped_release release;
-      m = ppo_->iterate();
+      ended = run_.train(f);
     }
+    if (error) throw py::error_already_set(*error);
+    return ended;
+  }
+  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs);
+  void save(const std::string& path) { rl::save_checkpoint(path, run_.checkpoint()); }
+  std::int64_t num_iterations() { return run_.learner().num_iterations(); }
+  std::string algo() { return run_.learner().algo(); }
+
+  static py::dict metrics_dict(const train::Metrics& m) {
     py::dict d;
-    d["iteration"] = m.iteration;
-    d["global_step"] = m.global_step;
-    d["episodes"] = m.episodes;
-    d["mean_episode_return"] = m.mean_episode_return;
-    d["mean_episode_length"] = m.mean_episode_length;
-    d["policy_loss"] = m.policy_loss;
-    d["value_loss"] = m.value_loss;
-    d["entropy"] = m.entropy;
-    d["approx_kl"] = m.approx_kl;
-    d["clip_fraction"] = m.clip_fraction;
-    d["explained_variance"] = m.explained_variance;
-    d["learning_rate"] = m.learning_rate;
-    d["steps_per_second"] = m.steps_per_second;
+    for (std::size_t i = 0; i < m.fields->size(); ++i) {
+      const train::MetricField& f = (*m.fields)[i];
+      if (f.integer) {
+        d[f.name] = static_cast<std::int64_t>(m.values[i]);
+      } else {
+        d[f.name] = m.values[i];
+      }
+    }
     return d;
   }
-  // Greedy actions for a batch of observations (batch x obs_dim, or one obs_dim row).
-  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs);
 
  private:
-  rl::PpoConfig config_;
-  std::unique_ptr<VecEnv> env_;
-  std::unique_ptr<rl::Ppo> ppo_;
+  train::Run run_;
 };
 
 // Greedy actions from a batch of observations (batch x obs_dim, or one obs_dim row), by
@@ -632,59 +637,7 @@ py::object act_on(py::array_t<float, py::array::c_style | py::array::forcecast> 
   return std::move(out);
 }
 
-// SAC on its own env (on `device`), trained a number of vector steps per call from Python.
-class PySac {
- public:
-  PySac(const std::string& env_id, const std::map<std::string, std::string>& env_config,
-        const std::map<std::string, std::string>& learner_config, const std::string& device) {
-    Config ec, lc;
-    for (const auto& [k, v] : env_config) ec.set(k, v);
-    for (const auto& [k, v] : learner_config) lc.set(k, v);
-    config_ = rl::SacConfig::from_config(lc);
-    env_ = env_registry().make(env_id, training_device(device), config_.num_envs, ec);
-    sac_ = std::make_unique<rl::Sac>(*env_, config_);
-  }
-  // vector steps of the whole run (total_timesteps / num_envs, at least 1)
-  std::int64_t num_vector_steps() const {
-    return std::max<std::int64_t>(1, config_.total_timesteps / config_.num_envs);
-  }
-  py::dict train(std::int64_t vector_steps) {
-    if (vector_steps < 1) throw py::value_error("train: vector_steps must be >= 1");
-    rl::SacMetrics m;
-    {
-      py::gil_scoped_release release;
-      m = sac_->train(vector_steps);
-    }
-    py::dict d;
-    d["global_step"] = m.global_step;
-    d["updates"] = m.updates;
-    d["episodes"] = m.episodes;
-    d["mean_episode_return"] = m.mean_episode_return;
-    d["mean_episode_length"] = m.mean_episode_length;
-    d["qf1_loss"] = m.qf1_loss;
-    d["qf2_loss"] = m.qf2_loss;
-    d["qf1_value"] = m.qf1_value;
-    d["actor_loss"] = m.actor_loss;
-    d["alpha"] = m.alpha;
-    d["alpha_loss"] = m.alpha_loss;
-    d["entropy"] = m.entropy;
-    d["steps_per_second"] = m.steps_per_second;
-    return d;
-  }
-  py::object act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
-    return act_on(obs, env_->obs_dim(), env_->act_dim(), false,
-                  [this](const float* o, std::int64_t b, void* out) {
-                    sac_->act_deterministic(o, b, static_cast<float*>(out));
-                  });
-  }
-
- private:
-  rl::SacConfig config_;
-  std::unique_ptr<VecEnv> env_;
-  std::unique_ptr<rl::Sac> sac_;
-};
-
-// A policy loaded from a checkpoint file (cli/policy.h), for Policy.load and evaluation, on
+// A policy loaded from a checkpoint file (train/policy.h), for Policy.load and evaluation, on
 // `device` ("cpu", "cuda", "cuda:K", "auto"; an unusable one is a ValueError saying why).
 class PyCheckpointPolicy {
  public:
@@ -700,29 +653,23 @@ class PyCheckpointPolicy {
       throw py::value_error("evaluate: episodes=" + std::to_string(episodes) +
                             " is invalid; allowed: 1..100000");
     }
-    cli::PolicyComparison c;
+    train::PolicyComparison c;
     {
       py::gil_scoped_release release;
       c = policy_.compare(episodes, seed);
     }
-    return cli::comparison_json(c, policy_.checkpoint().global_step, -1);
+    return train::comparison_json(c, policy_.checkpoint().global_step, -1);
   }
-  cli::CheckpointPolicy& policy() { return policy_; }
+  train::CheckpointPolicy& policy() { return policy_; }
 
  private:
-  cli::CheckpointPolicy policy_;
+  train::CheckpointPolicy policy_;
 };
 
-py::object PyPpo::act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
-  const bool discrete = env_->discrete_actions();
-  return act_on(obs, env_->obs_dim(), env_->act_dim(), discrete,
-                [this, discrete](const float* o, std::int64_t b, void* out) {
-                  if (discrete) {
-                    ppo_->act_deterministic(o, b, static_cast<std::int32_t*>(out));
-                  } else {
-                    ppo_->act_deterministic(o, b, static_cast<float*>(out));
-                  }
-                });
+py::object PyRun::act(py::array_t<float, py::array::c_style | py::array::forcecast> obs) {
+  train::Learner& l = run_.learner();
+  return act_on(obs, l.env().obs_dim(), l.env().act_dim(), l.env().discrete_actions(),
+                [&l](const float* o, std::int64_t b, void* out) { l.act(o, b, out); });
 }
 
 // A binding that returns one of the env's buffers, (num_envs) or (num_envs x obs_dim), as
@@ -819,23 +766,63 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_cpu_threads", &convoy::set_cpu_threads, py::arg("threads"));
   m.def("cpu_threads", &convoy::cpu_threads);
 
-  py::class_<cp::PyPpo>(m, "Ppo")
-      .def(py::init<const std::string&, const std::map<std::string, std::string>&,
-                    const std::map<std::string, std::string>&, const std::string&>(),
-           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"),
-           py::arg("device") = "cpu")
-      .def_property_readonly("num_iterations", &cp::PyPpo::num_iterations)
-      .def("iterate", &cp::PyPpo::iterate)
-      .def("act", &cp::PyPpo::act, py::arg("obs"));
-
-  py::class_<cp::PySac>(m, "Sac")
-      .def(py::init<const std::string&, const std::map<std::string, std::string>&,
-                    const std::map<std::string, std::string>&, const std::string&>(),
-           py::arg("env_id"), py::arg("env_config"), py::arg("learner_config"),
-           py::arg("device") = "cpu")
-      .def_property_readonly("num_vector_steps", &cp::PySac::num_vector_steps)
-      .def("train", &cp::PySac::train, py::arg("vector_steps"))
-      .def("act", &cp::PySac::act, py::arg("obs"));
+  py::class_<cp::PyRun>(m, "Run")
+      .def(py::init([](const std::string& env_id, const std::string& algo,
+                       const std::vector<std::string>& settings, std::int64_t total_steps,
+                       std::int64_t seed, const std::string& device, bool use_preset,
+                       const std::string& preset_dir, const std::string& out, bool progress) {
+             convoy::train::RunOptions o;
+             o.env = env_id;
+             o.algo = algo;
+             o.settings = settings;
+             o.total_steps = total_steps;
+             o.seed = seed;
+             o.device = device;
+             o.use_preset = use_preset;
+             o.preset_dir = preset_dir;
+             o.out = out;
+             o.progress = progress;
+             o.eval_episodes = 0;
+             return std::make_unique<cp::PyRun>(o);
+           }),
+           py::arg("env_id"), py::arg("algo"), py::arg("settings"), py::arg("total_steps"),
+           py::arg("seed"), py::arg("device"), py::arg("use_preset"), py::arg("preset_dir"),
+           py::arg("out"), py::arg("progress"))
+      .def_property_readonly("num_iterations", &cp::PyRun::num_iterations)
+      .def_property_readonly("algo", &cp::PyRun::algo)
+      .def("train", &cp::PyRun::train, py::arg("callback"))
+      .def("act", &cp::PyRun::act, py::arg("obs"))
+      .def("save", &cp::PyRun::save, py::arg("path"));
+  m.def(
+      "learner_settings",
+      [](const std::string& algo) {
+        py::list out;
+        for (const auto& k : convoy::train::find_learner(algo).settings()) {
+          py::dict kd;
+          kd["name"] = k.name;
+          kd["type"] = k.type;
+          kd["default"] = k.default_value;
+          kd["allowed"] = k.allowed;
+          kd["doc"] = k.doc;
+          out.append(kd);
+        }
+        return out;
+      },
+      py::arg("algo"), "A learner's settings (name, type, default, allowed, doc).");
+  m.def(
+      "learner_metrics",
+      [](const std::string& algo) {
+        py::list out;
+        for (const auto& f : *convoy::train::find_learner(algo).fields) {
+          py::dict fd;
+          fd["name"] = f.name;
+          fd["tensorboard"] = f.tensorboard ? py::object(py::str(f.tensorboard)) : py::none();
+          fd["doc"] = f.help;
+          out.append(fd);
+        }
+        return out;
+      },
+      py::arg("algo"), "The metrics a learner reports each iteration (name, tensorboard, doc).");
 
   py::class_<cp::PyCheckpointPolicy>(m, "CheckpointPolicy")
       .def(py::init<const std::string&, const std::string&>(), py::arg("path"),

@@ -7,11 +7,11 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/evaluation.h"
-#include "cli/policy.h"
 #include "envs/registry.h"
 #include "rl/checkpoint.h"
 #include "sim/error.h"
+#include "train/evaluation.h"
+#include "train/policy.h"
 
 namespace convoy::cli {
 
@@ -33,18 +33,18 @@ void run_eval(const EvalOptions& o) {
   // cpu (the default), cuda / cuda:K (an unusable GPU is the device's own error, before the
   // checkpoint is read) or auto: cuda:0 when usable, else the CPU
   const Device device = Device::parse(o.device);
-  CheckpointPolicy policy(o.checkpoint, device);
+  train::CheckpointPolicy policy(o.checkpoint, device);
   const rl::Checkpoint& ckpt = policy.checkpoint();
-  const PolicyComparison c = policy.compare(o.episodes, static_cast<std::uint64_t>(o.seed));
+  const train::PolicyComparison c = policy.compare(o.episodes, static_cast<std::uint64_t>(o.seed));
   if (o.json) {
-    std::printf("%s\n", comparison_json(c, ckpt.global_step, -1).c_str());
+    std::printf("%s\n", train::comparison_json(c, ckpt.global_step, -1).c_str());
   } else {
     std::string algo = ckpt.algo;
     for (char& ch : algo) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     std::printf("%s, %s after %lld env steps (%s), evaluated on %s\n", ckpt.env.c_str(),
                 algo.c_str(), static_cast<long long>(ckpt.global_step), o.checkpoint.c_str(),
                 c.device.c_str());
-    print_comparison(c);
+    train::print_comparison(c);
   }
 }
 

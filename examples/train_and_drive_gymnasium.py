@@ -13,7 +13,7 @@ recent = {"return": float("nan")}
 
 def report(m):
     if m["episodes"] > 0:  # episodes that finished this iteration
-        recent["return"] = m["mean_episode_return"]
+        recent["return"] = m["mean_return"]
     if m["iteration"] % 50 == 0:
         print(f"step {m['global_step']:>7}  recent return {recent['return']:7.1f}  "
               f"{m['steps_per_second']:8.0f} steps/s")

@@ -119,17 +119,20 @@ expect 2 "takes every setting from the checkpoint" -- train --resume "$tmp/half"
 expect 2 "trains Highway-v0" -- train --resume "$tmp/half" --env CartPole-v1
 # SAC resumes the same way (replay buffer, three Adam groups, counters in the checkpoint);
 # the checkpoint says its algorithm, so --resume needs no --algo
-expect 0 "stopped after chunk 37 of 100" -- train --env Pendulum-v1 --algo sac --total-steps 3000 \
+expect 0 "stopped after iteration 37 of 100" -- train --env Pendulum-v1 --algo sac --total-steps 3000 \
   --eval-episodes 2 --out "$tmp/sac-half" --stop-after 37 learning_starts=1000
-expect 0 "resuming Pendulum-v1 at chunk 37 of 100" -- train --resume "$tmp/sac-half" --eval-episodes 2
+expect 0 "resuming Pendulum-v1 at iteration 37 of 100" -- train --resume "$tmp/sac-half" --eval-episodes 2
 expect 0 "events.out.tfevents" -- train --env Pendulum-v1 --algo sac --total-steps 3000 \
   --eval-episodes 2 --out "$tmp/sac-straight" learning_starts=1000
 cmp "$tmp/sac-half/checkpoint.ckpt" "$tmp/sac-straight/checkpoint.ckpt" || { echo "FAIL: resumed SAC checkpoint differs"; fail=1; }
-diff <(cut -d, -f1-13 "$tmp/sac-half/metrics.csv") <(cut -d, -f1-13 "$tmp/sac-straight/metrics.csv") >/dev/null \
+diff <(cut -d, -f1-15 "$tmp/sac-half/metrics.csv") <(cut -d, -f1-15 "$tmp/sac-straight/metrics.csv") >/dev/null \
   && [ "$(wc -l <"$tmp/sac-half/metrics.csv")" = 101 ] || { echo "FAIL: resumed SAC metrics.csv differs"; fail=1; }
 [ "$(ls "$tmp/sac-half" | grep -c '^events.out.tfevents.')" = 2 ] || { echo "FAIL: no second SAC event file"; fail=1; }
 expect 2 "holds a sac run; allowed: ppo" -- train --resume "$tmp/sac-half" --algo ppo
 expect 2 "env is required" -- train
+# the learners' settings, listed from their one declaration
+expect 0 "clip_coef=0.2" -- train --help
+expect 0 "policy_frequency=2" -- train --help
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
 expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"

@@ -1,7 +1,7 @@
-// `convoy eval`'s evaluation (cli/evaluation.h, cli/policy.h) on a device: a checkpoint
+// `convoy eval`'s evaluation (train/evaluation.h, train/policy.h) on a device: a checkpoint
 // evaluated on the CPU gives the numbers of the learner it was taken from, an explicit cpu
 // device the default's, and on CUDA (skipped without a GPU) the CPU's within a stated tolerance.
-#include "cli/evaluation.h"
+#include "train/evaluation.h"
 
 #include <gtest/gtest.h>
 
@@ -11,14 +11,15 @@
 #include <memory>
 #include <string>
 
-#include "cli/policy.h"
 #include "envs/registry.h"
 #include "rl/checkpoint.h"
 #include "rl/ppo.h"
 #include "rl/sac.h"
 #include "tests/test_util.h"
+#include "train/learner.h"
+#include "train/policy.h"
 
-namespace convoy::cli {
+namespace convoy::train {
 namespace {
 
 using Settings = std::map<std::string, std::string>;
@@ -36,11 +37,8 @@ std::string temp_path(const std::string& name) {
 // A PPO checkpoint of `env_name` after `iterations` iterations on the CPU, as `convoy train`
 // writes it; the learner stays in *out for the comparison with its in-memory evaluation.
 std::string ppo_checkpoint(const std::string& env_name, const Settings& learner, int iterations,
-                           const std::string& name, std::unique_ptr<VecEnv>* env_out,
-                           std::unique_ptr<rl::Ppo>* out) {
-  const rl::PpoConfig cfg = rl::PpoConfig::from_config(config_of(learner));
-  *env_out = env_registry().make(env_name, Device::cpu(), cfg.num_envs, Config());
-  *out = std::make_unique<rl::Ppo>(**env_out, cfg);
+                           const std::string& name, std::unique_ptr<Learner>* out) {
+  *out = find_learner("ppo").make(env_name, Config(), config_of(learner), Device::cpu(), false);
   for (int i = 0; i < iterations; ++i) (*out)->iterate();
   rl::Checkpoint c = (*out)->make_checkpoint();
   c.env = env_name;
@@ -65,9 +63,8 @@ void expect_same(const EvalResult& a, const EvalResult& b, const char* what) {
 }
 
 TEST(Evaluation, CheckpointOnTheCpuMatchesItsLearnerAndTheDefaultDevice) {
-  std::unique_ptr<VecEnv> env;
-  std::unique_ptr<rl::Ppo> ppo;
-  const std::string path = ppo_checkpoint("CartPole-v1", kCartPole, 8, "cpu", &env, &ppo);
+  std::unique_ptr<Learner> ppo;
+  const std::string path = ppo_checkpoint("CartPole-v1", kCartPole, 8, "cpu", &ppo);
   const PolicyComparison learner = compare_policies("CartPole-v1", Config(), 10, 77, *ppo);
   CheckpointPolicy by_default(path), on_cpu(path, Device::cpu());
   const PolicyComparison a = by_default.compare(10, 77), b = on_cpu.compare(10, 77);
@@ -103,9 +100,8 @@ void expect_near_cpu(const PolicyComparison& cpu, const PolicyComparison& gpu) {
 void expect_ppo_cuda_matches_cpu(const std::string& env_name, const Settings& learner,
                                  int iterations, const std::string& name) {
   CONVOY_DEVICE_OR_SKIP(gpu, "cuda");
-  std::unique_ptr<VecEnv> env;
-  std::unique_ptr<rl::Ppo> ppo;
-  const std::string path = ppo_checkpoint(env_name, learner, iterations, name, &env, &ppo);
+  std::unique_ptr<Learner> ppo;
+  const std::string path = ppo_checkpoint(env_name, learner, iterations, name, &ppo);
   CheckpointPolicy on_cpu(path, Device::cpu()), on_gpu(path, gpu);
   std::remove(path.c_str());
   EXPECT_EQ(on_gpu.device(), gpu);
@@ -140,4 +136,4 @@ TEST(EvaluationCuda, SacPendulumMatchesTheCpu) {
 }
 
 }  // namespace
-}  // namespace convoy::cli
+}  // namespace convoy::train

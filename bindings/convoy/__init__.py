@@ -16,7 +16,7 @@ PettingZoo ``ParallelEnv`` (needs the ``pettingzoo`` package).
 
 from convoy import _core
 from convoy._core import DeviceBuffer
-from convoy.train import Policy, evaluate, train
+from convoy.train import Policy, evaluate, learner_metrics, learner_settings, train
 from convoy.vector import ConvoyVectorEnv, make_vec
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "list_envs",
     "make_vec",
     "parallel_env",
+    "learner_metrics",
+    "learner_settings",
     "train",
 ]
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """Type stubs for convoy._core, the C++ engine under the `convoy` package."""
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -88,35 +88,32 @@ class DeviceBuffer:
     @property
     def __cuda_array_interface__(self) -> dict[str, Any]: ...
 
-class Ppo:
-    """PPO on `device` ("cpu", "cuda", "cuda:K"; "auto" is the CPU, as `convoy train`) over its own env (the learner behind `convoy train`)."""
+class Run:
+    """One training run of the runner behind `convoy train` (train/run.h); use convoy.train."""
 
     def __init__(
         self,
         env_id: str,
-        env_config: dict[str, str],
-        learner_config: dict[str, str],
-        device: str = "cpu",
+        algo: str,
+        settings: list[str],
+        total_steps: int,
+        seed: int,
+        device: str,
+        use_preset: bool,
+        preset_dir: str,
+        out: str,
+        progress: bool,
     ) -> None: ...
     @property
     def num_iterations(self) -> int: ...
-    def iterate(self) -> dict[str, float]: ...
-    def act(self, obs: npt.ArrayLike) -> Any: ...
-
-class Sac:
-    """SAC on `device` ("cpu", "cuda", "cuda:K"; "auto" is the CPU, as `convoy train`) over its own env (the learner behind `convoy train --algo sac`)."""
-
-    def __init__(
-        self,
-        env_id: str,
-        env_config: dict[str, str],
-        learner_config: dict[str, str],
-        device: str = "cpu",
-    ) -> None: ...
     @property
-    def num_vector_steps(self) -> int: ...
-    def train(self, vector_steps: int) -> dict[str, float]: ...
+    def algo(self) -> str: ...
+    def train(self, callback: Callable[[dict[str, Any]], Any] | None) -> bool: ...
     def act(self, obs: npt.ArrayLike) -> Any: ...
+    def save(self, path: str) -> None: ...
+
+def learner_settings(algo: str) -> list[dict[str, str]]: ...
+def learner_metrics(algo: str) -> list[dict[str, Any]]: ...
 
 class CheckpointPolicy:
     """A policy loaded from a `convoy train` checkpoint (PPO or SAC), evaluated on `device`

@@ -12,8 +12,6 @@ import numpy as np
 
 from convoy import _core
 
-_ALGOS = ("ppo", "sac")
-
 
 class Policy:
     """A policy that acts greedily: ``act(obs)`` takes one observation (returning an int for
@@ -43,6 +41,13 @@ class Policy:
     def act(self, obs) -> Any:
         return self._learner.act(np.asarray(obs, dtype=np.float32))
 
+    def save(self, path: str | os.PathLike) -> None:
+        """A checkpoint of a policy made by :func:`train`, as ``convoy train`` writes it:
+        :meth:`Policy.load` and ``convoy eval --checkpoint`` read it."""
+        if not isinstance(self._learner, _core.Run):
+            raise RuntimeError("save() needs a policy made by convoy.train")
+        self._learner.save(os.fspath(path))
+
     def evaluate(self, episodes: int = 20, seed: int = 12345) -> dict:
         """For a loaded policy: ``convoy eval``'s comparison as a dict (mean_return,
         std_return, early_end_rate, success/collision rates where the env has outcomes,
@@ -64,20 +69,11 @@ def evaluate(
     return Policy.load(checkpoint, device).evaluate(episodes, seed)
 
 
-def _preset(algo: str, env_id: str) -> dict[str, str]:
-    """presets/<algo>/<env>.conf as `convoy train` reads it (packaged with the module)."""
-    here = Path(__file__).resolve().parent
-    for root in (here / "presets", here.parent.parent / "presets"):  # installed, source tree
-        path = root / algo / f"{env_id}.conf"
-        if path.is_file():
-            out: dict[str, str] = {}
-            for line in path.read_text().splitlines():
-                line = line.split("#", 1)[0].strip()
-                if line:
-                    key, _, value = line.partition("=")
-                    out[key.strip()] = value.strip()
-            return out
-    return {}
+def _preset_dir() -> str:
+    """The presets packaged with the module; "" (the source tree's, as `convoy train`) when
+    running from a build tree."""
+    here = Path(__file__).resolve().parent / "presets"
+    return str(here) if here.is_dir() else ""
 
 
 def train(
@@ -89,55 +85,49 @@ def train(
     env_config: dict[str, Any] | None = None,
     preset: bool = True,
     device: str = "cpu",
+    out: str | os.PathLike | None = None,
+    progress: bool = False,
     **settings: Any,
 ) -> Policy:
-    """Train ``algo`` ("ppo" or "sac") on ``env_id`` on ``device`` and return the :class:`Policy`.
+    """Train ``algo`` (see :func:`learners`: "ppo" or "sac") on ``env_id`` on ``device`` and
+    return the :class:`Policy`. The run is ``convoy train``'s own (the same runner, in C++).
 
     ``device``: "cpu" (the default), "cuda" or "cuda:K" (the envs, the replay or rollout buffer
-    and the networks all live on the GPU, as ``convoy train --device cuda``), or "auto", which
-    trains on the CPU as ``convoy train`` does; an unusable GPU raises ValueError saying why.
+    and the networks all live on the GPU, as ``convoy train --device cuda``), or "auto":
+    cuda:0 when a GPU is usable, else the CPU (the one meaning of "auto" everywhere in Convoy);
+    an unusable GPU raises ValueError saying why.
 
     As ``convoy train``: the checked-in preset for (algo, env) comes first (``preset=False``
     skips it), then ``settings`` (the learner's key=value settings, e.g. ``num_envs``,
-    ``learning_rate``), ``total_steps`` and ``seed``; ``env_config`` holds the env's settings.
-    ``callback(metrics)`` runs after every PPO iteration / every hundredth of a SAC run with
-    its metrics (global_step, mean_episode_return, losses, steps_per_second, ...); returning
-    False stops training early.
+    ``learning_rate``; :func:`learner_settings` lists them), ``total_steps`` and ``seed``;
+    ``env_config`` holds the env's settings. ``callback(metrics)`` runs after every iteration
+    (a PPO iteration, a hundredth of a SAC run) with the learner's metrics, the columns of
+    ``convoy train``'s metrics.csv (:func:`learner_metrics`); returning False stops training.
+    ``out``: a directory for ``convoy train``'s files (metrics.csv, TensorBoard events,
+    checkpoint.ckpt); None writes nothing. ``progress`` prints the progress line.
     """
-    if algo not in _ALGOS:
-        raise ValueError(f"algo={algo!r} is invalid; allowed: 'ppo', 'sac'")
-    learner_config = {}
-    env_cfg: dict[str, str] = {}
-    if preset:
-        for key, value in _preset(algo, env_id).items():
-            if key.startswith("env."):
-                env_cfg[key[4:]] = value
-            else:
-                learner_config[key] = value
-    learner_config.update({k: _text(v) for k, v in settings.items()})
-    env_cfg.update({k: _text(v) for k, v in (env_config or {}).items()})
-    if total_steps is not None:
-        learner_config["total_timesteps"] = str(int(total_steps))
-    if seed is not None:
-        learner_config["seed"] = str(int(seed))
-    if algo == "ppo":
-        learner = _core.Ppo(env_id, env_cfg, learner_config, str(device))
-        for _ in range(learner.num_iterations):
-            metrics = learner.iterate()
-            if callback is not None and callback(metrics) is False:
-                break
-    else:
-        learner = _core.Sac(env_id, env_cfg, learner_config, str(device))
-        total = learner.num_vector_steps
-        chunk = max(1, total // 100)
-        done = 0
-        while done < total:
-            n = min(chunk, total - done)
-            metrics = learner.train(n)
-            done += n
-            if callback is not None and callback(metrics) is False:
-                break
-    return Policy(learner, env_id, algo)
+    words = [f"{k}={_text(v)}" for k, v in settings.items()]
+    words += [f"env.{k}={_text(v)}" for k, v in (env_config or {}).items()]
+    run = _core.Run(
+        str(env_id), str(algo), words,
+        int(total_steps) if total_steps is not None else 0,
+        int(seed) if seed is not None else -1,
+        str(device), bool(preset), _preset_dir(),
+        os.fspath(out) if out is not None else "", bool(progress))
+    run.train(callback)
+    return Policy(run, env_id, run.algo)
+
+
+def learner_settings(algo: str = "ppo") -> list[dict]:
+    """The settings a learner takes (name, type, default, allowed, doc): the declarations
+    ``convoy train --help`` lists."""
+    return _core.learner_settings(algo)
+
+
+def learner_metrics(algo: str = "ppo") -> list[dict]:
+    """The metrics a learner reports each iteration (name, TensorBoard tag, doc): the keys of
+    ``train``'s callback dict and the columns of metrics.csv."""
+    return _core.learner_metrics(algo)
 
 
 def _text(v: Any) -> str:

@@ -1,6 +1,7 @@
 """Checkpoints from Python: Policy.load and convoy.evaluate give what `convoy eval` gives, the
 loaded policy drives Gymnasium's own env, and SAC trains from Python."""
 
+import csv
 import json
 import os
 import pathlib
@@ -109,3 +110,29 @@ def test_evaluate_on_cuda_follows_the_cpu(tmp_path):
     assert gpu["device"] == "cuda:0" and gpu["episodes"] == cpu["episodes"]
     for key in ("mean_return", "random_mean_return"):
         assert abs(gpu[key] - cpu[key]) <= 0.05 * abs(cpu[key]) + 0.5, (key, cpu, gpu)
+
+
+@pytest.mark.parametrize("algo,env_id,steps", [("ppo", "CartPole-v1", 2048),
+                                               ("sac", "Pendulum-v1", 1200)])
+def test_python_and_the_cli_run_one_runner(tmp_path, algo, env_id, steps):
+    """convoy.train and `convoy train` are the same run: the same checkpoint bytes, the same
+    metrics (the callback's dicts are metrics.csv's rows), and a saved policy reloads."""
+    ckpt = cli_train(tmp_path, "--env", env_id, "--algo", algo, "--total-steps", str(steps),
+                     "--seed", "4", "--device", "cpu")
+    seen = []
+    policy = convoy.train(env_id, algo, total_steps=steps, seed=4, device="cpu",
+                          out=tmp_path / "py", callback=seen.append)
+    assert (tmp_path / "py" / "checkpoint.ckpt").read_bytes() == ckpt.read_bytes()
+    names = [f["name"] for f in convoy.learner_metrics(algo)]
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == names == list(seen[0]) and len(rows) == len(seen)
+    for row, m in zip(rows, seen):
+        for k in names[:-1]:  # all but the wall-clock steps_per_second
+            assert float(row[k]) == pytest.approx(m[k], rel=1e-5, nan_ok=True), k
+    policy.save(tmp_path / "saved.ckpt")
+    assert (tmp_path / "saved.ckpt").read_bytes() == ckpt.read_bytes()
+    obs = np.random.default_rng(0).normal(size=(6, 4 if algo == "ppo" else 3)).astype(np.float32)
+    np.testing.assert_array_equal(convoy.Policy.load(tmp_path / "saved.ckpt").act(obs),
+                                  policy.act(obs))
+    assert {s["name"] for s in convoy.learner_settings(algo)} >= {"num_envs", "seed"}

@@ -18,7 +18,8 @@ def test_trained_policy_solves_gymnasiums_cartpole():
                           callback=lambda m: seen.append(m), **ZOO)
     assert len(seen) == 100_000 // 256
     assert seen[-1]["global_step"] == len(seen) * 256
-    assert {"mean_episode_return", "policy_loss", "approx_kl", "steps_per_second"} <= seen[-1].keys()
+    assert list(seen[-1]) == [f["name"] for f in convoy.learner_metrics("ppo")]
+    assert {"mean_return", "policy_loss", "approx_kl", "steps_per_second"} <= seen[-1].keys()
     env = gym.make("CartPole-v1")
     returns = []
     for episode in range(20):
@@ -41,7 +42,7 @@ def test_callback_can_stop_and_bad_settings_are_errors():
     assert len(calls) == 1
     with pytest.raises(ValueError, match="learning_rat"):
         convoy.train("CartPole-v1", total_steps=256, learning_rat=1)
-    with pytest.raises(ValueError, match="allowed: 'ppo'"):
+    with pytest.raises(ValueError, match="allowed: ppo, sac"):
         convoy.train("CartPole-v1", algo="dqn")
     with pytest.raises(ValueError, match="unknown config key 'gravity'"):
         convoy.train("CartPole-v1", total_steps=256, env_config={"gravity": 3})
@@ -49,8 +50,8 @@ def test_callback_can_stop_and_bad_settings_are_errors():
 
 @pytest.mark.parametrize("algo,env_id,steps", [("ppo", "CartPole-v1", 512), ("sac", "Pendulum-v1", 1500)])
 def test_device_argument(algo, env_id, steps):
-    """device="cpu" and "auto" (the CPU, as `convoy train`) train bit for bit alike; a GPU that
-    is not there is a ValueError naming the device; with one, a short run trains on it."""
+    """"auto" is cuda:0 when a GPU is usable, else the CPU (bit for bit "cpu"'s run there); a
+    GPU that is not there is a ValueError naming the device; with one, a short run trains on it."""
     def run(device):
         seen = []
         convoy.train(env_id, algo, total_steps=steps, seed=3, device=device,
@@ -61,7 +62,9 @@ def test_device_argument(algo, env_id, steps):
     auto = run("auto")
     keep = [k for k in cpu if k != "steps_per_second"]
     assert keep and not np.isnan(cpu["qf1_loss" if algo == "sac" else "value_loss"])
-    np.testing.assert_equal({k: cpu[k] for k in keep}, {k: auto[k] for k in keep})
+    np.testing.assert_equal({k: auto[k] for k in keep},
+                            {k: (cpu if convoy._core.cuda_device_count() == 0 else run("cuda"))[k]
+                             for k in keep})
     if convoy._core.cuda_device_count() == 0:
         with pytest.raises(ValueError, match="cuda:0"):
             convoy.train(env_id, algo, total_steps=steps, seed=3, device="cuda")

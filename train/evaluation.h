@@ -1,6 +1,6 @@
-// Evaluation shared by `convoy train` and `convoy eval`: a policy's mean and spread of return
-// over fresh episodes, side by side with the env's scripted baseline (where it has one) and
-// a uniformly random policy, all from the same seeds, on the CPU or a CUDA device.
+// Evaluation shared by the runner (train/run.h), `convoy eval` and Python: a policy's mean and
+// spread of return over fresh episodes, side by side with the env's scripted baseline (where it has
+// one) and a uniformly random policy, all from the same seeds, on the CPU or a CUDA device.
 #pragma once
 
 #include <cmath>
@@ -8,12 +8,12 @@
 #include <functional>
 #include <string>
 
-#include "rl/ppo.h"
 #include "sim/config.h"
 #include "sim/device.h"
 #include "sim/vec_env.h"
+#include "train/learner.h"
 
-namespace convoy::cli {
+namespace convoy::train {
 
 struct EvalResult {
   double mean = 0, std = 0;
@@ -31,7 +31,7 @@ using PolicyFn = std::function<void(VecEnv&, void*, int)>;
 
 // A policy that acts on host memory: `batch` rows of obs (batch x obs_dim floats) into
 // actions (batch x act_dim, int32 for Discrete spaces, float for Box), as
-// Ppo::act_deterministic and CheckpointPolicy::act do.
+// Learner::act does.
 using HostActFn = std::function<void(const float* obs, std::int64_t batch, void* actions)>;
 
 // A PolicyFn from a host actor. On a CPU env it hands the env's buffers over as they are; on
@@ -58,9 +58,9 @@ struct PolicyComparison {
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
                                   int episodes, std::uint64_t seed, const std::string& algo,
                                   const PolicyFn& trained, const Device& device = Device::cpu());
-// The same for a PPO policy (greedy; its networks stay on the PPO's own device).
+// The same for a learner's greedy policy (its networks stay on the learner's own device).
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
-                                  int episodes, std::uint64_t seed, rl::Ppo& ppo,
+                                  int episodes, std::uint64_t seed, Learner& learner,
                                   const Device& device = Device::cpu());
 void print_comparison(const PolicyComparison& c);
 // One JSON object: env, algo, device, episodes, mean_return, std_return, early_end_rate,
@@ -70,4 +70,4 @@ void print_comparison(const PolicyComparison& c);
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds);
 
-}  // namespace convoy::cli
+}  // namespace convoy::train

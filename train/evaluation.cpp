@@ -1,4 +1,4 @@
-#include "cli/evaluation.h"
+#include "train/evaluation.h"
 
 #include <cctype>
 #include <cmath>
@@ -11,7 +11,7 @@
 #include "sim/array.h"
 #include "sim/device.h"
 
-namespace convoy::cli {
+namespace convoy::train {
 
 PolicyFn host_policy(HostActFn act) {
   // host staging for a CUDA env, reused across the steps of one evaluation
@@ -92,20 +92,11 @@ EvalResult evaluate(const std::string& env_name, const Config& env_config, int e
 }
 
 PolicyComparison compare_policies(const std::string& env_name, const Config& env_config,
-                                  int episodes, std::uint64_t seed, rl::Ppo& ppo,
+                                  int episodes, std::uint64_t seed, Learner& learner,
                                   const Device& device) {
-  // act_deterministic takes host pointers whatever the PPO's device (it uploads the obs and
-  // downloads the actions on CUDA)
-  // the trained env's own action space: a setting (action_type=continuous) may change the
-  // registered default's
-  const bool discrete = ppo.discrete();
-  return compare_policies(env_name, env_config, episodes, seed, "ppo",
-                          host_policy([&ppo, discrete](const float* obs, std::int64_t n, void* a) {
-                            if (discrete) {
-                              ppo.act_deterministic(obs, n, static_cast<std::int32_t*>(a));
-                            } else {
-                              ppo.act_deterministic(obs, n, static_cast<float*>(a));
-                            }
+  return compare_policies(env_name, env_config, episodes, seed, learner.algo(),
+                          host_policy([&learner](const float* obs, std::int64_t n, void* a) {
+                            learner.act(obs, n, a);
                           }),
                           device);
 }
@@ -183,4 +174,4 @@ std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
   return js.str();
 }
 
-}  // namespace convoy::cli
+}  // namespace convoy::train
