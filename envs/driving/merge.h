@@ -225,7 +225,7 @@ struct Merge {
     const std::int64_t k = i * s.vehicles;
     const std::int32_t lane = highway::lane_of(s.y[k], p.lanes);
     const float fast =
-        highway::clampf((s.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
+        physics::clamp((s.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0.0f, 1.0f);
     bool lane_change = false;
     if constexpr (std::is_integral_v<Action>)
       lane_change = !p.autopilot && (action == 0 || action == 2);
