@@ -1110,6 +1110,8 @@ struct Highway {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = Discrete;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = highway::Params;
   using View = highway::View;

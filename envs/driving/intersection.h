@@ -823,6 +823,8 @@ struct Intersection {
   // How agent a's episode ended, from the scene's last state: 2 it overlaps another vehicle,
   // 1 it had arrived, else 0 (the time limit, or another agent's crash).
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
   CONVOY_HD static std::uint8_t outcome(const Params& p, const View& v, std::int64_t c, int a) {
     using namespace intersection;
     const std::int64_t base = c * v.slots, ka = base + a;

@@ -200,6 +200,8 @@ struct Parking {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = false;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
   // obs slices for goal relabelling
   static constexpr int kObservationOffset = 0, kAchievedGoalOffset = 6, kDesiredGoalOffset = 12;
 

@@ -421,6 +421,8 @@ struct Racetrack {
   static constexpr int kActDim = Longitudinal ? 2 : 1;
   static constexpr int kStateDim = -1;  // 11 + 6 x other_vehicles
   static constexpr bool kDiscrete = false;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = racetrack::Params;
   using View = racetrack::View;

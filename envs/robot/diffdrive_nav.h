@@ -192,6 +192,8 @@ struct DiffDriveNav {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = false;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = diffdrive_nav::Params;
   using View = diffdrive_nav::View;
