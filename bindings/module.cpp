@@ -727,6 +727,10 @@ py::dict spec_dict(const EnvSpec& s) {
   d["max_episode_steps"] = s.max_episode_steps;
   d["has_outcome"] = s.has_outcome;
   d["agents_per_env"] = s.agents_per_env;
+  d["has_baseline"] = s.has_baseline();
+  d["baseline_config"] = s.baseline_config;
+  d["multi_agent"] = s.multi_agent;
+  d["goal_conditioned"] = s.goal_conditioned;
   d["reward_threshold"] = std::isnan(s.reward_threshold)
                               ? py::object(py::none())
                               : py::object(py::float_(s.reward_threshold));

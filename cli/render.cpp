@@ -120,12 +120,10 @@ void run_render(const RenderOptions& o) {
   }
   Config config = Config::parse(o.config);
   if (o.policy == "baseline") {
-    // the envs with a scripted baseline take ego_policy=autopilot (as `convoy eval` uses it)
-    bool has_baseline = false;
-    for (const auto& k : env_registry().find(o.env).spec.config_keys)
-      has_baseline |= k.name == "ego_policy";
-    if (!has_baseline) throw Error("render: " + o.env + " has no scripted baseline");
-    config.set("ego_policy", "autopilot");
+    // the env's scripted baseline, as `convoy eval` runs it
+    const EnvSpec& spec = env_registry().find(o.env).spec;
+    if (!spec.has_baseline()) throw Error("render: " + o.env + " has no scripted baseline");
+    config = with_baseline(spec, config);
   }
   // one scene: a multi-agent env (agents_per_env=k) has k rows
   std::int64_t rows = 1;

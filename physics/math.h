@@ -50,9 +50,15 @@ template <class T>
 CONVOY_HD_INLINE constexpr T max(T a, T b) {
   return a < b ? b : a;
 }
+// The one clamp of physics and envs. NaN rule: a NaN x comes back NaN (fminf(fmaxf(x, lo), hi)
+// would return lo); envs reject non-finite actions before a step, so no digest depends on it.
+// Otherwise equal to fminf(fmaxf(x, lo), hi), lo > hi included (hi wins). Comparisons rather
+// than fminf/fmaxf, whose libm calls g++ cannot inline without -ffinite-math-only (5% of a
+// Highway-v0 frame); in two steps, which g++ compiles to maxss + minss, not two branches.
 template <class T>
 CONVOY_HD_INLINE constexpr T clamp(T x, T lo, T hi) {
-  return x < lo ? lo : (hi < x ? hi : x);
+  x = x < lo ? lo : x;
+  return hi < x ? hi : x;
 }
 template <class T>
 CONVOY_HD_INLINE constexpr T sq(T x) {

@@ -24,6 +24,10 @@
 //     // optional: how an episode ended (EpisodeOutcome), read when it ends
 //     static constexpr bool kHasOutcome = true;
 //     CONVOY_HD static std::uint8_t outcome(const Params&, const View&, std::int64_t i);
+//     // optional: the config words of a scripted baseline (EnvSpec::baseline_config)
+//     static constexpr const char* kBaseline = "ego_policy=autopilot";
+//     // optional: a goal-conditioned obs, the goals' offsets in it (EnvSpec::goal_conditioned)
+//     static constexpr int kAchievedGoalOffset, kDesiredGoalOffset;
 //     // optional, CPU only: several envs per call (SIMD); see HasStepBlock below
 //     static bool vector_step_available();
 //     static void step_block(...);
@@ -66,6 +70,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -133,6 +138,35 @@ int agents_of(const typename E::Params& p) {
     return 1;
   }
 }
+
+// True where E declares kBaseline, the config words of its scripted baseline. The one place
+// that looks for it; tests/env_capabilities_test.cpp pins which envs have one, so a misspelt
+// member cannot drop a baseline unnoticed.
+template <class E, class = void>
+struct HasBaseline : std::false_type {};
+template <class E>
+struct HasBaseline<E, std::void_t<decltype(E::kBaseline)>> : std::true_type {};
+
+// E::kBaseline ("key=value key=value") split into words; none where E has no baseline.
+template <class E>
+std::vector<std::string> baseline_words() {
+  std::vector<std::string> words;
+  if constexpr (HasBaseline<E>::value) {
+    static_assert(E::kBaseline[0] != '\0', "kBaseline: declare it only for an env with one");
+    std::istringstream in(E::kBaseline);
+    for (std::string word; in >> word;) words.push_back(word);
+  }
+  return words;
+}
+
+// True where E declares where the goals sit in its obs (kAchievedGoalOffset,
+// kDesiredGoalOffset): a goal-conditioned env, whose rewards a HER learner can recompute.
+template <class E, class = void>
+struct IsGoalConditioned : std::false_type {};
+template <class E>
+struct IsGoalConditioned<
+    E, std::void_t<decltype(E::kAchievedGoalOffset), decltype(E::kDesiredGoalOffset)>>
+    : std::true_type {};
 }  // namespace detail
 
 template <class E>
@@ -148,6 +182,9 @@ EnvSpec make_env_spec(const typename E::Params& params, std::vector<ConfigKey> k
   s.has_outcome = has_outcome<E>::value;
   s.agents_per_env = detail::agents_of<E>(params);
   s.config_keys = std::move(keys);
+  s.baseline_config = detail::baseline_words<E>();
+  s.multi_agent = detail::IsMultiAgent<E>::value;
+  s.goal_conditioned = detail::IsGoalConditioned<E>::value;
   return s;
 }
 

@@ -27,6 +27,12 @@ std::int64_t checked_num_envs(const EnvSpec& spec, std::int64_t n) {
 }
 }  // namespace
 
+Config with_baseline(const EnvSpec& spec, Config config) {
+  const Config baseline = Config::parse(spec.baseline_config);
+  for (const auto& [key, value] : baseline.values()) config.set(key, value);
+  return config;
+}
+
 VecEnv::VecEnv(const Device& device, std::int64_t num_envs, EnvSpec spec)
     : device_(device),
       num_envs_(checked_num_envs(spec, num_envs)),

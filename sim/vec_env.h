@@ -43,7 +43,20 @@ struct EnvSpec {
   // scene * agents_per_env + agent, so num_envs (rows) is scenes x agents_per_env.
   int agents_per_env = 1;
   std::vector<ConfigKey> config_keys;
+
+  // Capabilities, declared by the env type (sim/batched_env.h reads them), so tools need not
+  // guess them from key names.
+  // The config words that switch the env to its scripted baseline (which then ignores the
+  // actions), e.g. {"ego_policy=autopilot"}; empty when it has none.
+  std::vector<std::string> baseline_config;
+  bool multi_agent = false;       // takes several agents per scene (agents_per_env may be > 1)
+  bool goal_conditioned = false;  // obs = observation | achieved_goal | desired_goal (HER)
+
+  bool has_baseline() const { return !baseline_config.empty(); }
 };
+
+// config with spec.baseline_config's words set over it: the env's scripted baseline.
+Config with_baseline(const EnvSpec& spec, Config config);
 
 // Device buffers of num_envs rows that VecEnv::step_compose fills (sim/autoreset.h says what
 // each holds): obs_out (x obs_dim) may be null (SAME_STEP); done may be the step's own d_skip.

@@ -114,12 +114,10 @@ PolicyComparison compare_policies(const std::string& env_name, const Config& env
     e.sample_actions(seed, static_cast<std::uint64_t>(t), a);
   };
   c.random = evaluate(env_name, env_config, episodes, seed, random_policy, device);
-  for (const auto& k : env_registry().find(env_name).spec.config_keys) {
-    if (k.name == "ego_policy") c.has_baseline = true;
-  }
+  const EnvSpec& spec = env_registry().find(env_name).spec;
+  c.has_baseline = spec.has_baseline();
   if (c.has_baseline) {
-    Config autopilot = env_config;
-    autopilot.set("ego_policy", "autopilot");
+    const Config autopilot = with_baseline(spec, env_config);
     c.baseline = evaluate(env_name, autopilot, episodes, seed, random_policy, device);
   }
   return c;

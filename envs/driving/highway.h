@@ -363,15 +363,6 @@ CONVOY_HD_INLINE std::int32_t lane_of(float y, std::int32_t lanes) {
   return static_cast<std::int32_t>(t);
 }
 
-// Comparisons rather than fminf/fmaxf: g++ cannot inline those without -ffinite-math-only and
-// the libm calls were 5% of a frame. Equal for every non-NaN argument. In two steps, which g++
-// compiles to maxss + minss; the nested form v < lo ? lo : (hi < v ? hi : v) was two branches
-// (the same result for lo <= hi, NaN passed through).
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) {
-  v = v < lo ? lo : v;
-  return hi < v ? hi : v;
-}
-
 // The index of x's lowest set bit (x != 0).
 CONVOY_HD_INLINE int lowest_bit(std::uint32_t x) {
 #if defined(__CUDA_ARCH__)
@@ -393,17 +384,19 @@ CONVOY_HD_INLINE float not_zero(float v) {
 CONVOY_HD_INLINE float lane_keeping_command(float lateral, float lane_heading, float heading,
                                             float speed) {
   const float lateral_speed_command = -(1.0f / kTauLateral) * lateral;
-  const float heading_command = asinf(clampf(lateral_speed_command / not_zero(speed), -1, 1));
+  const float heading_command =
+      asinf(physics::clamp(lateral_speed_command / not_zero(speed), -1.0f, 1.0f));
   const float heading_ref =
-      lane_heading + clampf(heading_command, -0.7853981633974483f, 0.7853981633974483f);
+      lane_heading + physics::clamp(heading_command, -0.7853981633974483f, 0.7853981633974483f);
   const float heading_rate = (1.0f / kTauHeading) * physics::wrap_angle(heading_ref - heading);
-  const float slip = asinf(clampf(kLength / 2 / not_zero(speed) * heading_rate, -1, 1));
+  const float slip =
+      asinf(physics::clamp(kLength / 2 / not_zero(speed) * heading_rate, -1.0f, 1.0f));
   // highway-env turns the slip into a wheel angle atan(2 tan(slip)) clipped to +-pi/3, and the
   // bicycle model turns the wheel angle back into the slip atan(tan(wheel) / 2): that is the
   // slip itself, clipped to atan(tan(pi/3) / 2). Returning it skips five transcendental calls
   // per steering car and frame (atan2, sin, cos here; tan, atan in the model), with results
   // that differ from the round trip by float rounding only (see BENCHMARKS.md).
-  return clampf(slip, -kMaxSlip, kMaxSlip);
+  return physics::clamp(slip, -kMaxSlip, kMaxSlip);
 }
 
 // The settled test sits apart from the controller so the compiler inlines it into the frame
@@ -758,7 +751,7 @@ CONVOY_FRAME_INLINE void decide_finish(const Params& p, const Cars& c, std::int3
       a = a_side < a ? a_side : a;
     }
   }
-  acc[v] = clampf(a, -idm.acc_clip, idm.acc_clip);
+  acc[v] = physics::clamp(a, -idm.acc_clip, idm.acc_clip);
   // traffic does not reverse: with collision checks off (as highway-fast-v0) two cars can
   // overlap and IDM then brakes without bound (a deviation from highway-env, whose cars
   // can then roll backwards and flip the lane keeper's sign)
@@ -1117,6 +1110,8 @@ struct Highway {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = Discrete;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = highway::Params;
   using View = highway::View;
@@ -1190,8 +1185,8 @@ struct Highway {
   }
   CONVOY_HD static void apply_ego_action(const Params&, const View& s, std::int64_t i,
                                          const float* a) {
-    s.accel[i] = highway::clampf(a[0], -1, 1) * 5.0f;
-    s.steer[i] = highway::clampf(a[1], -1, 1) * 0.7853981633974483f;
+    s.accel[i] = physics::clamp(a[0], -1.0f, 1.0f) * 5.0f;
+    s.steer[i] = physics::clamp(a[1], -1.0f, 1.0f) * 0.7853981633974483f;
   }
 
   // highway::mobil_change, kept here for the tests that compare it with the full rule.
@@ -1234,7 +1229,8 @@ struct Highway {
         (Discrete || p.autopilot) ? s.target_lane[k] : lane_of(s.y[k], p.lanes);
     const float right = p.lanes > 1 ? static_cast<float>(lane) / (p.lanes - 1) : 0.0f;
     const float forward = s.speed[k] * cosf(s.heading[k]);
-    const float fast = clampf((forward - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
+    const float fast =
+        physics::clamp((forward - p.speed_low) / (p.speed_high - p.speed_low), 0.0f, 1.0f);
     float r = p.collision_reward * (crashed ? 1.0f : 0.0f) + p.right_lane_reward * right +
               p.high_speed_reward * fast;
     if (p.normalize_reward) {
@@ -1343,7 +1339,7 @@ struct Highway {
     const float rel = (s.speed[k] * cosf(s.heading[k]) - sc.evx) * cosf(a) +
                       (s.speed[k] * sinf(s.heading[k]) - sc.evy) * sinf(a);
     o[0] = nearest / spec.max_range;
-    o[1] = clampf(rel / p.lidar_range, -1, 1);
+    o[1] = physics::clamp(rel / p.lidar_range, -1.0f, 1.0f);
   }
 
   // The observation per env x lidar ray (sim/batched_env.h's HasObserveBatch) with
@@ -1373,10 +1369,10 @@ struct Highway {
     auto write = [&](int row, float px, float py, float vx, float vy, float h) {
       float* o = obs + row * kFeatures;
       o[0] = 1.0f;
-      o[1] = clampf(px / 100.0f, -1, 1);
-      o[2] = clampf(py / y_scale, -1, 1);
-      o[3] = clampf(vx / 80.0f, -1, 1);
-      o[4] = clampf(vy / 80.0f, -1, 1);
+      o[1] = physics::clamp(px / 100.0f, -1.0f, 1.0f);
+      o[2] = physics::clamp(py / y_scale, -1.0f, 1.0f);
+      o[3] = physics::clamp(vx / 80.0f, -1.0f, 1.0f);
+      o[4] = physics::clamp(vy / 80.0f, -1.0f, 1.0f);
       // a car settled in its lane heads exactly along the road: cos 0 = 1, sin(+-0) = +-0
       o[5] = h == 0.0f ? 1.0f : cosf(h);
       o[6] = h == 0.0f ? h : sinf(h);

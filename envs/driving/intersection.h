@@ -317,8 +317,6 @@ struct State {
   }
 };
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
-
 CONVOY_HD_INLINE physics::LaneChain<float> route_lane(const Params& p, int r) {
   return {p.piece[r], p.piece_s0[r], 3, kLaneWidth, p.route_length[r]};
 }
@@ -428,7 +426,7 @@ CONVOY_HD_INLINE float traffic_acceleration(const Params& p, const View& v, std:
     const float stop = p.entry + kLength / 2 - s;
     a = fminf(a, physics::idm_with_leader(idm, free_road, v.speed[k], true, stop, 0.0f));
   }
-  return clampf(a, -idm.acc_clip, idm.acc_clip);
+  return physics::clamp(a, -idm.acc_clip, idm.acc_clip);
 }
 
 // _spawn_vehicle: with probability `prob`, a traffic vehicle enters arm a (random) `longitudinal`
@@ -503,7 +501,7 @@ CONVOY_HD_INLINE float slot_acceleration(const Params& p, const View& v, std::in
 // Vehicle.step); vehicles never reverse along their route, Vehicle.MAX_SPEED caps the agents.
 CONVOY_HD_INLINE void move(const Params& p, const View& v, std::int64_t k, float acc) {
   v.s[k] += v.speed[k] * p.dt;
-  v.speed[k] = clampf(v.speed[k] + acc * p.dt, 0.0f, kMaxSpeed);
+  v.speed[k] = physics::clamp(v.speed[k] + acc * p.dt, 0.0f, kMaxSpeed);
   place(p, v, k);
 }
 
@@ -578,7 +576,8 @@ CONVOY_HD_INLINE void end_step(const Params& p, const View& v, std::int64_t c, c
     // (an agent slot emptied by set_state never arrives)
     const bool done = v.route[k] >= 0 && arrived(p, v.route[k], v.s[k]);
     all_arrived = all_arrived && done;
-    const float fast = clampf((v.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
+    const float fast =
+        physics::clamp((v.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0.0f, 1.0f);
     float r = p.collision_reward * (crashed[a] ? 1.0f : 0.0f) + p.high_speed_reward * fast;
     if (done) r = p.arrived_reward;
     if (p.normalize_reward) {
@@ -748,7 +747,7 @@ struct Intersection {
     for (int u = 0; u < v.slots; ++u) v.route[base + u] = -1;
     for (int a = 0; a < v.agents; ++a) v.accel[c * v.agents + a] = 0.0f;
     const float jitter = p.spawn_probability_range * (2.0f * rng.uniform_float() - 1.0f);
-    v.spawn_p[c] = clampf(p.spawn_probability + jitter, 0.0f, 1.0f);
+    v.spawn_p[c] = physics::clamp(p.spawn_probability + jitter, 0.0f, 1.0f);
     bool crashed[kMaxAgents] = {false, false, false, false};
     const int n = p.initial_vehicles;
     for (int t = 0; t < n; ++t) {
@@ -791,7 +790,7 @@ struct Intersection {
     v.target_speed[k] = intersection::target_speed_of(idx);
   }
   CONVOY_HD static void apply_action(const View& v, std::int64_t c, int a, float act) {
-    v.accel[c * v.agents + a] = intersection::clampf(act, -1.0f, 1.0f) * 5.0f;
+    v.accel[c * v.agents + a] = physics::clamp(act, -1.0f, 1.0f) * 5.0f;
   }
 
   template <class Action>
@@ -824,6 +823,8 @@ struct Intersection {
   // How agent a's episode ended, from the scene's last state: 2 it overlaps another vehicle,
   // 1 it had arrived, else 0 (the time limit, or another agent's crash).
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
   CONVOY_HD static std::uint8_t outcome(const Params& p, const View& v, std::int64_t c, int a) {
     using namespace intersection;
     const std::int64_t base = c * v.slots, ka = base + a;
@@ -852,10 +853,10 @@ struct Intersection {
     auto write = [&](int row, float px, float py, float vx, float vy, float h) {
       float* o = obs + row * kFeatures;
       o[0] = 1.0f;
-      o[1] = clampf(px / 100.0f, -1, 1);
-      o[2] = clampf(py / 100.0f, -1, 1);
-      o[3] = clampf(vx / 20.0f, -1, 1);
-      o[4] = clampf(vy / 20.0f, -1, 1);
+      o[1] = physics::clamp(px / 100.0f, -1.0f, 1.0f);
+      o[2] = physics::clamp(py / 100.0f, -1.0f, 1.0f);
+      o[3] = physics::clamp(vx / 20.0f, -1.0f, 1.0f);
+      o[4] = physics::clamp(vy / 20.0f, -1.0f, 1.0f);
       o[5] = cosf(h);
       o[6] = sinf(h);
     };

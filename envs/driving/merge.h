@@ -128,6 +128,8 @@ struct Merge {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = Discrete;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = merge::Params;
   using View = highway::View;
@@ -225,7 +227,7 @@ struct Merge {
     const std::int64_t k = i * s.vehicles;
     const std::int32_t lane = highway::lane_of(s.y[k], p.lanes);
     const float fast =
-        highway::clampf((s.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0, 1);
+        physics::clamp((s.speed[k] - p.speed_low) / (p.speed_high - p.speed_low), 0.0f, 1.0f);
     bool lane_change = false;
     if constexpr (std::is_integral_v<Action>)
       lane_change = !p.autopilot && (action == 0 || action == 2);

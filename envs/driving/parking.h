@@ -176,15 +176,13 @@ struct State {
   }
 };
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
-
 // Pure pursuit for highway-env's bicycle (reference point midway between the axles): the
 // steering angle whose circle passes through a target `dist` m away at `alpha` rad from the
 // direction of travel, for a car of length `len`; reverse = driving backwards.
 CONVOY_HD_INLINE float pursuit_steer(float alpha, float dist, float len, bool reverse) {
   const float sin_beta_max = 0.4472135954999579f;  // sin(atan(tan(pi/4) / 2))
   const float kappa = 2.0f * sinf(alpha) / fmaxf(dist, 1e-3f);
-  float sin_beta = clampf(kappa * len / 2, -sin_beta_max, sin_beta_max);
+  float sin_beta = physics::clamp(kappa * len / 2, -sin_beta_max, sin_beta_max);
   if (reverse) sin_beta = -sin_beta;
   const float beta = asinf(sin_beta);
   return atanf(2.0f * tanf(beta));
@@ -202,6 +200,8 @@ struct Parking {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = false;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
   // obs slices for goal relabelling
   static constexpr int kObservationOffset = 0, kAchievedGoalOffset = 6, kDesiredGoalOffset = 12;
 
@@ -340,7 +340,7 @@ struct Parking {
         // too close to the turn-in point to straighten out first: back up 10 m and return
         if (s.gear[i] > 0 && e < 2.0f && !aligned) s.gear[i] = -1;
         if (s.gear[i] < 0 && e > 9.5f) s.gear[i] = 1;
-        v_target = clampf(s.gear[i] > 0 ? e : e - 10.0f, -2.5f, 2.5f);
+        v_target = physics::clamp(s.gear[i] > 0 ? e : e - 10.0f, -2.5f, 2.5f);
         if (v_target >= 0.0f || s.gear[i] > 0) {
           const bool reverse = v_target < 0.0f;
           const float tx = x + (reverse ? -sx : sx) * lookahead;
@@ -370,10 +370,10 @@ struct Parking {
       const float tx = gx + ux * ahead, ty = gy + uy * ahead;
       const float alpha = wrap_angle(atan2f(ty - y, tx - x) - h - (reverse ? 3.1415927f : 0.0f));
       steer = pursuit_steer(alpha, sqrtf((tx - x) * (tx - x) + (ty - y) * (ty - y)), len, reverse);
-      v_target = reverse ? -1.5f : clampf(-along, 0.0f, 2.0f);
+      v_target = reverse ? -1.5f : physics::clamp(-along, 0.0f, 2.0f);
     }
-    a[0] = clampf(3.0f * (v_target - v) / kMaxAccel, -1.0f, 1.0f);
-    a[1] = clampf(steer / kMaxSteer, -1.0f, 1.0f);
+    a[0] = physics::clamp(3.0f * (v_target - v) / kMaxAccel, -1.0f, 1.0f);
+    a[1] = physics::clamp(steer / kMaxSteer, -1.0f, 1.0f);
   }
 
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, const float* action,
@@ -382,8 +382,8 @@ struct Parking {
     // actions: ContinuousAction's scaling, held for the policy step
     float a[2] = {action[0], action[1]};
     if (p.autopilot) autopilot_action(p, s, i, a);
-    const float accel = clampf(a[0], -1, 1) * kMaxAccel;
-    const float steer = clampf(a[1], -1, 1) * kMaxSteer;
+    const float accel = physics::clamp(a[0], -1.0f, 1.0f) * kMaxAccel;
+    const float steer = physics::clamp(a[1], -1.0f, 1.0f) * kMaxSteer;
     // dynamics (Vehicle.step, Euler), collisions checked every frame as Road.step does
     const physics::VehicleParams<float> car = physics::highway_env_car<float>();
     bool crashed = false;

@@ -332,8 +332,6 @@ struct State {
   }
 };
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
-
 // s wrapped into [0, length).
 CONVOY_HD_INLINE float wrap_s(float s, float length) {
   float w = s - length * floorf(s / length);
@@ -423,6 +421,8 @@ struct Racetrack {
   static constexpr int kActDim = Longitudinal ? 2 : 1;
   static constexpr int kStateDim = -1;  // 11 + 6 x other_vehicles
   static constexpr bool kDiscrete = false;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = racetrack::Params;
   using View = racetrack::View;
@@ -524,13 +524,13 @@ struct Racetrack {
     const float alpha = atan2f(physics::cross(fwd, to), physics::dot(fwd, to));
     const float wheelbase = p.car.l_f + p.car.l_r;
     const float delta = atan2f(2.0f * wheelbase * sinf(alpha), ld);
-    *steer = clampf(delta / p.car.steer_max, -1.0f, 1.0f);
+    *steer = physics::clamp(delta / p.car.steer_max, -1.0f, 1.0f);
     float v_want = p.target_speed, gap, lead;
     if (leader(p, s, i, ego_s, ego_d, 0.5f * s.length[i], 0.5f * s.width[i], -1, false, 0.0f, 0.0f,
                &gap, &lead)) {
       v_want = follow_speed(v_want, gap, lead);
     }
-    *accel = clampf((v_want - s.v[i]) / kTauAcc / p.car.a_max, -1.0f, 1.0f);
+    *accel = physics::clamp((v_want - s.v[i]) / kTauAcc / p.car.a_max, -1.0f, 1.0f);
   }
 
   // One frame: the ego's model over dt with wheel-angle target steer_target (rad) and
@@ -603,8 +603,8 @@ struct Racetrack {
     ego_frenet(p.track, s.x[i], s.y[i], &ego_s, &ego_d);
     const float s_start = ego_s;
     // actions, normalised to [-1, 1]: held for the policy step (the baseline replans per frame)
-    float steer = clampf(action[Longitudinal ? 1 : 0], -1.0f, 1.0f);
-    float accel = Longitudinal ? clampf(action[0], -1.0f, 1.0f) : 0.0f;
+    float steer = physics::clamp(action[Longitudinal ? 1 : 0], -1.0f, 1.0f);
+    float accel = Longitudinal ? physics::clamp(action[0], -1.0f, 1.0f) : 0.0f;
     bool crashed = false;
     for (std::int32_t f = 0; f < p.frames && !crashed; ++f) {
       if (f > 0) ego_frenet(p.track, s.x[i], s.y[i], &ego_s, &ego_d);
@@ -650,7 +650,7 @@ struct Racetrack {
         physics::cast_ray(ray, boxes, p.others, static_cast<const physics::Circle<float>*>(nullptr),
                           0, static_cast<const physics::Segment<float>*>(nullptr), 0);
     const float dist = fminf(hit.distance, racetrack::ray_track_edges(p.track, ray));
-    return racetrack::clampf(dist / p.lidar.max_range, 0.0f, 1.0f);
+    return physics::clamp(dist / p.lidar.max_range, 0.0f, 1.0f);
   }
 
   // The observation per env x ray (sim/batched_env.h's HasObserveBatch): kernels=ray, or auto
@@ -676,12 +676,12 @@ struct Racetrack {
     const float heading_error =
         physics::wrap_angle(s.psi[i] - physics::lane_heading(p.track.chain(), ego_s));
     float* e = obs + p.lidar.n_rays;
-    e[0] = clampf(s.v[i] / p.car.v_max, -1.0f, 1.0f);
-    e[1] = clampf(ego_d / (0.5f * p.track.width), -1.0f, 1.0f);
-    e[2] = clampf(heading_error / 3.14159265f, -1.0f, 1.0f);
-    e[3] = clampf(s.delta[i] / p.car.steer_max, -1.0f, 1.0f);
-    e[4] = clampf(s.psi_dot[i] / 6.2831853f, -1.0f, 1.0f);
-    e[5] = clampf(s.beta[i] / 1.5707963f, -1.0f, 1.0f);
+    e[0] = physics::clamp(s.v[i] / p.car.v_max, -1.0f, 1.0f);
+    e[1] = physics::clamp(ego_d / (0.5f * p.track.width), -1.0f, 1.0f);
+    e[2] = physics::clamp(heading_error / 3.14159265f, -1.0f, 1.0f);
+    e[3] = physics::clamp(s.delta[i] / p.car.steer_max, -1.0f, 1.0f);
+    e[4] = physics::clamp(s.psi_dot[i] / 6.2831853f, -1.0f, 1.0f);
+    e[5] = physics::clamp(s.beta[i] / 1.5707963f, -1.0f, 1.0f);
   }
 
   // State exchange: the ego [x, y, delta, v, psi, psi_dot, beta, mu, length, width, laps], then

@@ -180,8 +180,6 @@ struct State {
   }
 };
 
-CONVOY_HD_INLINE float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
-
 }  // namespace diffdrive_nav
 
 struct DiffDriveNav {
@@ -194,6 +192,8 @@ struct DiffDriveNav {
   static constexpr int kStateDim = -1;
   static constexpr bool kDiscrete = false;
   static constexpr bool kHasOutcome = true;
+  // the scripted baseline `convoy eval` compares with (ego_policy reads it)
+  static constexpr const char* kBaseline = "ego_policy=autopilot";
 
   using Params = diffdrive_nav::Params;
   using View = diffdrive_nav::View;
@@ -355,12 +355,13 @@ struct DiffDriveNav {
     }
     // clearance straight ahead, for the speed
     const float ahead = corridor_free(p, ranges, 0.0f, half, p.robot_radius + 0.15f) ? 1.0f : 0.0f;
-    const float omega = found ? clampf(2.5f * heading, -p.robot.omega_max, p.robot.omega_max)
-                              : (bearing >= 0.0f ? p.robot.omega_max : -p.robot.omega_max);
+    const float omega = found
+                            ? physics::clamp(2.5f * heading, -p.robot.omega_max, p.robot.omega_max)
+                            : (bearing >= 0.0f ? p.robot.omega_max : -p.robot.omega_max);
     float v = found ? p.robot.v_max * fmaxf(0.0f, cosf(heading)) * ahead : 0.0f;
     v = fminf(v, dist / p.dt);  // do not overshoot the goal
-    a[0] = clampf(v / p.robot.v_max, -1.0f, 1.0f);
-    a[1] = clampf(omega / p.robot.omega_max, -1.0f, 1.0f);
+    a[0] = physics::clamp(v / p.robot.v_max, -1.0f, 1.0f);
+    a[1] = physics::clamp(omega / p.robot.omega_max, -1.0f, 1.0f);
   }
 
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, const float* action,
@@ -369,8 +370,8 @@ struct DiffDriveNav {
     float a[2] = {action[0], action[1]};
     if (p.autopilot) autopilot_action(p, s, i, a);
     // actions -> twist within the robot's limits -> exact arc
-    float v = clampf(a[0], -1, 1) * p.robot.v_max;
-    float omega = clampf(a[1], -1, 1) * p.robot.omega_max;
+    float v = physics::clamp(a[0], -1.0f, 1.0f) * p.robot.v_max;
+    float omega = physics::clamp(a[1], -1.0f, 1.0f) * p.robot.omega_max;
     physics::limit_twist(p.robot, &v, &omega);
     const float before = goal_distance(s, i);
     float pose[3] = {s.x[i], s.y[i], s.theta[i]};
@@ -426,11 +427,11 @@ struct DiffDriveNav {
     const int n = p.lidar.n_rays;
     const float dist = goal_distance(s, i);
     const float bearing = atan2f(s.goal_y[i] - s.y[i], s.goal_x[i] - s.x[i]) - s.theta[i];
-    obs[n] = clampf(dist / (p.arena * 1.41421356f), 0.0f, 1.0f);
+    obs[n] = physics::clamp(dist / (p.arena * 1.41421356f), 0.0f, 1.0f);
     obs[n + 1] = cosf(bearing);
     obs[n + 2] = sinf(bearing);
-    obs[n + 3] = clampf(s.v[i] / p.robot.v_max, -1.0f, 1.0f);
-    obs[n + 4] = clampf(s.omega[i] / p.robot.omega_max, -1.0f, 1.0f);
+    obs[n + 3] = physics::clamp(s.v[i] / p.robot.v_max, -1.0f, 1.0f);
+    obs[n + 4] = physics::clamp(s.omega[i] / p.robot.omega_max, -1.0f, 1.0f);
   }
 
   CONVOY_HD static void read_state(const View& s, std::int64_t i, double* out) {
