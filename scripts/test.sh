@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what is missing, checks formatting,
 # builds Convoy (with CUDA when the toolkit is here: it must compile even where no GPU can
-# run it), runs every test on it, builds the CPU backend with ASan + UBSan and runs the
-# same tests again (with the Python tests about memory lifetimes, tests/python_asan.sh), runs
-# the Release tests once more with shuffled launches and the device-side step checks, then
-# installs the Python package (pip install .) and runs its tests.
+# run it), installs it and builds and runs examples/cpp against the install, runs every test
+# on it, builds the CPU backend with ASan + UBSan and runs the same tests again (with the
+# Python tests about memory lifetimes, tests/python_asan.sh), runs the Release tests once
+# more with shuffled launches and the device-side step checks, then installs the Python
+# package (pip install .) and runs its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${CONVOY_JOBS:-2}"
@@ -17,6 +18,20 @@ git ls-files '*.h' '*.cpp' '*.cu' | xargs clang-format --dry-run -Werror
 echo "== build (CUDA=AUTO, Release)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVOY_CUDA=AUTO >/dev/null
 cmake --build build -j"$jobs"
+
+# The C++ package as an outside project gets it: installed (headers, static libraries, CMake
+# package) to a scratch prefix, examples/cpp built against that alone, and run briefly.
+echo "== C++ package: install, build examples/cpp against it, run it"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+cmake --install build --prefix "$scratch/prefix" --component devel >/dev/null
+if grep -rlF "$PWD" "$scratch/prefix" --include='*.cmake'; then
+  echo "the installed CMake package above points into $PWD"
+  exit 1
+fi
+cmake -S examples/cpp -B "$scratch/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
+cmake --build "$scratch/build" -j"$jobs"
+"$scratch/build/train_highway" --steps 2048 --out "$scratch/highway.ckpt"
 
 echo "== build (CPU backend, ASan + UBSan; with _core for tests/python_asan.sh)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVOY_CUDA=OFF -DCONVOY_SANITIZE=ON \
