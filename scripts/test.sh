@@ -31,7 +31,8 @@ if grep -rlF "$PWD" "$scratch/prefix" --include='*.cmake'; then
 fi
 cmake -S examples/cpp -B "$scratch/build" -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/build" -j"$jobs"
-"$scratch/build/train_highway" --steps 2048 --out "$scratch/highway.ckpt"
+"$scratch/build/train_highway" --steps 2048 --out "$scratch/run"
+test -s "$scratch/run/metrics.csv" && test -s "$scratch/run/saved.ckpt"
 
 echo "== build (CPU backend, ASan + UBSan; with _core for tests/python_asan.sh)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVOY_CUDA=OFF -DCONVOY_SANITIZE=ON \

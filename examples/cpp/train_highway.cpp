@@ -1,54 +1,48 @@
 // Convoy as a C++ library (find_package(Convoy), see CMakeLists.txt here): trains PPO on
-// Highway-v0 briefly, saves a checkpoint, reloads it and evaluates the greedy policy beside
-// the env's scripted baseline and a random policy.
-//   train_highway [--steps N] [--out highway.ckpt]
+// Highway-v0 through the training layer (the runner behind `convoy train`), saves a
+// checkpoint, reloads it and evaluates the greedy policy beside the env's scripted baseline
+// and a random policy.
+//   train_highway [--steps N] [--out DIR]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "cli/policy.h"
-#include "envs/registry.h"
 #include "rl/checkpoint.h"
-#include "rl/ppo.h"
-#include "sim/config.h"
-#include "sim/device.h"
 #include "sim/error.h"
+#include "train/policy.h"
+#include "train/run.h"
 
 int main(int argc, char** argv) {
-  std::int64_t steps = 8192;
-  std::string path = "highway.ckpt";
+  convoy::train::RunOptions run;
+  run.env = "Highway-v0";
+  run.algo = "ppo";
+  run.device = "cpu";
+  run.total_steps = 8192;
+  run.out = "highway-run";  // metrics.csv, TensorBoard events, checkpoint.ckpt
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--steps") steps = std::atoll(argv[i + 1]);
-    if (flag == "--out") path = argv[i + 1];
+    if (flag == "--steps") run.total_steps = std::atoll(argv[i + 1]);
+    if (flag == "--out") run.out = argv[i + 1];
   }
+  // explicit settings (presets/ppo/Highway-v0.conf's, fewer envs): no preset file needed
+  run.use_preset = false;
+  run.settings = {
+      "num_envs=8", "num_steps=128", "num_minibatches=16", "update_epochs=10", "learning_rate=5e-4",
+      "gamma=0.8",  "seed=1"};
+  run.progress = false;  // the callback below prints instead
   try {
-    // explicit settings (presets/ppo/Highway-v0.conf's, shorter): a checkpoint keeps them
-    const convoy::Config env_config;  // Highway-v0's defaults
-    const convoy::Config learner_config = convoy::Config::parse(
-        {"num_envs=8", "num_steps=128", "num_minibatches=16", "update_epochs=10",
-         "learning_rate=5e-4", "gamma=0.8", "total_timesteps=" + std::to_string(steps), "seed=1"});
-    const auto cfg = convoy::rl::PpoConfig::from_config(learner_config);
-    auto env =
-        convoy::env_registry().make("Highway-v0", convoy::Device::cpu(), cfg.num_envs, env_config);
-    convoy::rl::Ppo ppo(*env, cfg);
-    for (std::int64_t it = 0; it < cfg.num_iterations(); ++it) {
-      const convoy::rl::PpoMetrics m = ppo.iterate();
-      std::printf("iteration %lld: %lld env steps, mean return %.2f\n",
-                  static_cast<long long>(m.iteration), static_cast<long long>(m.global_step),
-                  m.mean_episode_return);
-    }
+    convoy::train::Run trainer(run);
+    trainer.train([](const convoy::train::Metrics& m) {
+      std::printf("iteration %g: %g env steps, mean return %.2f\n", m.get("iteration"),
+                  m.get("global_step"), m.get("mean_return"));
+      return true;  // false would stop the run here
+    });
+    const std::string path = run.out + "/saved.ckpt";
+    convoy::rl::save_checkpoint(path, trainer.checkpoint());
 
-    convoy::rl::Checkpoint ckpt = ppo.make_checkpoint();
-    ckpt.env = "Highway-v0";  // what CheckpointPolicy rebuilds the env and learner from
-    ckpt.algo = "ppo";
-    ckpt.env_config = env_config.values();
-    ckpt.learner_config = learner_config.values();
-    convoy::rl::save_checkpoint(path, ckpt);
-
-    convoy::cli::CheckpointPolicy policy(path);
-    convoy::cli::print_comparison(policy.compare(/*episodes=*/20, /*seed=*/1000003));
+    convoy::train::CheckpointPolicy policy(path);
+    convoy::train::print_comparison(policy.compare(/*episodes=*/20, /*seed=*/1000003));
   } catch (const convoy::Error& e) {
     std::fprintf(stderr, "train_highway: %s\n", e.what());
     return 1;
