@@ -718,6 +718,21 @@ py::dict space_dict(const Space& s) {
   return d;
 }
 
+// Documented settings (an env's config keys, a learner's settings) as a list of dicts.
+py::list config_key_list(const std::vector<ConfigKey>& keys) {
+  py::list out;
+  for (const auto& k : keys) {
+    py::dict kd;
+    kd["name"] = k.name;
+    kd["type"] = k.type;
+    kd["default"] = k.default_value;
+    kd["allowed"] = k.allowed;
+    kd["doc"] = k.doc;
+    out.append(kd);
+  }
+  return out;
+}
+
 py::dict spec_dict(const EnvSpec& s) {
   py::dict d;
   d["id"] = s.name;
@@ -734,17 +749,7 @@ py::dict spec_dict(const EnvSpec& s) {
   d["reward_threshold"] = std::isnan(s.reward_threshold)
                               ? py::object(py::none())
                               : py::object(py::float_(s.reward_threshold));
-  py::list keys;
-  for (const auto& k : s.config_keys) {
-    py::dict kd;
-    kd["name"] = k.name;
-    kd["type"] = k.type;
-    kd["default"] = k.default_value;
-    kd["allowed"] = k.allowed;
-    kd["doc"] = k.doc;
-    keys.append(kd);
-  }
-  d["config_keys"] = keys;
+  d["config_keys"] = config_key_list(s.config_keys);
   return d;
 }
 
@@ -800,17 +805,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "learner_settings",
       [](const std::string& algo) {
-        py::list out;
-        for (const auto& k : convoy::train::find_learner(algo).settings()) {
-          py::dict kd;
-          kd["name"] = k.name;
-          kd["type"] = k.type;
-          kd["default"] = k.default_value;
-          kd["allowed"] = k.allowed;
-          kd["doc"] = k.doc;
-          out.append(kd);
-        }
-        return out;
+        return cp::config_key_list(convoy::train::find_learner(algo).settings());
       },
       py::arg("algo"), "A learner's settings (name, type, default, allowed, doc).");
   m.def(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build Convoy, then train a driving policy (PPO on Highway-v0, preset
 # presets/ppo/Highway-v0.conf) on the default device and end with its evaluation against the
-# IDM/MOBIL autopilot and a random policy. (PPO runs on the CPU so far; "auto" uses it.)
+# IDM/MOBIL autopilot and a random policy. ("auto": cuda:0 when a GPU is usable, else the CPU.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh >/dev/null

@@ -19,6 +19,7 @@
 #include "rl/sac.h"
 #include "sim/config.h"
 #include "sim/error.h"
+#include "train/run.h"
 
 namespace convoy {
 namespace {
@@ -29,30 +30,19 @@ std::vector<std::string> preset_words(const fs::path& path) {
   return read_config_words(path.string());
 }
 
-// Builds the env and the learner from `words` as `convoy train` does (env.key=value to the
-// env, the rest to the learner); throws convoy::Error on an unknown key or a bad value.
+// Builds the env and the learner from `words` by the runner of `convoy train` (env.key=value
+// to the env, the rest to the learner); throws convoy::Error on an unknown key or a bad value.
 void build_from_preset(const std::string& algo, const std::string& env_name,
                        const std::vector<std::string>& words) {
-  Config env_config, learner_config;
-  const Config all = Config::parse(words);  // named: values() refers into it
-  for (const auto& [k, v] : all.values()) {
-    if (k.rfind("env.", 0) == 0) {
-      env_config.set(k.substr(4), v);
-    } else {
-      learner_config.set(k, v);
-    }
-  }
-  if (algo == "ppo") {
-    const rl::PpoConfig cfg = rl::PpoConfig::from_config(learner_config);
-    auto env = env_registry().make(env_name, Device::cpu(), cfg.num_envs, env_config);
-    rl::Ppo ppo(*env, cfg);
-  } else if (algo == "sac") {
-    const rl::SacConfig cfg = rl::SacConfig::from_config(learner_config);
-    auto env = env_registry().make(env_name, Device::cpu(), cfg.num_envs, env_config);
-    rl::Sac sac(*env, cfg);
-  } else {
-    throw Error("presets/" + algo + ": no such learner; allowed: ppo, sac");
-  }
+  train::RunOptions o;
+  o.env = env_name;
+  o.algo = algo;
+  o.device = "cpu";
+  o.settings = words;
+  o.use_preset = false;
+  o.eval_episodes = 0;
+  o.progress = false;
+  train::Run run(o);
 }
 
 std::vector<fs::path> preset_files() {

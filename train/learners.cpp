@@ -27,6 +27,29 @@ std::unique_ptr<VecEnv> make_env(const std::string& env, const Config& env_confi
   return env_registry().make(env, device, num_envs, env_config);
 }
 
+// What PPO and SAC expose alike, forwarded to the algorithm.
+template <class Algo, class AlgoConfig>
+class Forwarding : public Learner {
+ public:
+  explicit Forwarding(const AlgoConfig& config) : config_(config) {}
+  std::int64_t global_step() const override { return algo_->global_step(); }
+  std::uint64_t seed() const override { return config_.seed; }
+  rl::Checkpoint make_checkpoint() const override { return algo_->make_checkpoint(); }
+  void restore_checkpoint(const rl::Checkpoint& c, bool with_env_state) override {
+    algo_->restore_checkpoint(c, with_env_state);
+  }
+  std::int64_t num_params() const override { return algo_->num_params(); }
+
+ protected:
+  // the env first: the algorithm keeps a reference to it
+  void build(const std::string& env, const Config& env_config, const Device& device) {
+    env_ = make_env(env, env_config, device, config_.num_envs);
+    algo_ = std::make_unique<Algo>(*env_, config_);
+  }
+  AlgoConfig config_;
+  std::unique_ptr<Algo> algo_;
+};
+
 // CleanRL's ppo.py names for the TensorBoard tags.
 const std::vector<MetricField> kPpoFields = {
     {"iteration", true, nullptr, nullptr, "iterations done (1-based)"},
@@ -46,27 +69,24 @@ const std::vector<MetricField> kPpoFields = {
     {"steps_per_second", false, "charts/SPS", nullptr, "env steps per second, collect + update"},
 };
 
-class PpoLearner final : public Learner {
+class PpoLearner final : public Forwarding<rl::Ppo, rl::PpoConfig> {
  public:
   PpoLearner(const std::string& env, const Config& env_config, const Config& settings,
              const Device& device)
-      : config_(rl::PpoConfig::from_config(settings)) {
-    env_ = make_env(env, env_config, device, config_.num_envs);
-    ppo_ = std::make_unique<rl::Ppo>(*env_, config_);
+      : Forwarding(rl::PpoConfig::from_config(settings)) {
+    build(env, env_config, device);
   }
   const char* algo() const override { return "ppo"; }
   const std::vector<MetricField>& fields() const override { return kPpoFields; }
   Metrics iterate() override {
-    const rl::PpoMetrics m = ppo_->iterate();
+    const rl::PpoMetrics m = algo_->iterate();
     return {&kPpoFields,
             {double(m.iteration), double(m.global_step), double(m.episodes), m.mean_episode_return,
              m.mean_episode_length, m.policy_loss, m.value_loss, m.entropy, m.approx_kl,
              m.clip_fraction, m.explained_variance, m.learning_rate, m.steps_per_second}};
   }
   std::int64_t num_iterations() const override { return config_.num_iterations(); }
-  std::int64_t iteration() const override { return ppo_->iteration(); }
-  std::int64_t global_step() const override { return ppo_->global_step(); }
-  std::uint64_t seed() const override { return config_.seed; }
+  std::int64_t iteration() const override { return algo_->iteration(); }
   std::int64_t total_steps() const override {
     return config_.num_iterations() * config_.batch_size();
   }
@@ -79,23 +99,14 @@ class PpoLearner final : public Learner {
                   static_cast<unsigned long long>(config_.seed));
     return text;
   }
-  rl::Checkpoint make_checkpoint() const override { return ppo_->make_checkpoint(); }
-  void restore_checkpoint(const rl::Checkpoint& c, bool with_env_state) override {
-    ppo_->restore_checkpoint(c, with_env_state);
-  }
-  std::int64_t num_params() const override { return ppo_->num_params(); }
   void act(const float* obs, std::int64_t batch, void* actions) override {
     // the trained env's own action space: a setting (action_type=continuous) may change it
-    if (ppo_->discrete()) {
-      ppo_->act_deterministic(obs, batch, static_cast<std::int32_t*>(actions));
+    if (algo_->discrete()) {
+      algo_->act_deterministic(obs, batch, static_cast<std::int32_t*>(actions));
     } else {
-      ppo_->act_deterministic(obs, batch, static_cast<float*>(actions));
+      algo_->act_deterministic(obs, batch, static_cast<float*>(actions));
     }
   }
-
- private:
-  rl::PpoConfig config_;
-  std::unique_ptr<rl::Ppo> ppo_;
 };
 
 // CleanRL's sac_continuous_action.py names for the TensorBoard tags.
@@ -119,23 +130,22 @@ const std::vector<MetricField> kSacFields = {
     {"steps_per_second", false, "charts/SPS", nullptr, "env steps per second, collect + update"},
 };
 
-class SacLearner final : public Learner {
+class SacLearner final : public Forwarding<rl::Sac, rl::SacConfig> {
  public:
   SacLearner(const std::string& env, const Config& env_config, const Config& settings,
              const Device& device, bool acting_only)
-      : config_(rl::SacConfig::from_config(settings)) {
+      : Forwarding(rl::SacConfig::from_config(settings)) {
     if (acting_only) config_.buffer_size = config_.num_envs;  // no replay needed to act
-    env_ = make_env(env, env_config, device, config_.num_envs);
-    sac_ = std::make_unique<rl::Sac>(*env_, config_);
+    build(env, env_config, device);
     vector_steps_ = std::max<std::int64_t>(1, config_.total_timesteps / config_.num_envs);
     chunk_ = std::max<std::int64_t>(1, vector_steps_ / 100);
   }
   const char* algo() const override { return "sac"; }
   const std::vector<MetricField>& fields() const override { return kSacFields; }
   Metrics iterate() override {
-    const std::int64_t done = sac_->global_step() / config_.num_envs;
+    const std::int64_t done = algo_->global_step() / config_.num_envs;
     const std::int64_t it = iteration();
-    const rl::SacMetrics m = sac_->train(std::min(chunk_, vector_steps_ - done));
+    const rl::SacMetrics m = algo_->train(std::min(chunk_, vector_steps_ - done));
     return {&kSacFields,
             {double(it + 1), double(m.global_step), double(m.episodes), m.mean_episode_return,
              m.mean_episode_length, double(m.updates), m.qf1_loss, m.qf2_loss,
@@ -144,10 +154,8 @@ class SacLearner final : public Learner {
   }
   std::int64_t num_iterations() const override { return (vector_steps_ + chunk_ - 1) / chunk_; }
   std::int64_t iteration() const override {
-    return (sac_->global_step() / config_.num_envs + chunk_ - 1) / chunk_;
+    return (algo_->global_step() / config_.num_envs + chunk_ - 1) / chunk_;
   }
-  std::int64_t global_step() const override { return sac_->global_step(); }
-  std::uint64_t seed() const override { return config_.seed; }
   std::int64_t total_steps() const override { return vector_steps_ * config_.num_envs; }
   std::string describe() const override {
     char text[256];
@@ -158,18 +166,11 @@ class SacLearner final : public Learner {
         static_cast<unsigned long long>(config_.seed));
     return text;
   }
-  rl::Checkpoint make_checkpoint() const override { return sac_->make_checkpoint(); }
-  void restore_checkpoint(const rl::Checkpoint& c, bool with_env_state) override {
-    sac_->restore_checkpoint(c, with_env_state);
-  }
-  std::int64_t num_params() const override { return sac_->num_params(); }
   void act(const float* obs, std::int64_t batch, void* actions) override {
-    sac_->act_deterministic(obs, batch, static_cast<float*>(actions));
+    algo_->act_deterministic(obs, batch, static_cast<float*>(actions));
   }
 
  private:
-  rl::SacConfig config_;
-  std::unique_ptr<rl::Sac> sac_;
   std::int64_t vector_steps_ = 1, chunk_ = 1;
 };
 
