@@ -11,7 +11,7 @@
 namespace convoy::train {
 
 double Metrics::get(const std::string& name) const {
-  for (std::size_t i = 0; i < fields->size(); ++i) {
+  for (std::size_t i = 0; fields && i < fields->size(); ++i) {
     if (name == (*fields)[i].name) return values[i];
   }
   throw Error("metrics: no field '" + name + "'");
