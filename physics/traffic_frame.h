@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -65,6 +66,37 @@ struct Range {
 // kernels (step_batch: per env, then per env x vehicle launches); auto is per vehicle on
 // CUDA, per scene on the CPU. Both give the same results on the same device.
 enum class Kernels : std::int32_t { kAuto, kScene, kVehicle };
+
+// The state a traffic env exchanges (read_state / write_state, VecEnv::get_state): per
+// vehicle [x, y, heading, speed, target_speed, target_lane], vehicle 0 the ego. Renderers and
+// tests read it by name: st[StateLayout::y(v)], or vehicle_row(st.data(), v).y().
+struct StateLayout {
+  static constexpr int kFields = 6;  // per vehicle
+  static constexpr int kX = 0, kY = 1, kHeading = 2, kSpeed = 3, kTargetSpeed = 4, kTargetLane = 5;
+  CONVOY_HD static constexpr int x(int v) { return v * kFields + kX; }
+  CONVOY_HD static constexpr int y(int v) { return v * kFields + kY; }
+  CONVOY_HD static constexpr int heading(int v) { return v * kFields + kHeading; }
+  CONVOY_HD static constexpr int speed(int v) { return v * kFields + kSpeed; }
+  CONVOY_HD static constexpr int target_speed(int v) { return v * kFields + kTargetSpeed; }
+  CONVOY_HD static constexpr int target_lane(int v) { return v * kFields + kTargetLane; }
+  // the vehicles in a state of `size` values
+  static constexpr int vehicles(std::size_t size) { return static_cast<int>(size / kFields); }
+};
+// One vehicle's values in such a state; T is double, or const double to read only.
+template <class T>
+struct VehicleRow {
+  T* f;  // StateLayout::kFields values
+  CONVOY_HD T& x() const { return f[StateLayout::kX]; }
+  CONVOY_HD T& y() const { return f[StateLayout::kY]; }
+  CONVOY_HD T& heading() const { return f[StateLayout::kHeading]; }
+  CONVOY_HD T& speed() const { return f[StateLayout::kSpeed]; }
+  CONVOY_HD T& target_speed() const { return f[StateLayout::kTargetSpeed]; }
+  CONVOY_HD T& target_lane() const { return f[StateLayout::kTargetLane]; }
+};
+template <class T>
+CONVOY_HD VehicleRow<T> vehicle_row(T* state, int v) {
+  return {state + v * StateLayout::kFields};
+}
 
 // Per-vehicle state, (num_envs x vehicles) each, vehicle 0 the ego.
 struct View {

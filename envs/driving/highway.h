@@ -122,7 +122,7 @@ struct Highway {
   static int obs_dim(const Params& p) {
     return p.lidar ? p.lidar_cells * highway::kLidarFeatures : p.observed * highway::kFeatures;
   }
-  static int state_dim(const Params& p) { return p.vehicles * 6; }
+  static int state_dim(const Params& p) { return p.vehicles * highway::StateLayout::kFields; }
   static Space observation_space(const Params& p) {
     return Space::box(std::vector<float>(obs_dim(p), -1.0f), std::vector<float>(obs_dim(p), 1.0f));
   }
@@ -411,29 +411,29 @@ struct Highway {
     for (int j = (count + 1) * kFeatures; j < p.observed * kFeatures; ++j) obs[j] = 0.0f;
   }
 
-  // State exchange for tests: per vehicle [x, y, heading, speed, target_speed, target_lane].
+  // State exchange for tests and renderers, laid out as highway::StateLayout.
   CONVOY_HD static void read_state(const View& s, std::int64_t i, double* out) {
     for (std::int32_t v = 0; v < s.vehicles; ++v) {
       const std::int64_t k = i * s.vehicles + v;
-      double* o = out + v * 6;
-      o[0] = s.x[k];
-      o[1] = s.y[k];
-      o[2] = s.heading[k];
-      o[3] = s.speed[k];
-      o[4] = s.target_speed[k];
-      o[5] = s.target_lane[k];
+      const highway::VehicleRow<double> o = highway::vehicle_row(out, v);
+      o.x() = s.x[k];
+      o.y() = s.y[k];
+      o.heading() = s.heading[k];
+      o.speed() = s.speed[k];
+      o.target_speed() = s.target_speed[k];
+      o.target_lane() = s.target_lane[k];
     }
   }
   CONVOY_HD static void write_state(const View& s, std::int64_t i, const double* in) {
     for (std::int32_t v = 0; v < s.vehicles; ++v) {
       const std::int64_t k = i * s.vehicles + v;
-      const double* o = in + v * 6;
-      s.x[k] = static_cast<float>(o[0]);
-      s.y[k] = static_cast<float>(o[1]);
-      s.heading[k] = static_cast<float>(o[2]);
-      s.speed[k] = static_cast<float>(o[3]);
-      s.target_speed[k] = static_cast<float>(o[4]);
-      s.target_lane[k] = static_cast<std::int32_t>(o[5]);
+      const highway::VehicleRow<const double> o = highway::vehicle_row(in, v);
+      s.x[k] = static_cast<float>(o.x());
+      s.y[k] = static_cast<float>(o.y());
+      s.heading[k] = static_cast<float>(o.heading());
+      s.speed[k] = static_cast<float>(o.speed());
+      s.target_speed[k] = static_cast<float>(o.target_speed());
+      s.target_lane[k] = static_cast<std::int32_t>(o.target_lane());
     }
   }
 };
