@@ -13,18 +13,21 @@ namespace convoy::cli {
 namespace {
 constexpr int kWidth = 800, kHeight = 240;
 
-// Per vehicle [x, y, heading, speed, target_speed, target_lane] (get_state); the ego green,
-// traffic blue, drawn at highway-env's 5 m x 2 m.
+using Layout = envs::highway::StateLayout;
+
+// The vehicles of get_state (envs::highway::StateLayout); the ego green, traffic blue, drawn
+// at highway-env's 5 m x 2 m.
 template <class ToPx>
 void draw_cars(cairo_t* cr, const std::vector<double>& s, double scale, const ToPx& to_px) {
-  const int n = static_cast<int>(s.size()) / 6;
+  const int n = Layout::vehicles(s.size());
   for (int v = n - 1; v >= 0; --v) {
+    const envs::highway::VehicleRow<const double> car = envs::highway::vehicle_row(s.data(), v);
     double px, py;
-    to_px(s[v * 6], s[v * 6 + 1], &px, &py);
+    to_px(car.x(), car.y(), &px, &py);
     if (px < -40 || px > kWidth + 40) continue;
     cairo_save(cr);
     cairo_translate(cr, px, py);
-    cairo_rotate(cr, s[v * 6 + 2]);
+    cairo_rotate(cr, car.heading());
     if (v == 0) {
       cairo_set_source_rgb(cr, 0.20, 0.80, 0.20);  // ego
     } else {
@@ -36,15 +39,14 @@ void draw_cars(cairo_t* cr, const std::vector<double>& s, double scale, const To
   }
 }
 
-// Highway-v0: per vehicle [x, y, heading, speed, target_speed, target_lane]; the camera
-// follows the ego, 4 px per metre.
+// Highway-v0: the camera follows the ego, 4 px per metre.
 void draw_highway(cairo_t* cr, const VecEnv& env, const Config& config) {
   const std::vector<double> s = env.get_state(0);
   int lanes = 3;
   const auto it = config.values().find("lanes");
   if (it != config.values().end()) lanes = std::stoi(it->second);
   const double scale = 4.0;
-  const double ex = s[0];
+  const double ex = s[Layout::x(0)];
   const double road_top = kHeight / 2.0 - (lanes * 4.0) * scale / 2;
   auto to_px = [&](double x, double y, double* px, double* py) {
     *px = kWidth / 3.0 + (x - ex) * scale;
@@ -81,7 +83,7 @@ constexpr int kMergeHeight = 160;
 void draw_merge(cairo_t* cr, const VecEnv& env, const Config&) {
   namespace m = envs::merge;
   const std::vector<double> s = env.get_state(0);
-  const double scale = 4.0, ex = s[0];
+  const double scale = 4.0, ex = s[Layout::x(0)];
   auto to_px = [&](double x, double y, double* px, double* py) {
     *px = kWidth / 3.0 + (x - ex) * scale;
     *py = 24.0 + (y + 2.0) * scale;

@@ -97,17 +97,17 @@ void draw_intersection(cairo_t* cr, const VecEnv& env, const Config& config) {
   };
   // each agent's remaining route and its destination
   for (int a = 0; a < p.agents && a < slots; ++a) {
-    const int route = static_cast<int>(st[a * ix::kStateFields]);
+    const int route = static_cast<int>(st[ix::StateLayout::route(a)]);
     if (route < 0) continue;
     const double* col = kAgentColours[a % 4];
     const double goal = p.entry + p.turn_length[route] + ix::kExitDistance;
     cairo_set_source_rgb(cr, col[0], col[1], col[2]);
     cairo_set_line_width(cr, 2);
     double x, y, h, px, py;
-    for (double s = st[a * ix::kStateFields + 1]; s <= goal; s += 1.0) {
+    for (double s = st[ix::StateLayout::s(a)]; s <= goal; s += 1.0) {
       pose(route, s, &x, &y, &h);
       to_px(x, y, &px, &py);
-      if (s == st[a * ix::kStateFields + 1]) {
+      if (s == st[ix::StateLayout::s(a)]) {
         cairo_move_to(cr, px, py);
       } else {
         cairo_line_to(cr, px, py);
@@ -123,10 +123,10 @@ void draw_intersection(cairo_t* cr, const VecEnv& env, const Config& config) {
     cairo_fill(cr);
   }
   for (int u = slots - 1; u >= 0; --u) {
-    const int route = static_cast<int>(st[u * ix::kStateFields]);
+    const int route = static_cast<int>(st[ix::StateLayout::route(u)]);
     if (route < 0) continue;
     double x, y, h;
-    pose(route, st[u * ix::kStateFields + 1], &x, &y, &h);
+    pose(route, st[ix::StateLayout::s(u)], &x, &y, &h);
     if (u < p.agents) {
       const double* col = kAgentColours[u % 4];
       draw_car(cr, x, y, h, col[0], col[1], col[2]);

@@ -13,6 +13,8 @@
 namespace convoy {
 namespace {
 
+using L = envs::highway::StateLayout;
+
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
   return env_registry().make("Highway-v0", Device::cpu(), n, Config::parse(cfg));
 }
@@ -152,7 +154,7 @@ TEST(HighwayRandomisation, IdmParametersChangeTheTraffic) {
     DeviceArray<std::int32_t> a(Device::cpu(), std::vector<std::int32_t>{1});
     for (int t = 0; t < 10; ++t) env->step(a);
     const auto st = env->get_state(0);
-    return st[6] - st[0];
+    return st[L::x(1)] - st[L::x(0)];
   };
   const double timid = gap_after({"idm_time_headway_low=2.9", "idm_time_headway_high=3.0"});
   const double eager = gap_after({"idm_time_headway_low=0.5", "idm_time_headway_high=0.6"});

@@ -13,7 +13,7 @@
 namespace convoy {
 namespace {
 
-constexpr int kVehicleFields = 6;  // x, y, heading, speed, target_speed, target_lane
+using L = envs::highway::StateLayout;
 
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
   return env_registry().make("Highway-v0", Device::cpu(), n, Config::parse(cfg));
@@ -36,15 +36,15 @@ TEST(Highway, SpawnedVehiclesNeverOverlapAndStartOnTheRoad) {
     env->reset(seed);
     for (std::int64_t i = 0; i < env->num_envs(); ++i) {
       const auto st = env->get_state(i);
-      const int n = static_cast<int>(st.size()) / kVehicleFields;
+      const int n = L::vehicles(st.size());
       ASSERT_EQ(n, 51);
       for (int a = 0; a < n; ++a) {
-        const double ya = st[a * kVehicleFields + 1];
+        const double ya = st[L::y(a)];
         ASSERT_GE(ya, 0.0);
         ASSERT_LE(ya, 12.0);
         for (int b = a + 1; b < n; ++b) {
-          const double dx = std::fabs(st[a * kVehicleFields] - st[b * kVehicleFields]);
-          const double dy = std::fabs(ya - st[b * kVehicleFields + 1]);
+          const double dx = std::fabs(st[L::x(a)] - st[L::x(b)]);
+          const double dy = std::fabs(ya - st[L::y(b)]);
           // same lane: more than a car length apart; other lanes: 4 m apart
           ASSERT_TRUE(dx > 5.0 || dy >= 4.0) << "env " << i << " vehicles " << a << ", " << b;
         }
@@ -61,11 +61,11 @@ TEST(Highway, TrafficStaysOnTheRoadAndKeepsMoving) {
     env->step(idle);
     for (std::int64_t i = 0; i < 64; ++i) {
       const auto st = env->get_state(i);
-      for (std::size_t v = 1; v < st.size() / kVehicleFields; ++v) {
-        ASSERT_GT(st[v * kVehicleFields + 1], -2.0);  // within the three lanes
-        ASSERT_LT(st[v * kVehicleFields + 1], 10.0);
-        ASSERT_GT(st[v * kVehicleFields + 3], 0.0);  // moving forwards
-        ASSERT_LT(st[v * kVehicleFields + 3], 40.0);
+      for (int v = 1; v < L::vehicles(st.size()); ++v) {
+        ASSERT_GT(st[L::y(v)], -2.0);  // within the three lanes
+        ASSERT_LT(st[L::y(v)], 10.0);
+        ASSERT_GT(st[L::speed(v)], 0.0);  // moving forwards
+        ASSERT_LT(st[L::speed(v)], 40.0);
       }
     }
   }
@@ -88,15 +88,15 @@ TEST(Highway, MetaActionsChangeLaneAndSpeed) {
   a.copy_from_host(std::vector<std::int32_t>{1});  // IDLE
   for (int t = 0; t < 4; ++t) env->step(a);
   auto st = env->get_state(0);
-  EXPECT_NEAR(st[1], 4.0, 0.3);  // in lane 1's centre
-  EXPECT_EQ(st[5], 1.0);
+  EXPECT_NEAR(st[L::y(0)], 4.0, 0.3);  // in lane 1's centre
+  EXPECT_EQ(st[L::target_lane(0)], 1.0);
   a.copy_from_host(std::vector<std::int32_t>{3});  // FASTER: target 30 m/s
   env->step(a);
   a.copy_from_host(std::vector<std::int32_t>{1});
   for (int t = 0; t < 5; ++t) env->step(a);
   st = env->get_state(0);
-  EXPECT_EQ(st[4], 30.0);
-  EXPECT_NEAR(st[3], 30.0, 0.2);
+  EXPECT_EQ(st[L::target_speed(0)], 30.0);
+  EXPECT_NEAR(st[L::speed(0)], 30.0, 0.2);
   // at 30 m/s in the rightmost lane the normalised reward is 1
   a.copy_from_host(std::vector<std::int32_t>{2});
   for (int t = 0; t < 5; ++t) env->step(a);
@@ -108,9 +108,9 @@ TEST(Highway, ContinuousAccelerationFollowsTheKinematicModel) {
   DeviceArray<float> a(Device::cpu(), std::vector<float>{1.0f, 0.0f});  // +5 m/s^2, straight
   env->step(a);
   const auto st = env->get_state(0);
-  EXPECT_NEAR(st[3], 30.0, 1e-4);                                    // 25 + 5 m/s^2 x 1 s
-  EXPECT_NEAR(st[0], 100.0 + 0.2 * (25 + 26 + 27 + 28 + 29), 1e-3);  // Euler, 5 frames
-  EXPECT_NEAR(st[1], 4.0, 1e-6);
+  EXPECT_NEAR(st[L::speed(0)], 30.0, 1e-4);                                // 25 + 5 m/s^2 x 1 s
+  EXPECT_NEAR(st[L::x(0)], 100.0 + 0.2 * (25 + 26 + 27 + 28 + 29), 1e-3);  // Euler, 5 frames
+  EXPECT_NEAR(st[L::y(0)], 4.0, 1e-6);
   // reward: lane 1 of 3 (right-lane term 0.5), speed 30: (0.1 * 0.5 + 0.4 + 1) / 1.5
   EXPECT_NEAR(env->reward().to_host()[0], (0.05 + 0.4 + 1.0) / 1.5, 1e-5);
   EXPECT_FALSE(env->terminated().to_host()[0]);

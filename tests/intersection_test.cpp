@@ -17,6 +17,7 @@ namespace convoy {
 namespace {
 
 using envs::intersection::kStateFields;
+using L = envs::intersection::StateLayout;
 namespace ix = envs::intersection;
 
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
@@ -51,17 +52,17 @@ bool overlap(const Pose& a, const Pose& b) {
 // A state with every slot empty, to place vehicles by hand.
 std::vector<double> empty_state(const VecEnv& env) {
   std::vector<double> st(env.spec().state_dim, 0.0);
-  for (std::size_t k = 0; k < st.size(); k += kStateFields) st[k] = -1;
+  for (int u = 0; u < static_cast<int>(st.size()) / L::kFields; ++u) st[L::route(u)] = -1;
   return st;
 }
 void put(std::vector<double>* st, int slot, int route, double s, double speed, double target) {
-  double* o = st->data() + slot * kStateFields;
-  o[0] = route;
-  o[1] = s;
-  o[2] = speed;
-  o[3] = target;
-  o[4] = 4.0;
-  o[5] = 1.5;
+  double* o = st->data();
+  o[L::route(slot)] = route;
+  o[L::s(slot)] = s;
+  o[L::speed(slot)] = speed;
+  o[L::target_speed(slot)] = target;
+  o[L::delta(slot)] = 4.0;
+  o[L::time_gap(slot)] = 1.5;
 }
 
 TEST(Intersection, SpacesAndRowLayoutAreScenesTimesAgents) {
@@ -86,9 +87,9 @@ TEST(Intersection, SpacesAndRowLayoutAreScenesTimesAgents) {
     for (int c = 0; c < 3; ++c) {
       const auto st = env->get_state(c);
       for (int a = 0; a < 2; ++a) {
-        const int route = static_cast<int>(st[a * kStateFields]);
+        const int route = static_cast<int>(st[L::route(a)]);
         ASSERT_EQ(route / 3, a) << "agent k enters from arm k";
-        const Pose q = pose(p, route, st[a * kStateFields + 1]);
+        const Pose q = pose(p, route, st[L::s(a)]);
         const float* o = obs.data() + (c * 2 + a) * env->obs_dim();
         EXPECT_EQ(o[0], 1.0f);
         EXPECT_NEAR(o[1], q.x / 100.0, 1e-5) << "scene " << c << " agent " << a;
@@ -114,13 +115,13 @@ TEST(Intersection, SpawnedVehiclesNeverOverlapAndFollowRoutes) {
       ASSERT_EQ(n, 4 + 20);
       std::vector<Pose> poses;
       for (int u = 0; u < n; ++u) {
-        const int route = static_cast<int>(st[u * kStateFields]);
+        const int route = static_cast<int>(st[L::route(u)]);
         if (u < 4) {
           ASSERT_GE(route, 0) << "agents are always present";
         }
         if (route < 0) continue;
         ASSERT_LT(route, 12);
-        const double s = st[u * kStateFields + 1];
+        const double s = st[L::s(u)];
         ASSERT_GE(s, 0.0);
         ASSERT_LT(s, p.route_length[route]);
         poses.push_back(pose(p, route, s));
@@ -174,18 +175,18 @@ TEST(Intersection, TrafficYieldsByPriorityThenGoes) {
     for (int t = 0; t < 10; ++t) {
       env->step(slower);
       const auto now = env->get_state(0);
-      const double ws = now[waiter * kStateFields + 1];
-      const double gs = now[goer * kStateFields + 1];
-      if (now[waiter * kStateFields] < 0) break;  // left the scene at the end of its exit
-      ASSERT_EQ(now[waiter * kStateFields], north) << "routes never change";
+      const double ws = now[L::s(waiter)];
+      const double gs = now[L::s(goer)];
+      if (now[L::route(waiter)] < 0) break;  // left the scene at the end of its exit
+      ASSERT_EQ(now[L::route(waiter)], north) << "routes never change";
       ASSERT_GE(ws, last_s) << "never reverses";
       last_s = ws;
       if (!goer_crossed) {
         ASSERT_LT(ws + 2.5, p.entry) << "north_nearer " << north_nearer << " t " << t
                                      << ": entered before the east car had crossed";
-        if (now[waiter * kStateFields + 2] < 0.5) waited = true;
+        if (now[L::speed(waiter)] < 0.5) waited = true;
       }
-      if (now[goer * kStateFields] < 0 || gs - 2.5 > p.entry + p.turn_length[east]) {
+      if (now[L::route(goer)] < 0 || gs - 2.5 > p.entry + p.turn_length[east]) {
         goer_crossed = true;
       }
       if (goer_crossed && ws + 2.5 > p.entry) went = true;
@@ -210,8 +211,8 @@ TEST(Intersection, TrafficFollowsItsLeaderWithoutOverlap) {
   for (int t = 0; t < 8; ++t) {
     env->step(slower);
     const auto now = env->get_state(0);
-    const double gap = now[1 * kStateFields + 1] - now[2 * kStateFields + 1];
-    if (now[1 * kStateFields + 1] > p.entry) break;  // the paths part
+    const double gap = now[L::s(1)] - now[L::s(2)];
+    if (now[L::s(1)] > p.entry) break;  // the paths part
     ASSERT_GT(gap, 5.0) << "t " << t;
   }
 }

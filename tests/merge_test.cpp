@@ -14,7 +14,8 @@
 namespace convoy {
 namespace {
 
-constexpr int kFields = 6;  // x, y, heading, speed, target_speed, target_lane
+using L = envs::highway::StateLayout;
+constexpr int kFields = L::kFields;
 constexpr int kRampCar = 4;
 
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
@@ -39,22 +40,22 @@ TEST(Merge, SpawnsAsMergeEnv) {
     for (std::int64_t i = 0; i < env->num_envs(); ++i) {
       const auto st = env->get_state(i);
       ASSERT_EQ(st.size(), 5u * kFields);
-      EXPECT_EQ(st[0], 30.0);  // ego: right lane, x 30, 30 m/s
-      EXPECT_EQ(st[1], 4.0);
-      EXPECT_EQ(st[3], 30.0);
+      EXPECT_EQ(st[L::x(0)], 30.0);  // ego: right lane, x 30, 30 m/s
+      EXPECT_EQ(st[L::y(0)], 4.0);
+      EXPECT_EQ(st[L::speed(0)], 30.0);
       const double x0[] = {90, 70, 5}, v0[] = {29, 31, 31.5};
       for (int v = 1; v <= 3; ++v) {
-        const double* o = &st[v * kFields];
-        EXPECT_NEAR(o[0], x0[v - 1], 5.0);
-        EXPECT_TRUE(o[1] == 0.0 || o[1] == 4.0);
-        EXPECT_NEAR(o[3], v0[v - 1], 1.0);
-        EXPECT_EQ(o[4], 20.0);  // IDM's target clipped to the lanes' 20 m/s limit
+        const auto o = envs::highway::vehicle_row(st.data(), v);
+        EXPECT_NEAR(o.x(), x0[v - 1], 5.0);
+        EXPECT_TRUE(o.y() == 0.0 || o.y() == 4.0);
+        EXPECT_NEAR(o.speed(), v0[v - 1], 1.0);
+        EXPECT_EQ(o.target_speed(), 20.0);  // IDM's target clipped to the lanes' 20 m/s limit
       }
-      const double* r = &st[kRampCar * kFields];
-      EXPECT_EQ(r[0], 110.0);
-      EXPECT_EQ(r[1], 14.5);
-      EXPECT_EQ(r[3], 20.0);
-      EXPECT_EQ(r[5], 2.0);
+      const auto r = envs::highway::vehicle_row(st.data(), kRampCar);
+      EXPECT_EQ(r.x(), 110.0);
+      EXPECT_EQ(r.y(), 14.5);
+      EXPECT_EQ(r.speed(), 20.0);
+      EXPECT_EQ(r.target_lane(), 2.0);
     }
   }
 }
@@ -86,19 +87,19 @@ TEST(Merge, RampCarMergesIntoAClearLane) {
     env->step(idle);
     ASSERT_EQ(env->terminated().to_host()[0], 0) << "t " << t;
     const auto now = env->get_state(0);
-    const double x = now[kRampCar * kFields], y = now[kRampCar * kFields + 1];
+    const double x = now[L::x(kRampCar)], y = now[L::y(kRampCar)];
     if (x < 145.0) {
       EXPECT_NEAR(y, 14.5, 1e-3);  // the lane keeper looks 2 m ahead
     }
-    if (merge_x < 0 && now[kRampCar * kFields + 5] == 1.0) merge_x = x;
+    if (merge_x < 0 && now[L::target_lane(kRampCar)] == 1.0) merge_x = x;
   }
   std::printf("ramp car took the right lane at x = %.1f m\n", merge_x);
   EXPECT_GE(merge_x, 230.0);
   EXPECT_LT(merge_x, 260.0);  // at the first MOBIL decision beside the lane (1 s apart)
   const auto end = env->get_state(0);
-  EXPECT_GT(end[kRampCar * kFields], 290.0);  // driving on in the right lane
-  EXPECT_NEAR(end[kRampCar * kFields + 1], 4.0, 0.1);
-  EXPECT_GT(end[kRampCar * kFields + 3], 15.0);
+  EXPECT_GT(end[L::x(kRampCar)], 290.0);  // driving on in the right lane
+  EXPECT_NEAR(end[L::y(kRampCar)], 4.0, 0.1);
+  EXPECT_GT(end[L::speed(kRampCar)], 15.0);
 }
 
 // In random scenes (the ego on autopilot), the ramp car leaves the ramp only beside the
@@ -118,7 +119,7 @@ TEST(Merge, RampCarNeverRunsOutOfLane) {
         continue;
       }
       const auto st = env->get_state(i);
-      const double x = st[kRampCar * kFields], y = st[kRampCar * kFields + 1];
+      const double x = st[L::x(kRampCar)], y = st[L::y(kRampCar)];
       if (y > 6.0) {
         ASSERT_LT(x, 305.0) << "env " << i << " t " << t;
       }
@@ -142,9 +143,9 @@ TEST(Merge, PastTheEndOfTheRoadTerminates) {
   auto env = make(1);
   env->reset(0);
   auto st = env->get_state(0);
-  st[0] = 360.0;  // ego 10 m before the end at 30 m/s; the others far behind
-  for (int v = 1; v < 5; ++v) st[v * kFields] = 0.0 + 20.0 * v;
-  st[kRampCar * kFields] = 20.0;
+  st[L::x(0)] = 360.0;  // ego 10 m before the end at 30 m/s; the others far behind
+  for (int v = 1; v < 5; ++v) st[L::x(v)] = 0.0 + 20.0 * v;
+  st[L::x(kRampCar)] = 20.0;
   env->set_state(0, st, 0);
   DeviceArray<std::int32_t> a(Device::cpu(), std::vector<std::int32_t>{1});
   env->step(a);
@@ -161,36 +162,36 @@ TEST(Merge, RewardTerms) {
   auto env = make(1, {"normalize_reward=false"});
   env->reset(0);
   auto st = env->get_state(0);
-  for (int v = 1; v < 5; ++v) st[v * kFields] = 0.0 + 10.0 * v;  // traffic far behind
-  st[0] = 150.0;
-  st[1] = 4.0;
-  st[kRampCar * kFields] = 20.0;
+  for (int v = 1; v < 5; ++v) st[L::x(v)] = 0.0 + 10.0 * v;  // traffic far behind
+  st[L::x(0)] = 150.0;
+  st[L::y(0)] = 4.0;
+  st[L::x(kRampCar)] = 20.0;
   env->set_state(0, st, 0);
   DeviceArray<std::int32_t> a(Device::cpu(), std::vector<std::int32_t>{0});  // LANE_LEFT
   env->step(a);
   // the reward reads the lane the ego is in at the end of the step
   const float r = env->reward().to_host()[0];
   const auto after = env->get_state(0);
-  const double lane = std::round(after[1] / 4.0);
-  const double fast = std::min(1.0, std::max(0.0, (after[3] - 20.0) / 10.0));
+  const double lane = std::round(after[L::y(0)] / 4.0);
+  const double fast = std::min(1.0, std::max(0.0, (after[L::speed(0)] - 20.0) / 10.0));
   EXPECT_NEAR(r, 0.1 * lane + 0.2 * fast - 0.05, 1e-4);
   // the ramp car held at 10 m/s in the acceleration lane, beside the ego
   auto env2 = make(1, {"normalize_reward=false"});
   env2->reset(0);
   st = env2->get_state(0);
-  for (int v = 1; v < 4; ++v) st[v * kFields] = 10.0 * v;
-  st[0] = 100.0;
+  for (int v = 1; v < 4; ++v) st[L::x(v)] = 10.0 * v;
+  st[L::x(0)] = 100.0;
   const double ramp[] = {250.0, 8.0, 0.0, 10.0, 10.0, 2.0};
   for (int f = 0; f < kFields; ++f) st[kRampCar * kFields + f] = ramp[f];
   env2->set_state(0, st, 0);
   a.copy_from_host(std::vector<std::int32_t>{1});
   env2->step(a);
   const auto s2 = env2->get_state(0);
-  const double x = s2[kRampCar * kFields], y = s2[kRampCar * kFields + 1];
+  const double x = s2[L::x(kRampCar)], y = s2[L::y(kRampCar)];
   ASSERT_GT(y, 6.0);  // still in the acceleration lane
   ASSERT_LT(x, 310.0);
-  const double slow = (30.0 - s2[kRampCar * kFields + 3]) / 30.0;
-  const double fast2 = std::min(1.0, std::max(0.0, (s2[3] - 20.0) / 10.0));
+  const double slow = (30.0 - s2[L::speed(kRampCar)]) / 30.0;
+  const double fast2 = std::min(1.0, std::max(0.0, (s2[L::speed(0)] - 20.0) / 10.0));
   EXPECT_NEAR(env2->reward().to_host()[0], 0.1 * 1 + 0.2 * fast2 - 0.5 * slow, 1e-4);
 }
 
@@ -198,10 +199,10 @@ TEST(Merge, ObstacleAtTheRampsEndIsACrash) {
   auto env = make(1, {"action_type=continuous", "normalize_reward=false"});
   env->reset(0);
   auto st = env->get_state(0);
-  for (int v = 1; v < 5; ++v) st[v * kFields] = 10.0 * v;
-  st[0] = 290.0;  // ego in the acceleration lane heading for the obstacle at x = 310
-  st[1] = 8.0;
-  st[3] = 25.0;
+  for (int v = 1; v < 5; ++v) st[L::x(v)] = 10.0 * v;
+  st[L::x(0)] = 290.0;  // ego in the acceleration lane heading for the obstacle at x = 310
+  st[L::y(0)] = 8.0;
+  st[L::speed(0)] = 25.0;
   env->set_state(0, st, 0);
   DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 0.0f});
   env->step(a);
@@ -232,7 +233,7 @@ Stats run_episodes(std::vector<std::string> cfg) {
     for (std::int64_t i = 0; i < n; ++i) {
       if (done[i]) continue;
       if (!(term[i] || trunc[i])) {
-        last_x[i] = env->get_state(i)[0];
+        last_x[i] = env->get_state(i)[L::x(0)];
         continue;
       }
       done[i] = true;

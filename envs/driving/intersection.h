@@ -72,6 +72,16 @@ constexpr int kMaxAgents = 4;
 constexpr int kMaxTraffic = 60;
 constexpr int kMaxSlots = kMaxAgents + kMaxTraffic;
 constexpr int kStateFields = 6;  // per slot: route, s, speed, target_speed, delta, time_gap
+// Where slot u's fields sit in that exchanged state (read_state): st[StateLayout::s(u)].
+struct StateLayout {
+  static constexpr int kFields = kStateFields;
+  CONVOY_HD static constexpr int route(int u) { return u * kFields + 0; }  // -1 empty
+  CONVOY_HD static constexpr int s(int u) { return u * kFields + 1; }      // m along the route
+  CONVOY_HD static constexpr int speed(int u) { return u * kFields + 2; }
+  CONVOY_HD static constexpr int target_speed(int u) { return u * kFields + 3; }
+  CONVOY_HD static constexpr int delta(int u) { return u * kFields + 4; }
+  CONVOY_HD static constexpr int time_gap(int u) { return u * kFields + 5; }
+};
 
 // DiscreteMetaAction's target_speeds 0, 4.5, 9 m/s (a function: device code cannot index a
 // host constant array).
@@ -892,27 +902,27 @@ struct Intersection {
   CONVOY_HD static void read_state(const View& v, std::int64_t c, double* out) {
     for (int u = 0; u < v.slots; ++u) {
       const std::int64_t k = c * v.slots + u;
-      double* o = out + u * intersection::kStateFields;
-      o[0] = v.route[k];
-      o[1] = v.s[k];
-      o[2] = v.speed[k];
-      o[3] = v.target_speed[k];
-      o[4] = v.delta[k];
-      o[5] = v.time_gap[k];
+      using L = intersection::StateLayout;
+      out[L::route(u)] = v.route[k];
+      out[L::s(u)] = v.s[k];
+      out[L::speed(u)] = v.speed[k];
+      out[L::target_speed(u)] = v.target_speed[k];
+      out[L::delta(u)] = v.delta[k];
+      out[L::time_gap(u)] = v.time_gap[k];
     }
   }
   CONVOY_HD static void write_state(const Params& p, const View& v, std::int64_t c,
                                     const double* in) {
     for (int u = 0; u < v.slots; ++u) {
       const std::int64_t k = c * v.slots + u;
-      const double* o = in + u * intersection::kStateFields;
-      const int r = static_cast<int>(o[0]);
+      using L = intersection::StateLayout;
+      const int r = static_cast<int>(in[L::route(u)]);
       v.route[k] = (r >= 0 && r < intersection::kRoutes) ? r : -1;
-      v.s[k] = static_cast<float>(o[1]);
-      v.speed[k] = static_cast<float>(o[2]);
-      v.target_speed[k] = static_cast<float>(o[3]);
-      v.delta[k] = static_cast<float>(o[4]);
-      v.time_gap[k] = static_cast<float>(o[5]);
+      v.s[k] = static_cast<float>(in[L::s(u)]);
+      v.speed[k] = static_cast<float>(in[L::speed(u)]);
+      v.target_speed[k] = static_cast<float>(in[L::target_speed(u)]);
+      v.delta[k] = static_cast<float>(in[L::delta(u)]);
+      v.time_gap[k] = static_cast<float>(in[L::time_gap(u)]);
       intersection::place(p, v, k);
     }
   }

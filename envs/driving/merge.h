@@ -11,8 +11,8 @@
 // about 29-31.5 m/s; the merging car on the ramp at x = 110 at 20 m/s. Lanes are limited to
 // 20 m/s (highway-env's default lane speed_limit), which IDM's target speed is clipped to.
 //
-// The frame is Highway-v0's (highway::traffic_frame, or its per-vehicle kernels
-// highway::step_batch with kernels=vehicle) with MergeRoad's answers about the road:
+// The frame is the traffic library's (physics/traffic_frame.h: traffic_frame, or its
+// per-vehicle kernels step_batch with kernels=vehicle) with MergeRoad's answers about the road:
 // ramp geometry for the lane keeper, MOBIL may only move a car from the acceleration lane to
 // the right lane (the ego may also take the acceleration lane while beside it), and the
 // obstacle is a stopped leader for cars in the acceleration lane.
@@ -81,7 +81,7 @@ CONVOY_HD_INLINE float ramp_heading(float x) {
   return atanf(-kAmplitude * k * sinf(k * (x - kConvergeStart)));
 }
 
-// merge-v0's road for highway::traffic_frame (see highway::StraightRoad).
+// merge-v0's road for the traffic frame (see physics::traffic::StraightRoad).
 struct MergeRoad {
   CONVOY_HD static void lane_aim(const highway::Params& p, std::int32_t lane, float x, float y,
                                  float speed, float* lateral, float* lane_heading) {
