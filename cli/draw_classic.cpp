@@ -33,6 +33,6 @@ void draw_cartpole(cairo_t* cr, const VecEnv& env, const Config&) {
 
 }  // namespace
 
-Scene cartpole_scene() { return {kWidth, kHeight, &draw_cartpole}; }
+const SceneRegistration kCartPole("CartPole-v1", {kWidth, kHeight, &draw_cartpole});
 
 }  // namespace convoy::cli

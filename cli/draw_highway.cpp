@@ -145,7 +145,7 @@ void draw_merge(cairo_t* cr, const VecEnv& env, const Config&) {
 
 }  // namespace
 
-Scene highway_scene() { return {kWidth, kHeight, &draw_highway}; }
-Scene merge_scene() { return {kWidth, kMergeHeight, &draw_merge}; }
+const SceneRegistration kHighway("Highway-v0", {kWidth, kHeight, &draw_highway});
+const SceneRegistration kMerge("Merge-v0", {kWidth, kMergeHeight, &draw_merge});
 
 }  // namespace convoy::cli

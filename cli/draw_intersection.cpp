@@ -138,6 +138,6 @@ void draw_intersection(cairo_t* cr, const VecEnv& env, const Config& config) {
 
 }  // namespace
 
-Scene intersection_scene() { return {kSize, kSize, &draw_intersection}; }
+const SceneRegistration kIntersection("Intersection-v0", {kSize, kSize, &draw_intersection});
 
 }  // namespace convoy::cli

@@ -79,6 +79,6 @@ void draw_parking(cairo_t* cr, const VecEnv& env, const Config& config) {
 
 }  // namespace
 
-Scene parking_scene() { return {kWidth, kHeight, &draw_parking}; }
+const SceneRegistration kParking("Parking-v0", {kWidth, kHeight, &draw_parking});
 
 }  // namespace convoy::cli

@@ -158,6 +158,6 @@ void draw_racetrack(cairo_t* cr, const VecEnv& env, const Config& config) {
 
 }  // namespace
 
-Scene racetrack_scene() { return {kWidth, kHeight, &draw_racetrack}; }
+const SceneRegistration kRacetrack("Racetrack-v0", {kWidth, kHeight, &draw_racetrack});
 
 }  // namespace convoy::cli

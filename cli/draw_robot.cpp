@@ -77,6 +77,6 @@ void draw_diffdrive_nav(cairo_t* cr, const VecEnv& env, const Config& config) {
 
 }  // namespace
 
-Scene diffdrive_nav_scene() { return {kWidth, kHeight, &draw_diffdrive_nav}; }
+const SceneRegistration kDiffDriveNav("DiffDriveNav-v0", {kWidth, kHeight, &draw_diffdrive_nav});
 
 }  // namespace convoy::cli

@@ -184,18 +184,18 @@ void run_render(const RenderOptions& o) {
 
 }  // namespace
 
-const std::map<std::string, Scene>& scenes() {
-  static const std::map<std::string, Scene> all = {
-      {"CartPole-v1", cartpole_scene()},
-      {"Highway-v0", highway_scene()},
-      {"Merge-v0", merge_scene()},
-      {"Parking-v0", parking_scene()},
-      {"DiffDriveNav-v0", diffdrive_nav_scene()},
-      {"Racetrack-v0", racetrack_scene()},
-      {"Intersection-v0", intersection_scene()},
-  };
+namespace {
+// Filled by the SceneRegistration objects before main; built on first use, since those run in
+// an order C++ leaves open.
+std::map<std::string, Scene>& scene_table() {
+  static std::map<std::string, Scene> all;
   return all;
 }
+}  // namespace
+
+SceneRegistration::SceneRegistration(const char* name, Scene scene) { scene_table()[name] = scene; }
+
+const std::map<std::string, Scene>& scenes() { return scene_table(); }
 
 void add_render_command(CLI::App& app) {
   auto opts = std::make_shared<RenderOptions>();

@@ -1,5 +1,5 @@
 // What `convoy render` knows how to draw: one Scene per env, each group's drawing in its own
-// cli/draw_<group>.cpp, listed in scenes() (cli/render.cpp). A Scene draws the first env of a
+// cli/draw_<group>.cpp, which registers it (SceneRegistration). A Scene draws the first env of a
 // VecEnv (from get_state(0), and its observation where it shows sensors) on a canvas of its
 // own size, with flat colours and no antialiasing so GIF palettes stay exact.
 #pragma once
@@ -27,14 +27,12 @@ inline void fill_rect(cairo_t* cr, double x, double y, double w, double h, doubl
   cairo_fill(cr);
 }
 
-// One per env, defined in cli/draw_<group>.cpp.
-Scene highway_scene();
-Scene merge_scene();
-Scene intersection_scene();
-Scene cartpole_scene();
-Scene parking_scene();
-Scene diffdrive_nav_scene();
-Scene racetrack_scene();
+// Adds `scene` as the drawing of env `name`: one static object per env at the end of its
+// cli/draw_<group>.cpp, constructed before main, so a drawing needs no line elsewhere (CMake
+// globs cli/draw_*.cpp into the convoy executable, where every such object is kept).
+struct SceneRegistration {
+  SceneRegistration(const char* name, Scene scene);
+};
 
 // Every drawable env by name.
 const std::map<std::string, Scene>& scenes();

@@ -5,9 +5,9 @@ namespace convoy {
 const Registry& env_registry() {
   static const Registry registry = [] {
     Registry r;
-    register_classic_envs(r);
-    register_driving_envs(r);
-    register_robot_envs(r);
+#define CONVOY_REGISTER_ENVS(folder) register_##folder##_envs(r);
+    CONVOY_ENV_FOLDERS(CONVOY_REGISTER_ENVS)
+#undef CONVOY_REGISTER_ENVS
     return r;
   }();
   return registry;

@@ -151,10 +151,13 @@ done
 expect 2 "other_vehicles=99" -- render --env Racetrack-v0 --out "$tmp/x.png" other_vehicles=99
 expect 0 "wrote" -- render --env Merge-v0 --policy baseline --steps 6 --out "$tmp/mg.png"
 expect 0 "wrote" -- render --env Merge-v0 --steps 4 --out "$tmp/mg.gif"
-for f in hw.png cp.png mg.png rt.png rt_random.png ix.png ix4.png; do
+# PointNav-v0 (the example env, docs/new-env.md): its drawing registers itself
+expect 0 "wrote" -- render --env PointNav-v0 --steps 10 --out "$tmp/pn.png" goal_radius=0.3
+expect 0 "wrote" -- render --env PointNav-v0 --steps 4 --out "$tmp/pn.gif"
+for f in hw.png cp.png mg.png rt.png rt_random.png ix.png ix4.png pn.png; do
   head -c 8 "$tmp/$f" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || { echo "FAIL: $f is not a PNG"; fail=1; }
 done
-for f in hw.gif mg.gif; do
+for f in hw.gif mg.gif pn.gif; do
   head -c 6 "$tmp/$f" | grep -q "GIF89a" || { echo "FAIL: $f is not a GIF89a"; fail=1; }
 done
 # Parking-v0 and DiffDriveNav-v0: pictures with both policies, and success/collision rates

@@ -111,9 +111,10 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
   }
 }
 
+// (PointNav-v0, the example env of docs/new-env.md, runs with them: one word per new env.)
 INSTANTIATE_TEST_SUITE_P(ClassicEnvs, CudaEquivalence,
                          ::testing::Values("CartPole-v1", "Pendulum-v1", "Acrobot-v1",
-                                           "MountainCarContinuous-v0"),
+                                           "MountainCarContinuous-v0", "PointNav-v0"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {

@@ -92,6 +92,7 @@ const Golden kDigests[] = {
     {"DiffDriveNav-v0 kernels=ray", 0x71cf7a431be018c0ull},
     {"DiffDriveNav-v0 ego_policy=autopilot", 0xce6de3629585845eull},
     {"DiffDriveNav-v0 max_episode_steps=25 obstacles_min=0 obstacles_max=12 fov=3.14", 0x04398862d8749d8dull},
+    {"PointNav-v0", 0x889cf09304d5122full},
     {"PPO CartPole-v1", 0x8ba19225a388d5a9ull},
     {"PPO Pendulum-v1 norm_obs norm_reward target_kl", 0xd03da396c078496bull},
     {"PPO Highway-v0 action_type=continuous", 0x2688a4ad6694ef6bull},
