@@ -1,5 +1,5 @@
 // The registry of every environment Convoy ships. Adding an env (docs/new-env.md): write its
-// header, as the env contract (sim/batched_env.h) says, and register it from its folder's .cu
+// header, as the env contract (sim/env_contract.h) says, and register it from its folder's .cu
 // file, register_<folder>_envs(); a new folder is one word in CONVOY_ENV_FOLDERS below.
 #pragma once
 

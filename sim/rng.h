@@ -114,7 +114,7 @@ class PhiloxStream {
 };
 
 // The kStep streams of a multi-agent env's scenes, keyed as the engine keys them
-// (sim/batched_env.h): scene c draws from its first row's seed (row c * agents), keyed by c,
+// (sim/scene_kernels.h): scene c draws from its first row's seed (row c * agents), keyed by c,
 // counted by the scene's episode and its steps into that episode. The engine builds the stream
 // of E::step with it, and hands it to E::step_batch, whose per-scene stages then draw exactly the
 // numbers E::step would. Read before the engine's bookkeeping of the step advances the counts.

@@ -44,7 +44,7 @@ struct EnvSpec {
   int agents_per_env = 1;
   std::vector<ConfigKey> config_keys;
 
-  // Capabilities, declared by the env type (sim/batched_env.h reads them), so tools need not
+  // Capabilities, declared by the env type (sim/env_contract.h detects them), so tools need not
   // guess them from key names.
   // The config words that switch the env to its scripted baseline (which then ignores the
   // actions), e.g. {"ego_policy=autopilot"}; empty when it has none.

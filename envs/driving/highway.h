@@ -16,7 +16,7 @@
 // 4 * lanes m, velocities by 80 m/s) and clipped to [-1, 1]; or, with observation=lidar,
 // highway-env's LidarObservation (observe_lidar), which runs two ways from the same per-ray
 // function lidar_cell (obs_kernels=auto|env|ray): one call per env, ray after ray (the CPU's
-// default), or a launch per env x ray through sim/batched_env.h's staged step (observe_ray,
+// default), or a launch per env x ray through the engine's staged step (sim/env_contract.h) (observe_ray,
 // CUDA's default), whichever `kernels` runs the step. Both give the same bits on the same
 // device. Reward: highway-env's collision / right-lane / high-speed terms, normalised to
 // [0, 1] and multiplied by on-road.
@@ -339,7 +339,7 @@ struct Highway {
     o[1] = physics::clamp(rel / p.lidar_range, -1.0f, 1.0f);
   }
 
-  // The observation per env x lidar ray (sim/batched_env.h's HasObserveBatch) with
+  // The observation per env x lidar ray (the env contract's per-ray hooks, sim/env_contract.h) with
   // observation=lidar: obs_kernels=ray, or auto on CUDA. The kinematics observation is per env.
   static bool observe_batch_enabled(const Params& p, const Device& d) {
     return p.lidar && lidar_kernels_per_ray(p.obs_kernels, d);

@@ -5,7 +5,7 @@
 //
 // Multi-agent: agents_per_env (1..4) controlled vehicles per scene, agent k entering from arm k
 // (0 south, 1 east, 2 north, 3 west, physics/road.h's build_intersection); the engine flattens
-// them into the batch (row = scene * agents + agent, sim/batched_env.h). A scene ends for all its
+// them into the batch (row = scene * agents + agent, sim/env_contract.h). A scene ends for all its
 // agents at once: terminated when any agent crashed or all arrived, truncated at `duration`.
 //
 // Every vehicle drives along one route (approach -> turn -> exit, a LaneChain of three pieces), so
