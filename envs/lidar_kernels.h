@@ -2,8 +2,8 @@
 // Racetrack-v0; `obs_kernels` for Highway-v0 and Merge-v0 with observation=lidar, whose
 // `kernels` says how the step runs): env observes each env in one call (E::observe, ray after
 // ray), ray observes per env x ray plus per env for the other features (the env contract's
-// per-ray hooks, sim/env_contract.h; a GPU thread each); auto is ray on CUDA and env on the CPU. Both give the
-// same bits.
+// per-ray hooks, sim/env_contract.h; a GPU thread each); auto is ray on CUDA and env on the CPU.
+// Both give the same bits.
 #pragma once
 
 #include <cstdint>

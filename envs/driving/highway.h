@@ -16,10 +16,10 @@
 // 4 * lanes m, velocities by 80 m/s) and clipped to [-1, 1]; or, with observation=lidar,
 // highway-env's LidarObservation (observe_lidar), which runs two ways from the same per-ray
 // function lidar_cell (obs_kernels=auto|env|ray): one call per env, ray after ray (the CPU's
-// default), or a launch per env x ray through the engine's staged step (sim/env_contract.h) (observe_ray,
-// CUDA's default), whichever `kernels` runs the step. Both give the same bits on the same
-// device. Reward: highway-env's collision / right-lane / high-speed terms, normalised to
-// [0, 1] and multiplied by on-road.
+// default), or a launch per env x ray through the engine's staged step (sim/env_contract.h)
+// (observe_ray, CUDA's default), whichever `kernels` runs the step. Both give the same bits on the
+// same device. Reward: highway-env's collision / right-lane / high-speed terms, normalised to [0,
+// 1] and multiplied by on-road.
 #pragma once
 
 #include <cmath>

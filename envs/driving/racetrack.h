@@ -653,8 +653,9 @@ struct Racetrack {
     return physics::clamp(dist / p.lidar.max_range, 0.0f, 1.0f);
   }
 
-  // The observation per env x ray (the env contract's per-ray hooks, sim/env_contract.h): kernels=ray, or auto
-  // on CUDA; observe_ray is observe's loop body, so both paths give the same bits.
+  // The observation per env x ray (the env contract's per-ray hooks, sim/env_contract.h):
+  // kernels=ray, or auto on CUDA; observe_ray is observe's loop body, so both paths give the same
+  // bits.
   static bool observe_batch_enabled(const Params& p, const Device& d) {
     return lidar_kernels_per_ray(p.kernels, d);
   }

@@ -1,7 +1,7 @@
 // PointNav-v0, the example env of docs/new-env.md: a point mass in a 2 m x 2 m arena pushed
-// towards a goal. Small on purpose, but it has every member the env contract (sim/env_contract.h, checked at compile time)
-// requires and nothing optional, so it reads as a template: copy this folder, rename, replace
-// the physics.
+// towards a goal. Small on purpose, but it has every member the env contract (sim/env_contract.h,
+// checked at compile time) requires and nothing optional, so it reads as a template: copy this
+// folder, rename, replace the physics.
 #pragma once
 
 #include <cmath>

@@ -402,9 +402,9 @@ struct DiffDriveNav {
     observe_features(p, s, i, obs);
   }
 
-  // The observation per env x ray (the env contract's per-ray hooks, sim/env_contract.h): kernels=ray, or auto
-  // on CUDA. observe_ray is lidar_scan's body for ray k (physics::lidar_ray_hit), so both paths
-  // give the same bits.
+  // The observation per env x ray (the env contract's per-ray hooks, sim/env_contract.h):
+  // kernels=ray, or auto on CUDA. observe_ray is lidar_scan's body for ray k
+  // (physics::lidar_ray_hit), so both paths give the same bits.
   static bool observe_batch_enabled(const Params& p, const Device& d) {
     return lidar_kernels_per_ray(p.kernels, d);
   }
