@@ -46,7 +46,8 @@ void draw_parking(cairo_t* cr, const VecEnv& env, const Config& config) {
             0.40, 0.40, 0.40);  // asphalt
   // the goal spot, highlighted
   float gx, gy, gh;
-  spot_pose(spots, static_cast<std::int32_t>(s[6]), &gx, &gy, &gh);
+  using L = envs::parking::StateLayout;
+  spot_pose(spots, static_cast<std::int32_t>(s[L::kGoal]), &gx, &gy, &gh);
   fill_rect(cr, px(gx - kSpotWidth / 2), py(gy - kSpotLength / 2), kSpotWidth * kScale,
             kSpotLength * kScale, 0.85, 0.75, 0.20);
   // spot lines (both sides of every spot)
@@ -71,10 +72,10 @@ void draw_parking(cairo_t* cr, const VecEnv& env, const Config& config) {
   const int parked = (static_cast<int>(s.size()) - 7) / 3;
   for (int v = 0; v < parked; ++v) {
     float x, y, h;
-    spot_pose(spots, static_cast<std::int32_t>(s[7 + 3 * v]), &x, &y, &h);
-    draw_car(cr, x, y, h, s[8 + 3 * v], s[9 + 3 * v], 0.20, 0.40, 0.90);
+    spot_pose(spots, static_cast<std::int32_t>(s[L::spot(v)]), &x, &y, &h);
+    draw_car(cr, x, y, h, s[L::car_length(v)], s[L::car_width(v)], 0.20, 0.40, 0.90);
   }
-  draw_car(cr, s[0], s[1], s[2], s[4], s[5], 0.20, 0.80, 0.20);
+  draw_car(cr, s[L::kX], s[L::kY], s[L::kHeading], s[L::kLength], s[L::kWidth], 0.20, 0.80, 0.20);
 }
 
 }  // namespace

@@ -77,13 +77,15 @@ void draw_racetrack(cairo_t* cr, const VecEnv& env, const Config& config) {
   const envs::racetrack::Params p = envs::racetrack::read_params(reader);
   const std::vector<double> st = env.get_state(0);
   const physics::LaneChain<float> lane = p.track.chain();
-  std::vector<Car> cars = {{st[0], st[1], st[4], st[8], st[9], true}};
+  using L = envs::racetrack::StateLayout;
+  std::vector<Car> cars = {
+      {st[L::kX], st[L::kY], st[L::kPsi], st[L::kLength], st[L::kWidth], true}};
   for (int k = 0; k < p.others; ++k) {
-    const double* o = st.data() + envs::racetrack::kEgoFields + envs::racetrack::kOtherFields * k;
+    const double* o = st.data() + L::other(k);
     const physics::Vec2<float> c =
-        physics::lane_position(lane, static_cast<float>(o[0]), static_cast<float>(o[1]));
-    cars.push_back(
-        {c.x, c.y, physics::lane_heading(lane, static_cast<float>(o[0])), o[4], o[5], false});
+        physics::lane_position(lane, static_cast<float>(o[L::kS]), static_cast<float>(o[L::kD]));
+    cars.push_back({c.x, c.y, physics::lane_heading(lane, static_cast<float>(o[L::kS])),
+                    o[L::kOtherLength], o[L::kOtherWidth], false});
   }
 
   // the whole loop, fitted into the upper panel
@@ -112,7 +114,8 @@ void draw_racetrack(cairo_t* cr, const VecEnv& env, const Config& config) {
   cairo_restore(cr);
 
   // the ego at true scale, north up
-  const double ex = st[0], ey = st[1];
+  using L = envs::racetrack::StateLayout;
+  const double ex = st[L::kX], ey = st[L::kY];
   cairo_save(cr);
   cairo_rectangle(cr, 0, kTopHeight, kWidth, kZoomHeight);
   cairo_clip(cr);
@@ -125,7 +128,7 @@ void draw_racetrack(cairo_t* cr, const VecEnv& env, const Config& config) {
   const double px = 1.0 / kZoomScale;
   cairo_set_line_width(cr, px);
   for (int k = 0; k < p.lidar.n_rays; ++k) {
-    const double a = st[4] + physics::lidar_ray_angle(p.lidar, k);
+    const double a = st[L::kPsi] + physics::lidar_ray_angle(p.lidar, k);
     const double r = obs[k] * p.lidar.max_range;
     const double hx = ex + r * std::cos(a), hy = ey + r * std::sin(a);
     cairo_set_source_rgb(cr, 1.0, 0.85, 0.20);

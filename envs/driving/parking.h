@@ -51,6 +51,17 @@ constexpr float kMaxSpeed = 40.0f;   // Vehicle.MAX_SPEED
 constexpr float kMaxSteer = 0.7853981633974483f;  // pi/4
 constexpr float kMaxAccel = 5.0f;
 
+// Where the fields sit in the exchanged state (read_state), for renderers and tests: the ego
+// (pose, speed, size, goal spot), then per parked car its spot and size.
+struct StateLayout {
+  static constexpr int kX = 0, kY = 1, kHeading = 2, kSpeed = 3, kLength = 4, kWidth = 5, kGoal = 6;
+  static constexpr int kEgoFields = 7, kCarFields = 3;
+  CONVOY_HD static constexpr int spot(int v) { return kEgoFields + kCarFields * v; }
+  CONVOY_HD static constexpr int car_length(int v) { return spot(v) + 1; }
+  CONVOY_HD static constexpr int car_width(int v) { return spot(v) + 2; }
+  static constexpr int size(int parked) { return kEgoFields + kCarFields * parked; }
+};
+
 struct Params {
   std::int32_t max_episode_steps = 500;  // duration x policy frequency
   std::int32_t substeps = 3;             // simulation frames per policy step
@@ -213,7 +224,7 @@ struct Parking {
 
   static Params read_params(ConfigReader& r) { return parking::read_params(r); }
   // [x, y, heading, speed, length, width, goal spot, then per parked car: spot, length, width]
-  static int state_dim(const Params& p) { return 7 + 3 * p.parked; }
+  static int state_dim(const Params& p) { return parking::StateLayout::size(p.parked); }
   static Space observation_space(const Params&) {
     std::vector<float> lo, hi;
     for (int part = 0; part < 3; ++part) {
@@ -437,36 +448,38 @@ struct Parking {
   }
 
   CONVOY_HD static void read_state(const View& s, std::int64_t i, double* out) {
-    out[0] = s.x[i];
-    out[1] = s.y[i];
-    out[2] = s.heading[i];
-    out[3] = s.speed[i];
-    out[4] = s.length[i];
-    out[5] = s.width[i];
-    out[6] = s.goal[i];
+    using L = parking::StateLayout;
+    out[L::kX] = s.x[i];
+    out[L::kY] = s.y[i];
+    out[L::kHeading] = s.heading[i];
+    out[L::kSpeed] = s.speed[i];
+    out[L::kLength] = s.length[i];
+    out[L::kWidth] = s.width[i];
+    out[L::kGoal] = s.goal[i];
     for (std::int32_t v = 0; v < s.parked; ++v) {
       const std::int64_t k = i * s.parked + v;
-      out[7 + 3 * v] = s.spot[k];
-      out[8 + 3 * v] = s.car_length[k];
-      out[9 + 3 * v] = s.car_width[k];
+      out[L::spot(v)] = s.spot[k];
+      out[L::car_length(v)] = s.car_length[k];
+      out[L::car_width(v)] = s.car_width[k];
     }
   }
   CONVOY_HD static void write_state(const View& s, std::int64_t i, const double* in) {
-    s.x[i] = static_cast<float>(in[0]);
-    s.y[i] = static_cast<float>(in[1]);
-    s.heading[i] = static_cast<float>(in[2]);
-    s.speed[i] = static_cast<float>(in[3]);
-    s.length[i] = static_cast<float>(in[4]);
-    s.width[i] = static_cast<float>(in[5]);
-    s.goal[i] = static_cast<std::int32_t>(in[6]);
+    using L = parking::StateLayout;
+    s.x[i] = static_cast<float>(in[L::kX]);
+    s.y[i] = static_cast<float>(in[L::kY]);
+    s.heading[i] = static_cast<float>(in[L::kHeading]);
+    s.speed[i] = static_cast<float>(in[L::kSpeed]);
+    s.length[i] = static_cast<float>(in[L::kLength]);
+    s.width[i] = static_cast<float>(in[L::kWidth]);
+    s.goal[i] = static_cast<std::int32_t>(in[L::kGoal]);
     s.status[i] = 0;
     s.phase[i] = 0;
     s.gear[i] = 1;
     for (std::int32_t v = 0; v < s.parked; ++v) {
       const std::int64_t k = i * s.parked + v;
-      s.spot[k] = static_cast<std::int32_t>(in[7 + 3 * v]);
-      s.car_length[k] = static_cast<float>(in[8 + 3 * v]);
-      s.car_width[k] = static_cast<float>(in[9 + 3 * v]);
+      s.spot[k] = static_cast<std::int32_t>(in[L::spot(v)]);
+      s.car_length[k] = static_cast<float>(in[L::car_length(v)]);
+      s.car_width[k] = static_cast<float>(in[L::car_width(v)]);
     }
   }
 };

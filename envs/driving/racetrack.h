@@ -67,6 +67,17 @@ constexpr float kFollowGap = 1.0f;  // m, bumper to bumper, kept behind the car 
 constexpr float kFollowTime = 1.0f;  // s, time to close a gap error
 constexpr float kTauAcc = 0.6f;      // s, highway-env's ControlledVehicle.TAU_ACC (speed P gain)
 
+// Where the fields sit in the exchanged state (read_state), for renderers and tests:
+// st[StateLayout::kPsi] is the ego's heading, st[StateLayout::other(k) + StateLayout::kS] the
+// k-th other car's arc length.
+struct StateLayout {
+  static constexpr int kX = 0, kY = 1, kDelta = 2, kV = 3, kPsi = 4, kPsiDot = 5, kBeta = 6,
+                       kMu = 7, kLength = 8, kWidth = 9, kLaps = 10;
+  static constexpr int kS = 0, kD = 1, kSpeed = 2, kDesired = 3, kOtherLength = 4,
+                       kOtherWidth = 5;  // within another car's fields
+  CONVOY_HD static constexpr int other(int k) { return kEgoFields + kOtherFields * k; }
+};
+
 // The closed track as plain data, by value in Params (kernels take Params by value).
 struct Track {
   physics::LanePiece<float> pieces[kTrackPieces];
@@ -694,7 +705,7 @@ struct Racetrack {
     for (int k = 0; k < racetrack::kEgoFields; ++k) out[k] = ego[k];
     for (std::int32_t k = 0; k < s.others; ++k) {
       const std::int64_t o = i * s.others + k;
-      double* r = out + racetrack::kEgoFields + racetrack::kOtherFields * k;
+      double* r = out + racetrack::StateLayout::other(k);
       r[0] = s.o_s[o];
       r[1] = s.o_d[o];
       r[2] = s.o_speed[o];
@@ -709,7 +720,7 @@ struct Racetrack {
     for (int k = 0; k < racetrack::kEgoFields; ++k) ego[k][i] = static_cast<float>(in[k]);
     for (std::int32_t k = 0; k < s.others; ++k) {
       const std::int64_t o = i * s.others + k;
-      const double* r = in + racetrack::kEgoFields + racetrack::kOtherFields * k;
+      const double* r = in + racetrack::StateLayout::other(k);
       s.o_s[o] = static_cast<float>(r[0]);
       s.o_d[o] = static_cast<float>(r[1]);
       s.o_speed[o] = static_cast<float>(r[2]);
