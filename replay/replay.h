@@ -2,10 +2,11 @@
 // codes against: add() one env step of num_envs transitions straight from the VecEnv's
 // device buffers, sample() a batch that carries its slot indices and importance weights,
 // and update_priorities() with the batch's TD errors. UniformReplayBuffer draws slots
-// uniformly (weights all 1, update_priorities a no-op); a prioritized buffer implements the
-// same three calls, so the learner does not change when it is swapped in.
+// uniformly (weights all 1, update_priorities a no-op); PrioritizedReplayBuffer
+// (replay/prioritized.h) implements the same three calls, so the learner does not change
+// when it is swapped in.
 //
-// Storage is a device-resident ring of `capacity` transitions (structure of arrays), and
+// Storage is a device-resident ring of `capacity` transitions (replay/ring.h), and
 // add/sample are for_each_index launches, so they are kernels on CUDA. A transition's
 // next_obs is the env's final obs where its episode ended this step (the VecEnv's obs is
 // already the next episode's first there), so truncated transitions bootstrap from the
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "replay/ring.h"
 #include "sim/array.h"
 #include "sim/device.h"
 #include "sim/vec_env.h"
@@ -82,40 +84,36 @@ class ReplayBuffer {
 
 class UniformReplayBuffer final : public ReplayBuffer {
  public:
-  static constexpr std::int64_t kMaxCapacity = std::int64_t(1) << 31;
+  static constexpr std::int64_t kMaxCapacity = ReplayRing::kMaxCapacity;
 
   // capacity in [1, kMaxCapacity], obs_dim and act_dim >= 1; anything else a convoy::Error.
   UniformReplayBuffer(const Device& device, std::int64_t capacity, std::int64_t obs_dim,
                       std::int64_t act_dim);
 
-  void add(const Transitions& t) override;
+  void add(const Transitions& t) override { ring_.add(t); }
   void sample(std::int64_t batch_size, std::uint64_t seed, std::uint64_t counter,
               ReplayBatch& out) override;
   void update_priorities(const std::int64_t*, const float*, std::int64_t) override {}
 
-  const Device& device() const override { return device_; }
-  std::int64_t capacity() const override { return capacity_; }
-  std::int64_t size() const override { return size_; }
-  std::int64_t obs_dim() const override { return obs_dim_; }
-  std::int64_t act_dim() const override { return act_dim_; }
-  std::int64_t next_slot() const { return pos_; }  // where the next add() starts
+  const Device& device() const override { return ring_.device(); }
+  std::int64_t capacity() const override { return ring_.capacity(); }
+  std::int64_t size() const override { return ring_.size(); }
+  std::int64_t obs_dim() const override { return ring_.obs_dim(); }
+  std::int64_t act_dim() const override { return ring_.act_dim(); }
+  std::int64_t next_slot() const { return ring_.next_slot(); }  // where the next add() starts
   // The filled rows only (a buffer not yet full saves size() rows).
   std::string save_state() const override;
   void load_state(const std::string& bytes) override;
 
   // The stored rows, for tests and checkpoints.
-  const DeviceArray<float>& obs() const { return obs_; }             // (capacity x obs_dim)
-  const DeviceArray<float>& actions() const { return actions_; }     // (capacity x act_dim)
-  const DeviceArray<float>& rewards() const { return rewards_; }     // (capacity)
-  const DeviceArray<float>& next_obs() const { return next_obs_; }   // (capacity x obs_dim)
-  const DeviceArray<std::uint8_t>& dones() const { return dones_; }  // (capacity)
+  const DeviceArray<float>& obs() const { return ring_.obs(); }             // (capacity x obs_dim)
+  const DeviceArray<float>& actions() const { return ring_.actions(); }     // (capacity x act_dim)
+  const DeviceArray<float>& rewards() const { return ring_.rewards(); }     // (capacity)
+  const DeviceArray<float>& next_obs() const { return ring_.next_obs(); }   // (capacity x obs_dim)
+  const DeviceArray<std::uint8_t>& dones() const { return ring_.dones(); }  // (capacity)
 
  private:
-  Device device_;
-  std::int64_t capacity_, obs_dim_, act_dim_;
-  std::int64_t pos_ = 0, size_ = 0;
-  DeviceArray<float> obs_, actions_, rewards_, next_obs_;
-  DeviceArray<std::uint8_t> dones_;
+  ReplayRing ring_;
 };
 
 }  // namespace convoy

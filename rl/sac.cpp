@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "replay/prioritized.h"
 #include "rl/learner_util.h"
 #include "sim/error.h"
 #include "sim/parallel.h"
@@ -85,6 +86,16 @@ void SacConfig::read_config(ConfigReader& r) {
   cpu_threads = static_cast<int>(
       r.integer("cpu_threads", cpu_threads, 0, 4096,
                 "OpenMP threads of env steps, replay, Adam during training (0: the process's)"));
+  prioritized =
+      r.choice("replay", prioritized ? "prioritized" : "uniform", {"uniform", "prioritized"},
+               "replay buffer: uniform, or proportional prioritized (Schaul et al.)") ==
+      "prioritized";
+  per_alpha = r.real("per_alpha", per_alpha, 0.0, 100.0, "prioritized: priority exponent alpha");
+  per_beta0 = r.real("per_beta0", per_beta0, 0.0, 1.0,
+                     "prioritized: importance-weight exponent beta at the first update");
+  per_beta_steps = r.integer("per_beta_steps", per_beta_steps, 1, std::int64_t(1) << 50,
+                             "prioritized: updates over which beta rises linearly to 1");
+  per_eps = r.real("per_eps", per_eps, 0.0, 1.0, "prioritized: added to |TD error|");
   validate();
 }
 
@@ -103,6 +114,16 @@ void SacConfig::validate() const {
   if (!(tau >= 0 && tau <= 1)) bad_field("tau", s(tau), "[0, 1]");
   if (batch_size < 1) bad_field("batch_size", std::to_string(batch_size), ">= 1");
   if (learning_starts < 0) bad_field("learning_starts", std::to_string(learning_starts), ">= 0");
+  // a prioritized buffer draws a batch of distinct strata, so it must hold a batch first
+  if (prioritized && learning_starts < batch_size) {
+    const std::string allowed =
+        ">= batch_size (" + std::to_string(batch_size) + ") with replay=prioritized";
+    bad_field("learning_starts", std::to_string(learning_starts), allowed.c_str());
+  }
+  if (!(per_alpha >= 0 && per_alpha <= 100)) bad_field("per_alpha", s(per_alpha), "[0, 100]");
+  if (!(per_beta0 >= 0 && per_beta0 <= 1)) bad_field("per_beta0", s(per_beta0), "[0, 1]");
+  if (!(per_eps >= 0 && per_eps <= 1)) bad_field("per_eps", s(per_eps), "[0, 1]");
+  if (per_beta_steps < 1) bad_field("per_beta_steps", std::to_string(per_beta_steps), ">= 1");
   if (!(policy_lr >= 0 && policy_lr <= 1)) bad_field("policy_lr", s(policy_lr), "[0, 1]");
   if (!(q_lr >= 0 && q_lr <= 1)) bad_field("q_lr", s(q_lr), "[0, 1]");
   if (policy_frequency < 1) {
@@ -292,6 +313,12 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
   if (env.num_envs() != config.num_envs) {
     throw Error("Sac: the env has " + std::to_string(env.num_envs()) +
                 " envs but num_envs = " + std::to_string(config.num_envs));
+  }
+  if (!replay_ && config.prioritized) {
+    replay_ = std::make_unique<PrioritizedReplayBuffer>(
+        env.device(), config.buffer_size, obs_dim_, act_dim_,
+        PrioritizedConfig{config.per_alpha, config.per_beta0, config.per_eps,
+                          config.per_beta_steps});
   }
   if (!replay_) {
     replay_ =

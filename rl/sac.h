@@ -94,6 +94,11 @@ struct SacConfig {
   // every parallel region is overhead: `convoy train --env Pendulum-v1 --algo sac` ran
   // 46 env steps/s with 2 threads on a busy 2-core machine and 600+ with 1.
   int cpu_threads = 1;
+  // Replay buffer Sac builds when none is passed: uniform, or proportional prioritized
+  // (replay/prioritized.h) with these settings; beta reaches 1 after per_beta_steps updates.
+  bool prioritized = false;
+  double per_alpha = 0.6, per_beta0 = 0.4, per_eps = 1e-6;
+  std::int64_t per_beta_steps = 100000;
 
   // Reads every field as a documented key=value setting with its range.
   void read_config(ConfigReader& reader);

@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "envs/registry.h"
+#include "replay/prioritized.h"
 #include "rl/checkpoint.h"
 #include "sim/error.h"
 #include "tests/rl_gradcheck.h"
@@ -294,6 +296,46 @@ TEST(Sac, ConfigKeysAreDocumentedAndChecked) {
   EXPECT_THROW(SacConfig::from_config(Config::parse({"tau=2"})), Error);
   EXPECT_THROW(SacConfig::from_config(Config::parse({"policy_frequency=0"})), Error);
   EXPECT_THROW(SacConfig::from_config(Config::parse({"num_envs=8", "buffer_size=4"})), Error);
+}
+
+// replay=prioritized: Sac builds a PrioritizedReplayBuffer with the per_* settings, trains
+// bit-reproducibly at 1 and the process's threads, and its priorities move off the initial 1.
+TEST(Sac, PrioritizedReplayIsASetting) {
+  const SacConfig z =
+      SacConfig::from_config(Config::parse({"replay=prioritized", "per_alpha=0.5", "per_beta0=0.3",
+                                            "per_beta_steps=10", "per_eps=0.01"}));
+  EXPECT_TRUE(z.prioritized);
+  EXPECT_FALSE(SacConfig{}.prioritized);
+  EXPECT_THROW(SacConfig::from_config(Config::parse({"replay=ranked"})), Error);
+  const std::string small_start = test::error_message([] {
+    SacConfig::from_config(Config::parse({"replay=prioritized", "learning_starts=10"}));
+  });
+  EXPECT_NE(small_start.find("learning_starts"), std::string::npos) << small_start;
+  auto run = [&] {
+    auto env = make_env("Pendulum-v1", 2);
+    SacConfig cfg = small_config();
+    cfg.prioritized = true;
+    cfg.per_alpha = z.per_alpha;
+    cfg.per_beta_steps = z.per_beta_steps;
+    cfg.cpu_threads = 0;
+    Sac sac(*env, cfg);
+    sac.train(50);
+    auto* per = dynamic_cast<PrioritizedReplayBuffer*>(&sac.replay());
+    EXPECT_NE(per, nullptr);
+    if (per) {
+      EXPECT_DOUBLE_EQ(per->config().alpha, 0.5);
+      EXPECT_DOUBLE_EQ(per->beta(), 1.0);
+      const auto leaves = per->tree().leaf_values();
+      EXPECT_GT(std::set<double>(leaves.begin(), leaves.end()).size(), 10u);
+    }
+    return sac.params().to_host();
+  };
+  const auto a = run();
+  const int threads = cpu_threads();
+  set_cpu_threads(1);
+  const auto b = run();
+  set_cpu_threads(threads);
+  EXPECT_EQ(a, b);
 }
 
 TEST(Sac, DiscreteAndMismatchedEnvsAreClearErrors) {
