@@ -8,11 +8,12 @@
 #include <cstdint>
 #include <limits>
 
-#include "sim/array.h"   // DeviceArray: the State's arrays live on the env's device
-#include "sim/config.h"  // ConfigReader: settings with defaults, ranges and docs
-#include "sim/hd.h"      // CONVOY_HD: the same function compiles for the CPU and for CUDA
-#include "sim/rng.h"     // PhiloxStream: per-env counter-based random numbers
-#include "sim/spaces.h"  // Space: what Gymnasium and the learners are told about obs and actions
+#include "physics/math.h"  // physics::clamp: the one clamp (std::clamp is host-only)
+#include "sim/array.h"     // DeviceArray: the State's arrays live on the env's device
+#include "sim/config.h"    // ConfigReader: settings with defaults, ranges and docs
+#include "sim/hd.h"        // CONVOY_HD: the same function compiles for the CPU and for CUDA
+#include "sim/rng.h"       // PhiloxStream: per-env counter-based random numbers
+#include "sim/spaces.h"    // Space: what Gymnasium and the learners are told about obs and actions
 
 namespace convoy::envs {
 
@@ -103,19 +104,19 @@ struct PointNav {
   // runs inside a CUDA kernel too.
   CONVOY_HD static void step(const Params& p, const View& s, std::int64_t i, const float* action,
                              float* reward, bool* terminated) {
-    const float ax = p.max_force * clamp(action[0], -1.0f, 1.0f);
-    const float ay = p.max_force * clamp(action[1], -1.0f, 1.0f);
+    const float ax = p.max_force * physics::clamp(action[0], -1.0f, 1.0f);
+    const float ay = p.max_force * physics::clamp(action[1], -1.0f, 1.0f);
     // semi-implicit Euler: velocity first, then position with the new velocity
-    float vx = clamp(s.vx[i] + (ax - kDamping * s.vx[i]) * kDt, -kMaxSpeed, kMaxSpeed);
-    float vy = clamp(s.vy[i] + (ay - kDamping * s.vy[i]) * kDt, -kMaxSpeed, kMaxSpeed);
+    float vx = physics::clamp(s.vx[i] + (ax - kDamping * s.vx[i]) * kDt, -kMaxSpeed, kMaxSpeed);
+    float vy = physics::clamp(s.vy[i] + (ay - kDamping * s.vy[i]) * kDt, -kMaxSpeed, kMaxSpeed);
     float x = s.x[i] + vx * kDt, y = s.y[i] + vy * kDt;
     // walls: stop on the axis that hit one (an inelastic wall keeps the dynamics simple)
     if (x < -kHalfSize || x > kHalfSize) {
-      x = clamp(x, -kHalfSize, kHalfSize);
+      x = physics::clamp(x, -kHalfSize, kHalfSize);
       vx = 0.0f;
     }
     if (y < -kHalfSize || y > kHalfSize) {
-      y = clamp(y, -kHalfSize, kHalfSize);
+      y = physics::clamp(y, -kHalfSize, kHalfSize);
       vy = 0.0f;
     }
     s.x[i] = x;
@@ -158,12 +159,6 @@ struct PointNav {
     s.vy[i] = static_cast<float>(in[3]);
     s.goal_x[i] = static_cast<float>(in[4]);
     s.goal_y[i] = static_cast<float>(in[5]);
-  }
-
- private:
-  // (std::clamp is not a device function.)
-  CONVOY_HD static float clamp(float v, float lo, float hi) {
-    return v < lo ? lo : (v > hi ? hi : v);
   }
 };
 
