@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "envs/registry.h"
+#include "replay/prioritized.h"
 #include "rl/checkpoint.h"
 #include "sim/autoreset.h"
 #include "sim/error.h"
@@ -718,6 +719,123 @@ py::dict space_dict(const Space& s) {
   return d;
 }
 
+// The prioritized replay buffer (replay/prioritized.h) on its own, for Python learners:
+// numpy in and out (the buffer's rows live on its device; inputs are copied there and
+// sampled batches copied back). Each sample() draws with the next counter of its seed.
+class PyPrioritizedReplay {
+ public:
+  using FloatRows = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+  PyPrioritizedReplay(std::int64_t capacity, std::int64_t obs_dim, std::int64_t act_dim,
+                      double alpha, double beta0, double eps, std::int64_t beta_steps,
+                      const std::string& device, std::uint64_t seed)
+      : buffer_(Device::parse(device), capacity, obs_dim, act_dim,
+                PrioritizedConfig{alpha, beta0, eps, beta_steps}),
+        seed_(seed) {}
+
+  // rows transitions: obs and next_obs (rows x obs_dim), actions (rows x act_dim), rewards and
+  // dones (rows); next_obs is the true next observation (dones: the episode terminated there).
+  void add(FloatRows obs, FloatRows actions, FloatRows rewards, FloatRows next_obs,
+           py::array_t<bool, py::array::c_style | py::array::forcecast> dones) {
+    const std::int64_t rows = rewards.size();
+    check(obs, rows * buffer_.obs_dim(), "obs", "rows x obs_dim");
+    check(next_obs, rows * buffer_.obs_dim(), "next_obs", "rows x obs_dim");
+    check(actions, rows * buffer_.act_dim(), "actions", "rows x act_dim");
+    if (dones.size() != rows) {
+      throw py::value_error("add: dones has " + std::to_string(dones.size()) +
+                            " values; allowed: one per reward (" + std::to_string(rows) + ")");
+    }
+    const Device& d = buffer_.device();
+    std::vector<std::uint8_t> done(dones.data(), dones.data() + rows);
+    DeviceArray<float> o(d, std::vector<float>(obs.data(), obs.data() + obs.size()));
+    DeviceArray<float> a(d, std::vector<float>(actions.data(), actions.data() + actions.size()));
+    DeviceArray<float> r(d, std::vector<float>(rewards.data(), rewards.data() + rows));
+    DeviceArray<float> n(d, std::vector<float>(next_obs.data(), next_obs.data() + next_obs.size()));
+    DeviceArray<std::uint8_t> t(d, done), never(d, std::vector<std::uint8_t>(rows, 0));
+    Transitions tr;
+    tr.rows = rows;
+    tr.obs = o.data();
+    tr.actions = a.data();
+    tr.rewards = r.data();
+    tr.next_obs = n.data();
+    tr.final_obs = n.data();  // the true next obs either way
+    tr.terminated = t.data();
+    tr.truncated = never.data();
+    py::gil_scoped_release release;
+    buffer_.add(tr);
+  }
+
+  py::dict sample(std::int64_t batch_size) {
+    if (batch_size < 1 || batch_size > buffer_.size()) {
+      throw py::value_error("sample: batch_size=" + std::to_string(batch_size) +
+                            " is invalid; allowed: 1.." + std::to_string(buffer_.size()) +
+                            " (the transitions stored)");
+    }
+    {
+      py::gil_scoped_release release;
+      buffer_.sample(batch_size, seed_, counter_++, batch_);
+    }
+    const std::int64_t b = batch_size, od = buffer_.obs_dim(), ad = buffer_.act_dim();
+    py::dict out;
+    out["obs"] = host(batch_.obs, {b, od});
+    out["actions"] = host(batch_.actions, {b, ad});
+    out["rewards"] = host(batch_.rewards, {b});
+    out["next_obs"] = host(batch_.next_obs, {b, od});
+    out["dones"] = host(batch_.dones, {b});
+    out["indices"] = host(batch_.indices, {b});
+    out["weights"] = host(batch_.weights, {b});
+    return out;
+  }
+
+  void update_priorities(py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> idx,
+                         FloatRows td_errors) {
+    if (idx.size() != td_errors.size()) {
+      throw py::value_error("update_priorities: " + std::to_string(idx.size()) + " indices but " +
+                            std::to_string(td_errors.size()) + " td_errors; allowed: as many");
+    }
+    for (std::int64_t k = 0; k < idx.size(); ++k) {
+      const std::int64_t i = idx.data()[k];
+      if (i < 0 || i >= buffer_.size()) {
+        throw py::value_error("update_priorities: index " + std::to_string(i) +
+                              " is invalid; allowed: 0.." + std::to_string(buffer_.size() - 1));
+      }
+      if (!std::isfinite(td_errors.data()[k])) {
+        throw py::value_error("update_priorities: td_errors[" + std::to_string(k) +
+                              "] is not finite");
+      }
+    }
+    const Device& d = buffer_.device();
+    DeviceArray<std::int64_t> i(d, std::vector<std::int64_t>(idx.data(), idx.data() + idx.size()));
+    DeviceArray<float> e(d,
+                         std::vector<float>(td_errors.data(), td_errors.data() + td_errors.size()));
+    py::gil_scoped_release release;
+    buffer_.update_priorities(i.data(), e.data(), idx.size());
+  }
+
+  std::int64_t size() const { return buffer_.size(); }
+  std::int64_t capacity() const { return buffer_.capacity(); }
+  double beta() const { return buffer_.beta(); }
+  double max_priority() const { return buffer_.max_priority(); }
+
+ private:
+  static void check(const FloatRows& a, std::int64_t want, const char* name, const char* shape) {
+    if (a.size() != want) {
+      throw py::value_error(std::string("add: ") + name + " has " + std::to_string(a.size()) +
+                            " values; allowed: " + shape + " = " + std::to_string(want));
+    }
+  }
+  template <class T>
+  static py::array host(const DeviceArray<T>& a, std::vector<py::ssize_t> shape) {
+    py::array_t<T> out(shape);
+    a.copy_to_host(out.mutable_data(), a.size());
+    return std::move(out);
+  }
+
+  PrioritizedReplayBuffer buffer_;
+  std::uint64_t seed_, counter_ = 0;
+  ReplayBatch batch_;
+};
+
 // Documented settings (an env's config keys, a learner's settings) as a list of dicts.
 py::list config_key_list(const std::vector<ConfigKey>& keys) {
   py::list out;
@@ -774,6 +892,22 @@ PYBIND11_MODULE(_core, m) {
   m.def("built_with_cuda", &convoy::built_with_cuda);
   m.def("set_cpu_threads", &convoy::set_cpu_threads, py::arg("threads"));
   m.def("cpu_threads", &convoy::cpu_threads);
+
+  py::class_<cp::PyPrioritizedReplay>(m, "PrioritizedReplay")
+      .def(py::init<std::int64_t, std::int64_t, std::int64_t, double, double, double, std::int64_t,
+                    const std::string&, std::uint64_t>(),
+           py::arg("capacity"), py::arg("obs_dim"), py::arg("act_dim"), py::arg("alpha") = 0.6,
+           py::arg("beta0") = 0.4, py::arg("eps") = 1e-6, py::arg("beta_steps") = 100000,
+           py::arg("device") = "cpu", py::arg("seed") = 0)
+      .def("add", &cp::PyPrioritizedReplay::add, py::arg("obs"), py::arg("actions"),
+           py::arg("rewards"), py::arg("next_obs"), py::arg("dones"))
+      .def("sample", &cp::PyPrioritizedReplay::sample, py::arg("batch_size"))
+      .def("update_priorities", &cp::PyPrioritizedReplay::update_priorities, py::arg("indices"),
+           py::arg("td_errors"))
+      .def("__len__", &cp::PyPrioritizedReplay::size)
+      .def_property_readonly("capacity", &cp::PyPrioritizedReplay::capacity)
+      .def_property_readonly("beta", &cp::PyPrioritizedReplay::beta)
+      .def_property_readonly("max_priority", &cp::PyPrioritizedReplay::max_priority);
 
   py::class_<cp::PyRun>(m, "Run")
       .def(py::init([](const std::string& env_id, const std::string& algo,

@@ -15,7 +15,7 @@ PettingZoo ``ParallelEnv`` (needs the ``pettingzoo`` package).
 """
 
 from convoy import _core
-from convoy._core import DeviceBuffer
+from convoy._core import DeviceBuffer, PrioritizedReplay
 from convoy.train import Policy, evaluate, learner_metrics, learner_settings, train
 from convoy.vector import ConvoyVectorEnv, make_vec
 
@@ -23,6 +23,7 @@ __all__ = [
     "ConvoyVectorEnv",
     "DeviceBuffer",
     "Policy",
+    "PrioritizedReplay",
     "built_with_cuda",
     "cuda_device_count",
     "evaluate",

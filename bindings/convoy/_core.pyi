@@ -88,6 +88,42 @@ class DeviceBuffer:
     @property
     def __cuda_array_interface__(self) -> dict[str, Any]: ...
 
+class PrioritizedReplay:
+    """Proportional prioritized replay (replay/prioritized.h) on `device`: numpy in and out.
+    Slot i is drawn with probability p_i^alpha / sum p^alpha; new transitions get the largest
+    priority seen; weights (N P(i))^-beta over the buffer's largest, beta rising from beta0 to
+    1 over beta_steps sample() calls."""
+
+    def __init__(
+        self,
+        capacity: int,
+        obs_dim: int,
+        act_dim: int,
+        alpha: float = 0.6,
+        beta0: float = 0.4,
+        eps: float = 1e-6,
+        beta_steps: int = 100000,
+        device: str = "cpu",
+        seed: int = 0,
+    ) -> None: ...
+    def add(
+        self,
+        obs: npt.ArrayLike,
+        actions: npt.ArrayLike,
+        rewards: npt.ArrayLike,
+        next_obs: npt.ArrayLike,
+        dones: npt.ArrayLike,
+    ) -> None: ...
+    def sample(self, batch_size: int) -> dict[str, np.ndarray]: ...
+    def update_priorities(self, indices: npt.ArrayLike, td_errors: npt.ArrayLike) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def max_priority(self) -> float: ...
+
 class Run:
     """One training run of the runner behind `convoy train` (train/run.h); use convoy.train."""
 
