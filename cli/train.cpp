@@ -14,9 +14,10 @@ namespace convoy::cli {
 void add_train_command(CLI::App& app) {
   auto opts = std::make_shared<train::RunOptions>();
   opts->out = "runs/latest";
-  auto* cmd = app.add_subcommand("train", "Train a policy (PPO or SAC) and evaluate it");
+  auto* cmd = app.add_subcommand("train", "Train a policy (PPO, SAC or DQN) and evaluate it");
   cmd->add_option("--env", opts->env, "Environment name (required unless --resume)");
-  cmd->add_option("--algo", opts->algo, train::learner_names() + " (sac: Box action spaces)")
+  cmd->add_option("--algo", opts->algo,
+                  train::learner_names() + " (sac: Box action spaces; dqn: Discrete)")
       ->capture_default_str();
   cmd->add_option("--device", opts->device,
                   "cpu, cuda, cuda:K or auto (cuda:0 when a GPU is usable, else the CPU)")

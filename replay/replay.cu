@@ -39,7 +39,7 @@ struct AddKernel {
       actions[slot * act_dim + k] = t.actions[i * act_dim + k];
     }
     rewards[slot] = t.rewards[i];
-    dones[slot] = t.terminated[i] != 0 ? 1 : 0;
+    dones[slot] = pack_done(t.terminated[i] != 0, t.steps != nullptr ? t.steps[i] : 1);
   }
 };
 
@@ -120,11 +120,12 @@ BatchRows ReplayRing::fit_batch(std::int64_t batch_size, ReplayBatch& out) const
   fit(out.rewards, device_, batch_size);
   fit(out.next_obs, device_, batch_size * obs_dim_);
   fit(out.dones, device_, batch_size);
+  fit(out.steps, device_, batch_size);
   fit(out.indices, device_, batch_size);
   fit(out.weights, device_, batch_size);
   out.size = batch_size;
   return BatchRows{out.obs.data(),   out.actions.data(), out.rewards.data(), out.next_obs.data(),
-                   out.dones.data(), out.weights.data(), out.indices.data()};
+                   out.dones.data(), out.steps.data(),   out.weights.data(), out.indices.data()};
 }
 
 UniformReplayBuffer::UniformReplayBuffer(const Device& device, std::int64_t capacity,

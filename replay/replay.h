@@ -36,6 +36,9 @@ struct Transitions {
   const float* final_obs = nullptr;          // (rows x obs_dim) read where an episode ended
   const std::uint8_t* terminated = nullptr;  // (rows)
   const std::uint8_t* truncated = nullptr;   // (rows)
+  // (rows) rewards summed into `rewards` (replay/nstep.h), 1..64; null: 1 (a one-step
+  // transition). The learner bootstraps with gamma^steps.
+  const std::uint8_t* steps = nullptr;
 };
 
 // The transitions of the step `env` just took: obs_before is a copy of env.obs() made
@@ -50,6 +53,7 @@ struct ReplayBatch {
   DeviceArray<float> rewards;         // (size)
   DeviceArray<float> next_obs;        // (size x obs_dim)
   DeviceArray<float> dones;           // (size) 1 where the episode terminated, else 0
+  DeviceArray<float> steps;           // (size) rewards summed (n-step), 1 for one-step
   DeviceArray<std::int64_t> indices;  // (size) the slots drawn
   DeviceArray<float> weights;         // (size) importance weights (uniform: 1)
 };

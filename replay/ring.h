@@ -16,16 +16,23 @@ namespace convoy {
 struct Transitions;  // replay/replay.h
 struct ReplayBatch;
 
+// A slot's done byte: bit 0 the termination, bits 1..6 the rewards summed minus one (n-step
+// transitions, replay/nstep.h), so one-step rings keep the 0/1 bytes they always stored and
+// their checkpoints load unchanged.
+CONVOY_HD_INLINE std::uint8_t pack_done(bool terminated, int steps) {
+  return static_cast<std::uint8_t>((terminated ? 1 : 0) | ((steps - 1) << 1));
+}
+
 // The ring's rows as raw device pointers, for kernels.
 struct RingRows {
   std::int64_t obs_dim, act_dim;
   const float *obs, *actions, *rewards, *next_obs;  // (capacity x obs_dim | act_dim | 1)
-  const std::uint8_t* dones;                        // (capacity)
+  const std::uint8_t* dones;                        // (capacity) pack_done
 };
 
 // A batch's rows as raw device pointers, for kernels.
 struct BatchRows {
-  float *obs, *actions, *rewards, *next_obs, *dones, *weights;
+  float *obs, *actions, *rewards, *next_obs, *dones, *steps, *weights;
   std::int64_t* indices;
   // Batch row i from ring slot `slot` (every field but the weight).
   CONVOY_HD void gather(const RingRows& r, std::int64_t i, std::int64_t slot) const {
@@ -37,7 +44,8 @@ struct BatchRows {
       actions[i * r.act_dim + k] = r.actions[slot * r.act_dim + k];
     }
     rewards[i] = r.rewards[slot];
-    dones[i] = r.dones[slot] ? 1.0f : 0.0f;
+    dones[i] = (r.dones[slot] & 1) ? 1.0f : 0.0f;
+    steps[i] = static_cast<float>((r.dones[slot] >> 1) + 1);
     indices[i] = slot;
   }
 };
@@ -77,7 +85,7 @@ class ReplayRing {
   const DeviceArray<float>& actions() const { return actions_; }     // (capacity x act_dim)
   const DeviceArray<float>& rewards() const { return rewards_; }     // (capacity)
   const DeviceArray<float>& next_obs() const { return next_obs_; }   // (capacity x obs_dim)
-  const DeviceArray<std::uint8_t>& dones() const { return dones_; }  // (capacity)
+  const DeviceArray<std::uint8_t>& dones() const { return dones_; }  // (capacity) pack_done
 
  private:
   std::string owner_;

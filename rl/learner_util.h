@@ -1,5 +1,5 @@
-// Small pieces the learners (PPO, SAC) share: distinct initialisation seeds per network and
-// a scoped setting of Eigen's GEMM thread count.
+// Small pieces the learners (PPO, SAC, DQN) share: distinct initialisation seeds per network
+// and scoped settings of Eigen's GEMM and the CPU backend's thread counts.
 #pragma once
 
 #include <Eigen/Core>
@@ -7,6 +7,7 @@
 
 #include "rl/mlp.h"
 #include "sim/config.h"
+#include "sim/device.h"
 
 namespace convoy::rl {
 
@@ -55,6 +56,23 @@ class GemmThreads {
   GemmThreads& operator=(const GemmThreads&) = delete;
 
  private:
+  bool set_;
+};
+
+// Sets the CPU backend's OpenMP threads for the guard's lifetime (0: leaves them).
+class CpuThreads {
+ public:
+  explicit CpuThreads(int threads) : saved_(cpu_threads()), set_(threads > 0) {
+    if (set_) set_cpu_threads(threads);
+  }
+  ~CpuThreads() {
+    if (set_) set_cpu_threads(saved_);
+  }
+  CpuThreads(const CpuThreads&) = delete;
+  CpuThreads& operator=(const CpuThreads&) = delete;
+
+ private:
+  int saved_;
   bool set_;
 };
 

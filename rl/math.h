@@ -37,4 +37,13 @@ CONVOY_HD_INLINE T sigmoid(T x) {
   return e / (T(1) + e);
 }
 
+// gamma^steps for an n-step transition's bootstrap (steps >= 1, a whole number), by repeated
+// products so a one-step transition gets gamma's own bits on every backend.
+template <class T>
+CONVOY_HD_INLINE T discount_pow(T gamma, T steps) {
+  T d = gamma;
+  for (int k = 1; k < static_cast<int>(steps); ++k) d *= gamma;
+  return d;
+}
+
 }  // namespace convoy::rl::math

@@ -28,23 +28,6 @@ int checked_dim(std::int64_t d, const char* what) {
   return static_cast<int>(d);
 }
 
-// Sets the CPU backend's OpenMP threads for the guard's lifetime (0: leaves them).
-class CpuThreads {
- public:
-  explicit CpuThreads(int threads) : saved_(cpu_threads()), set_(threads > 0) {
-    if (set_) set_cpu_threads(threads);
-  }
-  ~CpuThreads() {
-    if (set_) set_cpu_threads(saved_);
-  }
-  CpuThreads(const CpuThreads&) = delete;
-  CpuThreads& operator=(const CpuThreads&) = delete;
-
- private:
-  int saved_;
-  bool set_;
-};
-
 }  // namespace
 
 // --- config --------------------------------------------------------------------------------
@@ -96,6 +79,8 @@ void SacConfig::read_config(ConfigReader& r) {
   per_beta_steps = r.integer("per_beta_steps", per_beta_steps, 1, std::int64_t(1) << 50,
                              "prioritized: updates over which beta rises linearly to 1");
   per_eps = r.real("per_eps", per_eps, 0.0, 1.0, "prioritized: added to |TD error|");
+  n_step = static_cast<int>(r.integer("n_step", n_step, 1, NStepWriter::kMaxSteps,
+                                      "rewards summed per stored transition (n-step returns)"));
   validate();
 }
 
@@ -124,6 +109,9 @@ void SacConfig::validate() const {
   if (!(per_beta0 >= 0 && per_beta0 <= 1)) bad_field("per_beta0", s(per_beta0), "[0, 1]");
   if (!(per_eps >= 0 && per_eps <= 1)) bad_field("per_eps", s(per_eps), "[0, 1]");
   if (per_beta_steps < 1) bad_field("per_beta_steps", std::to_string(per_beta_steps), ">= 1");
+  if (n_step < 1 || n_step > NStepWriter::kMaxSteps) {
+    bad_field("n_step", std::to_string(n_step), "1..64");
+  }
   if (!(policy_lr >= 0 && policy_lr <= 1)) bad_field("policy_lr", s(policy_lr), "[0, 1]");
   if (!(q_lr >= 0 && q_lr <= 1)) bad_field("q_lr", s(q_lr), "[0, 1]");
   if (policy_frequency < 1) {
@@ -217,13 +205,14 @@ void SacNetworks<T>::policy_mean(const T* params, const T* obs, std::int64_t row
 template <class T>
 void SacNetworks<T>::critic_targets(const T* params, const T* next_obs, const T* rewards,
                                     const T* dones, const T* eps, std::int64_t rows,
-                                    const double* alpha, T gamma, T* y) {
+                                    const double* alpha, T gamma, T* y, const T* steps) {
   reserve(rows);  // before taking act_ and logp_'s pointers
   policy(params, next_obs, eps, rows, act_.data(), logp_.data());
   concat(next_obs, act_.data(), rows);
   const T* q1 = q_.forward(params + q1_target_offset(), qin_.data(), rows, q1_ws_);
   const T* q2 = q_.forward(params + q2_target_offset(), qin_.data(), rows, q2_ws_);
-  sac_kernels::soft_targets(device_, rows, q1, q2, logp_.data(), rewards, dones, alpha, gamma, y);
+  sac_kernels::soft_targets(device_, rows, q1, q2, logp_.data(), rewards, dones, alpha, gamma, y,
+                            steps);
 }
 
 template <class T>
@@ -324,6 +313,10 @@ Sac::Sac(VecEnv& env, const SacConfig& config, std::unique_ptr<ReplayBuffer> rep
     replay_ =
         std::make_unique<UniformReplayBuffer>(env.device(), config.buffer_size, obs_dim_, act_dim_);
   }
+  if (config.n_step > 1) {
+    nstep_ = std::make_unique<NStepWriter>(env.device(), config.num_envs, config.n_step,
+                                           config.gamma, obs_dim_, act_dim_);
+  }
   if (replay_->device() != env.device()) {
     throw Error("Sac: the replay buffer is on " + replay_->device().str() + " but the env on " +
                 env.device().str() + "; they must share a device");
@@ -398,6 +391,7 @@ Checkpoint Sac::make_checkpoint() const {
                     alpha()};
   c.blobs["sac.state"] = std::string(reinterpret_cast<const char*>(&st), sizeof(st));
   c.blobs["sac.replay"] = replay_->save_state();
+  if (nstep_) c.blobs["sac.nstep"] = nstep_->save_state();
   c.env_state = env_.save_state();
   return c;
 }
@@ -425,16 +419,24 @@ void Sac::restore_checkpoint(const Checkpoint& c, bool with_env_state) {
     throw Error("Sac: the checkpoint holds no SAC training state (counters, replay buffer)");
   }
   if (c.env_state.empty()) throw Error("Sac: the checkpoint holds no env state to resume from");
+  const auto ns_it = c.blobs.find("sac.nstep");
+  if (nstep_ && ns_it == c.blobs.end()) {
+    throw Error("Sac: the checkpoint holds no n-step queues; it was not trained with n_step = " +
+                std::to_string(config_.n_step));
+  }
   SacState st;
   std::memcpy(&st, st_it->second.data(), sizeof(st));
   // each load checks its bytes before changing anything; the replay buffer is put back if the
   // env then refuses, so a refused checkpoint leaves the learner as it was
   const std::string previous_replay = replay_->save_state();
   replay_->load_state(rb_it->second);
+  const std::string previous_nstep = nstep_ ? nstep_->save_state() : std::string();
   try {
+    if (nstep_) nstep_->load_state(ns_it->second);
     env_.load_state(c.env_state);
   } catch (...) {
     replay_->load_state(previous_replay);
+    if (nstep_) nstep_->load_state(previous_nstep);
     throw;
   }
   params_.copy_from_host(c.params);
@@ -471,7 +473,8 @@ void Sac::update(SacMetrics& m) {
   // critics: soft Bellman targets from the target networks, then one Adam step
   fill_noise(B, 0);
   nets_.critic_targets(p, batch_.next_obs.data(), batch_.rewards.data(), batch_.dones.data(),
-                       eps_.data(), B, alpha_.data(), static_cast<float>(config_.gamma), y_.data());
+                       eps_.data(), B, alpha_.data(), static_cast<float>(config_.gamma), y_.data(),
+                       nstep_ ? batch_.steps.data() : nullptr);
   const std::int64_t q_begin = nets_.q1_offset(), q_size = 2 * nets_.q().num_params();
   zero_bytes(dev, g + q_begin, sizeof(float) * static_cast<std::size_t>(q_size));
   nets_.critic_loss(p, batch_.obs.data(), batch_.actions.data(), y_.data(), batch_.weights.data(),
@@ -534,7 +537,12 @@ SacMetrics Sac::train(std::int64_t vector_steps) {
       nets_.policy(params_.data(), obs, eps_.data(), N, env_actions_.data(), logp_.data());
     }
     env_.step_raw(env_actions_.data());  // errors at check_steps() below, no wait per step
-    replay_->add(env_transitions(env_, obs_before_.data(), env_actions_.data()));
+    const Transitions step = env_transitions(env_, obs_before_.data(), env_actions_.data());
+    if (!nstep_) {
+      replay_->add(step);
+    } else if (const Transitions t = nstep_->push(step); t.rows > 0) {
+      replay_->add(t);
+    }
     sac_kernels::episode_sums(dev, N, cuda, env_.terminated().data(), env_.truncated().data(),
                               env_.final_episode_return().data(),
                               env_.final_episode_length().data(), episodes);

@@ -15,7 +15,8 @@
 // (the critic group is [q1 | q2]; the targets have no optimiser), so a checkpoint is one
 // copy of the parameters.
 //
-// Experience goes through the ReplayBuffer interface (replay/replay.h): uniform by default;
+// Experience goes through the ReplayBuffer interface (replay/replay.h), through an NStepWriter
+// (replay/nstep.h) first when n_step > 1: uniform by default;
 // a prioritized buffer passed to the constructor is used as is (SAC weights the critic loss
 // by the batch's importance weights and reports |TD errors| through update_priorities).
 //
@@ -52,6 +53,7 @@
 #include <memory>
 #include <vector>
 
+#include "replay/nstep.h"
 #include "replay/replay.h"
 #include "rl/adam.h"
 #include "rl/checkpoint.h"
@@ -99,6 +101,8 @@ struct SacConfig {
   bool prioritized = false;
   double per_alpha = 0.6, per_beta0 = 0.4, per_eps = 1e-6;
   std::int64_t per_beta_steps = 100000;
+  // n-step returns formed at insertion (replay/nstep.h); 1: one-step transitions.
+  int n_step = 1;
 
   // Reads every field as a documented key=value setting with its range.
   void read_config(ConfigReader& reader);
@@ -207,8 +211,10 @@ class SacNetworks {
 
   // y = r + gamma (1 - done) (min(Q1t, Q2t)(s', a') - alpha log pi(a' | s')), a' from eps;
   // alpha = (T) *alpha (one double on the device: the learner's exp(log_alpha)).
+  // steps: n-step reward counts (gamma^steps bootstraps), null for all 1.
   void critic_targets(const T* params, const T* next_obs, const T* rewards, const T* dones,
-                      const T* eps, std::int64_t rows, const double* alpha, T gamma, T* y);
+                      const T* eps, std::int64_t rows, const double* alpha, T gamma, T* y,
+                      const T* steps = nullptr);
   // sum_k mean_i w_i (Qk(s_i, a_i) - y_i)^2 (w: importance weights, null for all 1); ADDS
   // its gradient into grads' q1 and q2 ranges, writes |TD error| (mean over the two Qs)
   // into td_abs (rows) when not null, and ADDS the batch means (qf1 loss, qf2 loss, mean
@@ -296,6 +302,7 @@ class Sac {
   DeviceArray<float> params_, grads_;
   Adam<float> actor_adam_, critic_adam_, alpha_adam_;
   std::unique_ptr<ReplayBuffer> replay_;
+  std::unique_ptr<NStepWriter> nstep_;  // n_step > 1 only
   double target_entropy_;
   std::int64_t global_step_ = 0, vector_step_ = 0, updates_ = 0;
   DeviceArray<double> alpha_;  // (1) exp(log_alpha) as the losses use it; the initial alpha

@@ -65,11 +65,13 @@ struct SoftTargetFn {
   const double* alpha;
   T gamma;
   T* y;
+  const T* steps;
   CONVOY_HD void operator()(std::int64_t i) const {
     const T al = static_cast<T>(alpha[0]);
     const T m = q2[i] < q1[i] ? q2[i] : q1[i];  // std::min(q1, q2)
     const T soft = m - al * log_probs[i];
-    y[i] = rewards[i] + (T(1) - dones[i]) * gamma * soft;
+    const T g = steps != nullptr ? math::discount_pow(gamma, steps[i]) : gamma;
+    y[i] = rewards[i] + (T(1) - dones[i]) * g * soft;
   }
 };
 
@@ -213,8 +215,8 @@ void concat_rows(const Device& device, std::int64_t rows, int obs_dim, int act_d
 template <class T>
 void soft_targets(const Device& device, std::int64_t rows, const T* q1, const T* q2,
                   const T* log_probs, const T* rewards, const T* dones, const double* alpha,
-                  T gamma, T* y) {
-  launch(device, rows, SoftTargetFn<T>{q1, q2, log_probs, rewards, dones, alpha, gamma, y});
+                  T gamma, T* y, const T* steps) {
+  launch(device, rows, SoftTargetFn<T>{q1, q2, log_probs, rewards, dones, alpha, gamma, y, steps});
 }
 
 LossScratch::LossScratch(const Device& device, std::int64_t rows)
@@ -292,7 +294,7 @@ void episode_totals(const Device& device, std::int64_t n, const double* acc, Los
   template void mean_rows<T>(const Device&, std::int64_t, int, const T*, const T*, const T*, T*); \
   template void concat_rows<T>(const Device&, std::int64_t, int, int, const T*, const T*, T*);    \
   template void soft_targets<T>(const Device&, std::int64_t, const T*, const T*, const T*,        \
-                                const T*, const T*, const double*, T, T*);                        \
+                                const T*, const T*, const double*, T, T*, const T*);              \
   template void critic_rows<T>(const Device&, std::int64_t, const T*, const T*, const T*,         \
                                const T*, T, T*, T*, T*, LossScratch&, double*);                   \
   template void actor_rows<T>(const Device&, std::int64_t, const T*, const T*, const T*,          \

@@ -44,11 +44,12 @@ template <class T>
 void concat_rows(const Device& device, std::int64_t rows, int obs_dim, int act_dim, const T* obs,
                  const T* actions, T* out);
 
-// y = r + (1 - done) gamma (min(q1, q2) - alpha log pi), alpha = (T) *alpha.
+// y = r + (1 - done) gamma^steps (min(q1, q2) - alpha log pi), alpha = (T) *alpha; steps
+// (rows) are n-step transitions' reward counts, null for all 1.
 template <class T>
 void soft_targets(const Device& device, std::int64_t rows, const T* q1, const T* q2,
                   const T* log_probs, const T* rewards, const T* dones, const double* alpha,
-                  T gamma, T* y);
+                  T gamma, T* y, const T* steps = nullptr);
 
 // Scratch the loss sums need for batches of up to `rows` rows.
 struct LossScratch {

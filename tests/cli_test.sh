@@ -78,8 +78,13 @@ expect 2 "cannot read" -- plot "$tmp/nowhere"
 head -c 1000 "$tmp/cp/checkpoint.ckpt" >"$tmp/truncated.ckpt"
 expect 2 "truncated" -- eval --checkpoint "$tmp/truncated.ckpt"
 expect 2 "not a Convoy checkpoint" -- eval --checkpoint "$tmp/cp/metrics.csv"
-expect 2 "allowed: ppo, sac" -- train --env CartPole-v1 --algo dqn
-expect 2 "allowed: ppo, sac" -- train --env Pendulum-v1 --algo xyz
+expect 2 "allowed: ppo, sac, dqn" -- train --env CartPole-v1 --algo a2c
+expect 2 "allowed: ppo, sac, dqn" -- train --env Pendulum-v1 --algo xyz
+# DQN: a short run from presets/dqn/CartPole-v1.conf evaluates from its checkpoint; a Box env is
+# refused by name
+expect 0 "DQN " -- train --env CartPole-v1 --algo dqn --total-steps 3000 --eval-episodes 3 --out "$tmp/dqn"
+expect 0 '"algo": "dqn"' -- eval --checkpoint "$tmp/dqn/checkpoint.ckpt" --episodes 3 --json
+expect 2 "Pendulum-v1 has a Box action space" -- train --env Pendulum-v1 --algo dqn --out "$tmp/dqn_box"
 # SAC: a short run from presets/sac/Pendulum-v1.conf writes PPO's outputs and its checkpoint
 # evaluates; a Discrete env is refused by name
 expect 0 "SAC " -- train --env Pendulum-v1 --algo sac --total-steps 3000 --eval-episodes 5 --out "$tmp/sac"

@@ -393,8 +393,9 @@ SacConfig pendulum_config() {
 // The issue's requirement: deterministic evaluation mean >= -200 over 10 episodes within
 // 20,000 env steps (rl-zoo3's tuned SAC reaches about -157 at 20k), checked every 1,000.
 // Trains on `device`; evaluates on the CPU through act_deterministic's host pointers.
-void expect_learns_pendulum(const Device& device) {
-  const SacConfig cfg = pendulum_config();
+void expect_learns_pendulum(const Device& device, bool prioritized = false) {
+  SacConfig cfg = pendulum_config();
+  cfg.prioritized = prioritized;
   const int threads = cpu_threads();
   set_cpu_threads(1);  // see Ppo.LearnsCartPole: parallel regions here are pure overhead
   auto env = env_registry().make("Pendulum-v1", device, cfg.num_envs, Config{});
@@ -426,6 +427,10 @@ void expect_learns_pendulum(const Device& device) {
 }
 
 TEST(Sac, LearnsPendulum) { expect_learns_pendulum(Device::cpu()); }
+
+// The same requirement with replay=prioritized (issue 14): the preset's settings, PER's
+// defaults (alpha 0.6, beta 0.4 rising to 1 over 1e5 updates).
+TEST(Sac, LearnsPendulumWithPrioritizedReplay) { expect_learns_pendulum(Device::cpu(), true); }
 
 TEST(SacCuda, ConstructsOnACudaEnv) {
   CONVOY_DEVICE_OR_SKIP(gpu, "cuda");

@@ -66,8 +66,8 @@ TEST(TrainRun, BadOptionsAreErrorsBeforeAnyFile) {
     EXPECT_FALSE(fs::exists(dir));
   };
   RunOptions o = cartpole(dir);
-  o.algo = "dqn";
-  expect_error(o, "allowed: ppo, sac");
+  o.algo = "a2c";
+  expect_error(o, "allowed: ppo, sac, dqn");
   o = cartpole(dir);
   o.env = "Nope-v0";
   expect_error(o, "Nope-v0");
@@ -103,7 +103,7 @@ TEST(TrainRun, CallbackStopsTheRunAndSeesTheLearnersFields) {
 }
 
 TEST(TrainRun, StoppedAndResumedWritesWhatAStraightRunWrites) {
-  for (const std::string algo : {"ppo", "sac"}) {
+  for (const std::string algo : {"ppo", "sac", "dqn"}) {
     SCOPED_TRACE(algo);
     RunOptions o = cartpole(fresh_dir(algo + "_straight"));
     if (algo == "sac") {
@@ -111,6 +111,13 @@ TEST(TrainRun, StoppedAndResumedWritesWhatAStraightRunWrites) {
       o.algo = "sac";
       o.total_steps = 600;
       o.settings = {"num_envs=2", "learning_starts=200", "batch_size=32", "buffer_size=1000"};
+    }
+    if (algo == "dqn") {  // prioritized replay and n-step queues resume too
+      o.algo = "dqn";
+      o.total_steps = 600;
+      o.settings = {"num_envs=2",      "learning_starts=200",         "batch_size=32",
+                    "buffer_size=256", "replay=prioritized",          "n_step=3",
+                    "hidden_size=32",  "target_network_frequency=40", "train_frequency=4"};
     }
     train::Run(o).train();
     RunOptions half = o;

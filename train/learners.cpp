@@ -4,6 +4,7 @@
 #include <string>
 
 #include "envs/registry.h"
+#include "rl/dqn.h"
 #include "rl/ppo.h"
 #include "rl/sac.h"
 #include "sim/error.h"
@@ -174,6 +175,70 @@ class SacLearner final : public Forwarding<rl::Sac, rl::SacConfig> {
   std::int64_t vector_steps_ = 1, chunk_ = 1;
 };
 
+// CleanRL's dqn.py names for the TensorBoard tags.
+const std::vector<MetricField> kDqnFields = {
+    {"iteration", true, nullptr, nullptr, "chunks done (a chunk: about 1% of the run)"},
+    {"global_step", true, nullptr, nullptr, "env steps so far, all envs"},
+    {"episodes", true, "charts/episodes", nullptr, "episodes that ended in the chunk"},
+    {"mean_return", false, "charts/episodic_return", nullptr,
+     "mean return of those episodes (NaN: none ended)"},
+    {"mean_length", false, "charts/episodic_length", nullptr, "their mean length"},
+    {"updates", true, nullptr, nullptr, "gradient updates so far"},
+    {"td_loss", false, "losses/td_loss", "loss", "mean TD loss of the chunk's updates"},
+    {"q_value", false, "losses/q_values", nullptr, "mean Q of the batches' actions"},
+    {"epsilon", false, "charts/epsilon", "eps", "exploration epsilon at the chunk's end"},
+    {"steps_per_second", false, "charts/SPS", nullptr, "env steps per second, collect + update"},
+};
+
+class DqnLearner final : public Forwarding<rl::Dqn, rl::DqnConfig> {
+ public:
+  DqnLearner(const std::string& env, const Config& env_config, const Config& settings,
+             const Device& device, bool acting_only)
+      : Forwarding(rl::DqnConfig::from_config(settings)) {
+    if (acting_only) {  // no replay needed to act
+      config_.buffer_size = config_.num_envs;
+      config_.learning_starts = std::max(config_.learning_starts, config_.batch_size);
+    }
+    build(env, env_config, device);
+    vector_steps_ = std::max<std::int64_t>(1, config_.total_timesteps / config_.num_envs);
+    chunk_ = std::max<std::int64_t>(1, vector_steps_ / 100);
+  }
+  const char* algo() const override { return "dqn"; }
+  const std::vector<MetricField>& fields() const override { return kDqnFields; }
+  Metrics iterate() override {
+    const std::int64_t done = algo_->global_step() / config_.num_envs;
+    const std::int64_t it = iteration();
+    const rl::DqnMetrics m = algo_->train(std::min(chunk_, vector_steps_ - done));
+    return {&kDqnFields,
+            {double(it + 1), double(m.global_step), double(m.episodes), m.mean_episode_return,
+             m.mean_episode_length, double(m.updates), m.loss, m.q_value, m.epsilon,
+             m.steps_per_second}};
+  }
+  std::int64_t num_iterations() const override { return (vector_steps_ + chunk_ - 1) / chunk_; }
+  std::int64_t iteration() const override {
+    return (algo_->global_step() / config_.num_envs + chunk_ - 1) / chunk_;
+  }
+  std::int64_t total_steps() const override { return vector_steps_ * config_.num_envs; }
+  std::string describe() const override {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "DQN on %s: %lld envs, %lld env steps (updates from %lld), %s replay, "
+                  "n_step %d, seed %llu",
+                  env_->device().str().c_str(), static_cast<long long>(config_.num_envs),
+                  static_cast<long long>(total_steps()),
+                  static_cast<long long>(config_.learning_starts),
+                  config_.prioritized ? "prioritized" : "uniform", config_.n_step,
+                  static_cast<unsigned long long>(config_.seed));
+    return text;
+  }
+  void act(const float* obs, std::int64_t batch, void* actions) override {
+    algo_->act_deterministic(obs, batch, static_cast<std::int32_t*>(actions));
+  }
+
+ private:
+  std::int64_t vector_steps_ = 1, chunk_ = 1;
+};
+
 }  // namespace
 
 const std::vector<LearnerEntry>& learners() {
@@ -190,6 +255,12 @@ const std::vector<LearnerEntry>& learners() {
                  [](const std::string& env, const Config& ec, const Config& s, const Device& d,
                     bool acting_only) -> std::unique_ptr<Learner> {
                    return std::make_unique<SacLearner>(env, ec, s, d, acting_only);
+                 }});
+    v.push_back({"dqn", "DQN (CleanRL's dqn.py; double, dueling, n-step, prioritized): Discrete",
+                 &kDqnFields, [] { return documented_settings<rl::DqnConfig>("DQN"); },
+                 [](const std::string& env, const Config& ec, const Config& s, const Device& d,
+                    bool acting_only) -> std::unique_ptr<Learner> {
+                   return std::make_unique<DqnLearner>(env, ec, s, d, acting_only);
                  }});
     for (const auto& e : v) check_fields(*e.fields, e.algo);
     return v;

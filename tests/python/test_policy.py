@@ -113,7 +113,8 @@ def test_evaluate_on_cuda_follows_the_cpu(tmp_path):
 
 
 @pytest.mark.parametrize("algo,env_id,steps", [("ppo", "CartPole-v1", 2048),
-                                               ("sac", "Pendulum-v1", 1200)])
+                                               ("sac", "Pendulum-v1", 1200),
+                                               ("dqn", "CartPole-v1", 3000)])
 def test_python_and_the_cli_run_one_runner(tmp_path, algo, env_id, steps):
     """convoy.train and `convoy train` are the same run: the same checkpoint bytes, the same
     metrics (the callback's dicts are metrics.csv's rows), and a saved policy reloads."""
@@ -132,7 +133,7 @@ def test_python_and_the_cli_run_one_runner(tmp_path, algo, env_id, steps):
             assert float(row[k]) == pytest.approx(m[k], rel=1e-5, nan_ok=True), k
     policy.save(tmp_path / "saved.ckpt")
     assert (tmp_path / "saved.ckpt").read_bytes() == ckpt.read_bytes()
-    obs = np.random.default_rng(0).normal(size=(6, 4 if algo == "ppo" else 3)).astype(np.float32)
+    obs = np.random.default_rng(0).normal(size=(6, 3 if algo == "sac" else 4)).astype(np.float32)
     np.testing.assert_array_equal(convoy.Policy.load(tmp_path / "saved.ckpt").act(obs),
                                   policy.act(obs))
     assert {s["name"] for s in convoy.learner_settings(algo)} >= {"num_envs", "seed"}
