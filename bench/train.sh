@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end training figures for BENCHMARKS.md: `convoy train` from the checked-in presets,
-# PPO on CartPole-v1 and Highway-v0 and SAC on Pendulum-v1 (skipped, with a line saying so,
+# PPO on CartPole-v1 and HighwayFast-v0 and SAC on Pendulum-v1 (skipped, with a line saying so,
 # while `convoy train` has no --algo sac), each at OMP_NUM_THREADS=1 and 2. Per run: env
 # steps/s of training (env steps / the iterations' seconds summed from metrics.csv, so
 # without start-up, logging and evaluation; "train s" is convoy's own wall-clock count of
 # the training loop) and the time to
 # threshold: the first iteration whose mean training return reaches it (CartPole-v1 475,
-# Pendulum-v1 -200; Highway-v0 has none), as env steps and seconds of training (summed from
+# Pendulum-v1 -200; HighwayFast-v0 has none), as env steps and seconds of training (summed from
 # metrics.csv's per-iteration steps_per_second).
 #
 # Usage: bash bench/train.sh [build-dir]       (the presets' total steps; minutes per run)
@@ -23,7 +23,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-runs=("ppo CartPole-v1 475 ${CARTPOLE_STEPS:-}" "ppo Highway-v0 none ${HIGHWAY_STEPS:-}")
+runs=("ppo CartPole-v1 475 ${CARTPOLE_STEPS:-}" "ppo HighwayFast-v0 none ${HIGHWAY_STEPS:-}")
 probe=$("$convoy" train --env Pendulum-v1 --algo sac --total-steps 1 --eval-episodes 1 \
   --out "$tmp/probe" 2>&1 || true)
 if grep -q "allowed: ppo" <<<"$probe"; then

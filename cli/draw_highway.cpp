@@ -39,10 +39,14 @@ void draw_cars(cairo_t* cr, const std::vector<double>& s, double scale, const To
   }
 }
 
-// Highway-v0: the camera follows the ego, 4 px per metre.
+// Highway-v0 and HighwayFast-v0: the camera follows the ego, 4 px per metre.
 void draw_highway(cairo_t* cr, const VecEnv& env, const Config& config) {
   const std::vector<double> s = env.get_state(0);
+  // the lanes set, else the env's default (4 on Highway-v0, 3 on HighwayFast-v0)
   int lanes = 3;
+  for (const ConfigKey& k : env.spec().config_keys) {
+    if (k.name == "lanes") lanes = std::stoi(k.default_value);
+  }
   const auto it = config.values().find("lanes");
   if (it != config.values().end()) lanes = std::stoi(it->second);
   const double scale = 4.0;
@@ -146,6 +150,7 @@ void draw_merge(cairo_t* cr, const VecEnv& env, const Config&) {
 }  // namespace
 
 const SceneRegistration kHighway("Highway-v0", {kWidth, kHeight, &draw_highway});
+const SceneRegistration kHighwayFast("HighwayFast-v0", {kWidth, kHeight, &draw_highway});
 const SceneRegistration kMerge("Merge-v0", {kWidth, kMergeHeight, &draw_merge});
 
 }  // namespace convoy::cli

@@ -41,6 +41,9 @@ python3 -c "import pytest" >/dev/null 2>&1 || pips+=("pytest>=7")
 # TensorBoard: tests/python/test_tensorboard.py reads `convoy train`'s event files with it
 python3 -c "import tensorboard" >/dev/null 2>&1 || pips+=("tensorboard>=2.14")
 python3 -c "import pettingzoo" >/dev/null 2>&1 || pips+=("pettingzoo>=1.24")
+# highway-env: tests/python/test_highway_env_defaults.py compares the driving envs' defaults
+# with it, and bench/highway_vs_highwayenv.py times it; pinned, as its defaults are the reference
+python3 -c "import highway_env" >/dev/null 2>&1 || pips+=("highway-env==1.12.1")
 if [ ${#pips[@]} -gt 0 ]; then
   echo "install-deps: installing from PyPI: ${pips[*]}"
   python3 -m pip install -q "${pips[@]}"

@@ -36,7 +36,7 @@ class CheckpointFile : public ::testing::Test {
   void SetUp() override {
     path_ = ::testing::TempDir() + "convoy_ckpt_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    c_.env = "Highway-v0";
+    c_.env = "HighwayFast-v0";
     c_.algo = "ppo";
     c_.env_config = {{"lanes", "4"}};
     c_.learner_config = {{"learning_rate", "0.001"}, {"num_envs", "8"}};

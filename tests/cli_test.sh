@@ -38,10 +38,10 @@ trap 'rm -rf "$tmp"' EXIT
 # train: CartPole from its preset (rl-zoo3's settings) solves it; Highway's PPO policy beats the
 # IDM/MOBIL autopilot and a random policy on evaluation return
 expect 0 "PPO  *500.00" -- train --env CartPole-v1 --out "$tmp/cp"
-expect 0 "baseline" -- train --env Highway-v0 --out "$tmp/hw"
-# PPO on a setting's action space, not the registered default's: Highway-v0 is Discrete by
+expect 0 "baseline" -- train --env HighwayFast-v0 --out "$tmp/hw"
+# PPO on a setting's action space, not the registered default's: HighwayFast-v0 is Discrete by
 # default, continuous with action_type=continuous (its evaluation once asked for int32 actions)
-expect 0 "baseline" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 --eval-episodes 2 \
+expect 0 "baseline" -- train --env HighwayFast-v0 --total-steps 2048 --num-envs 4 --eval-episodes 2 \
   --out "$tmp/hw-cont" env.action_type=continuous
 for f in cp/metrics.csv cp/summary.json hw/summary.json; do
   [ -s "$tmp/$f" ] || { echo "FAIL: train wrote no $f"; fail=1; }
@@ -49,7 +49,7 @@ done
 python3 - "$tmp/hw/summary.json" <<'PY' || fail=1
 import json, sys
 s = json.load(open(sys.argv[1]))
-print(f"Highway-v0 PPO {s['mean_return']:.2f} (early ends {s['early_end_rate']:.2f}), "
+print(f"HighwayFast-v0 PPO {s['mean_return']:.2f} (early ends {s['early_end_rate']:.2f}), "
       f"baseline {s['baseline_mean_return']:.2f}, random {s['random_mean_return']:.2f}")
 ok = s["mean_return"] > s["baseline_mean_return"] > s["random_mean_return"]
 print("ok: PPO beats the baseline and random" if ok else "FAIL: PPO does not beat both")
@@ -103,16 +103,16 @@ expect 2 "unknown config key 'learning_rat'" -- train --env CartPole-v1 learning
 expect 2 "unknown config key 'gravity'" -- train --env CartPole-v1 env.gravity=1
 # --resume: a run stopped halfway and resumed ends with the bytes of the run made straight
 # (checkpoint; metrics.csv but for the wall-clock steps_per_second column); TensorBoard files
-expect 0 "stopped after iteration 6 of 16" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 \
+expect 0 "stopped after iteration 6 of 16" -- train --env HighwayFast-v0 --total-steps 2048 --num-envs 4 \
   --eval-episodes 2 --out "$tmp/half" --stop-after 6 num_steps=32 num_minibatches=4 norm_obs=true norm_reward=true
-expect 0 "resuming Highway-v0 at iteration 6 of 16" -- train --resume "$tmp/half" --eval-episodes 2
-expect 0 "events.out.tfevents" -- train --env Highway-v0 --total-steps 2048 --num-envs 4 \
+expect 0 "resuming HighwayFast-v0 at iteration 6 of 16" -- train --resume "$tmp/half" --eval-episodes 2
+expect 0 "events.out.tfevents" -- train --env HighwayFast-v0 --total-steps 2048 --num-envs 4 \
   --eval-episodes 2 --out "$tmp/straight" num_steps=32 num_minibatches=4 norm_obs=true norm_reward=true
 cmp "$tmp/half/checkpoint.ckpt" "$tmp/straight/checkpoint.ckpt" || { echo "FAIL: resumed checkpoint differs"; fail=1; }
 diff <(cut -d, -f1-12 "$tmp/half/metrics.csv") <(cut -d, -f1-12 "$tmp/straight/metrics.csv") >/dev/null \
   && [ "$(wc -l <"$tmp/half/metrics.csv")" = 17 ] || { echo "FAIL: resumed metrics.csv differs"; fail=1; }
 [ "$(ls "$tmp/half" | grep -c '^events.out.tfevents.')" = 2 ] || { echo "FAIL: no second event file"; fail=1; }
-expect 0 "resuming Highway-v0 at iteration 16 of 16" -- train --resume "$tmp/half" --eval-episodes 2
+expect 0 "resuming HighwayFast-v0 at iteration 16 of 16" -- train --resume "$tmp/half" --eval-episodes 2
 expect 2 "no such directory" -- train --resume "$tmp/nowhere"
 [ ! -e "$tmp/nowhere" ] || { echo "FAIL: --resume of a missing directory created it"; fail=1; }
 mkdir -p "$tmp/foreign" && echo hello >"$tmp/foreign/notes.txt"
@@ -121,7 +121,7 @@ expect 2 "holds no checkpoint.ckpt" -- train --resume "$tmp/foreign"
 cp "$tmp/cp/metrics.csv" "$tmp/foreign/checkpoint.ckpt"
 expect 2 "not a Convoy checkpoint" -- train --resume "$tmp/foreign"
 expect 2 "takes every setting from the checkpoint" -- train --resume "$tmp/half" --total-steps 64
-expect 2 "trains Highway-v0" -- train --resume "$tmp/half" --env CartPole-v1
+expect 2 "trains HighwayFast-v0" -- train --resume "$tmp/half" --env CartPole-v1
 # SAC resumes the same way (replay buffer, three Adam groups, counters in the checkpoint);
 # the checkpoint says its algorithm, so --resume needs no --algo
 expect 0 "stopped after iteration 37 of 100" -- train --env Pendulum-v1 --algo sac --total-steps 3000 \
@@ -139,7 +139,7 @@ expect 2 "env is required" -- train
 expect 0 "clip_coef=0.2" -- train --help
 expect 0 "policy_frequency=2" -- train --help
 expect 0 "wrote" -- render --env Highway-v0 --policy baseline --steps 3 --out "$tmp/hw.png"
-expect 0 "wrote" -- render --env Highway-v0 --steps 4 --out "$tmp/hw.gif"
+expect 0 "wrote" -- render --env HighwayFast-v0 --steps 4 --out "$tmp/hw.gif"
 expect 0 "wrote" -- render --env CartPole-v1 --steps 4 --out "$tmp/cp.png"
 expect 0 "wrote" -- render --env Intersection-v0 --steps 3 --out "$tmp/ix.png"
 expect 0 "wrote" -- render --env Intersection-v0 --policy baseline --steps 3 --out "$tmp/ix4.png" agents_per_env=4
@@ -185,7 +185,7 @@ print("ok: DiffDriveNav-v0 success rates in the summary" if ok else f"FAIL: summ
 sys.exit(0 if ok else 1)
 PY
 expect 0 '"success_rate": null' -- eval --checkpoint "$tmp/cp/checkpoint.ckpt" --episodes 3 --json
-expect 2 "allowed: a path ending in .png or .gif" -- render --env Highway-v0 --out "$tmp/x.jpg"
+expect 2 "allowed: a path ending in .png or .gif" -- render --env HighwayFast-v0 --out "$tmp/x.jpg"
 expect 2 "has no drawing yet" -- render --env Acrobot-v1 --out "$tmp/x.png"
 expect 2 "no scripted baseline" -- render --env CartPole-v1 --policy baseline --out "$tmp/x.png"
 if ! "$convoy" bench --env CartPole-v1 --num-envs 4 --steps 1 --device cuda >/dev/null 2>&1; then

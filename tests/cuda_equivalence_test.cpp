@@ -15,7 +15,7 @@
 // end differs stops being compared and is reported, and at most kMaxDiverged of them may do so:
 // a wrong kernel or a race breaks most envs, a threshold flip one now and then. Both step with the
 // CPU's actions, so only physics can differ. A parameter may carry settings after the name,
-// separated by spaces ("Highway-v0 kernels=scene"). Skips with a reason without a GPU.
+// separated by spaces ("HighwayFast-v0 kernels=scene"). Skips with a reason without a GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -46,7 +46,8 @@ TEST_P(CudaEquivalence, CpuAndCudaAgree) {
     at = next;
   }
   const std::int64_t n = 256;
-  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" || name == "Merge-v0" ||
+  const bool short_horizon = name == "Acrobot-v1" || name == "Highway-v0" ||
+                             name == "HighwayFast-v0" || name == "Merge-v0" ||
                              name == "Racetrack-v0" || name == "Intersection-v0";
   const int steps = short_horizon ? 20 : 100;
   auto cpu_env = env_registry().make(name, Device::cpu(), n, Config::parse(settings));
@@ -137,27 +138,27 @@ INSTANTIATE_TEST_SUITE_P(ParkingAndRobot, CudaEquivalence,
                            return n;
                          });
 
-// Highway-v0, Merge-v0 and Intersection-v0 on CUDA: the per-vehicle kernels (kernels=auto)
-// and the per-scene step, both against the CPU's per-scene step; with observation=lidar also
-// the per-ray observation (obs_kernels=auto) and the per-env one, against the CPU's per-env
-// observation.
-INSTANTIATE_TEST_SUITE_P(DrivingEnvs, CudaEquivalence,
-                         ::testing::Values("Highway-v0", "Highway-v0 kernels=scene",
-                                           "Highway-v0 action_type=continuous", "Merge-v0",
-                                           "Merge-v0 kernels=scene", "Highway-v0 observation=lidar",
-                                           "Highway-v0 observation=lidar obs_kernels=env",
-                                           "Highway-v0 observation=lidar kernels=scene",
-                                           "Highway-v0 observation=lidar action_type=continuous",
-                                           "Merge-v0 observation=lidar", "Intersection-v0",
-                                           "Intersection-v0 kernels=scene",
-                                           "Intersection-v0 agents_per_env=4"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return n;
-                         });
+// Highway-v0, HighwayFast-v0, Merge-v0 and Intersection-v0 on CUDA: the per-vehicle kernels
+// (kernels=auto) and the per-scene step, both against the CPU's per-scene step; with
+// observation=lidar also the per-ray observation (obs_kernels=auto) and the per-env one, against
+// the CPU's per-env observation.
+INSTANTIATE_TEST_SUITE_P(
+    DrivingEnvs, CudaEquivalence,
+    ::testing::Values("Highway-v0", "HighwayFast-v0", "HighwayFast-v0 kernels=scene",
+                      "HighwayFast-v0 action_type=continuous", "Merge-v0", "Merge-v0 kernels=scene",
+                      "HighwayFast-v0 observation=lidar",
+                      "HighwayFast-v0 observation=lidar obs_kernels=env",
+                      "HighwayFast-v0 observation=lidar kernels=scene",
+                      "HighwayFast-v0 observation=lidar action_type=continuous",
+                      "Merge-v0 observation=lidar", "Intersection-v0",
+                      "Intersection-v0 kernels=scene", "Intersection-v0 agents_per_env=4"),
+    [](const auto& info) {
+      std::string n = info.param;
+      for (char& c : n) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return n;
+    });
 
 }  // namespace
 }  // namespace convoy

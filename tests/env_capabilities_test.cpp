@@ -29,7 +29,7 @@ Names envs_where(Pred pred) {
 // The envs `convoy eval` compared with a baseline before the capability existed: those with
 // an ego_policy key, all switched by ego_policy=autopilot.
 TEST(EnvCapabilities, BaselinesAreTheTrafficAndRobotEnvs) {
-  const Names expected = {"DiffDriveNav-v0", "Highway-v0", "Intersection-v0",
+  const Names expected = {"DiffDriveNav-v0", "Highway-v0", "HighwayFast-v0", "Intersection-v0",
                           "Merge-v0",        "Parking-v0", "Racetrack-v0"};
   EXPECT_EQ(envs_where([](const EnvSpec& s) { return s.has_baseline(); }), expected);
   for (const auto& e : env_registry().entries()) {

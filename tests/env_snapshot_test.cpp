@@ -58,12 +58,12 @@ TEST(EnvSnapshot, LoadedEnvContinuesExactlyAsTheSavedOne) {
 }
 
 TEST(EnvSnapshot, RefusesForeignOrDamagedSnapshotsChangingNothing) {
-  auto env = make("Highway-v0", 4);
+  auto env = make("HighwayFast-v0", 4);
   env->reset(1);
   const auto obs = env->obs().to_host();
   auto cartpole = make("CartPole-v1", 4);
   cartpole->reset(1);
-  auto more = make("Highway-v0", 5);
+  auto more = make("HighwayFast-v0", 5);
   more->reset(1);
   const std::string good = env->save_state();
   EXPECT_THROW(env->load_state(cartpole->save_state()), Error);
@@ -74,7 +74,7 @@ TEST(EnvSnapshot, RefusesForeignOrDamagedSnapshotsChangingNothing) {
   try {
     env->load_state(cartpole->save_state());
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not from a Highway-v0 of 4 envs"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("not from a HighwayFast-v0 of 4 envs"), std::string::npos)
         << e.what();
   }
   EXPECT_EQ(env->obs().to_host(), obs);

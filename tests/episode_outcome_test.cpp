@@ -1,5 +1,5 @@
 // Episode outcomes (EpisodeOutcome, VecEnv::final_outcome): which envs report them, and what
-// Highway-v0 reports for a crash and for leaving the road. Parking-v0 and DiffDriveNav-v0 are
+// HighwayFast-v0 reports for a crash and for leaving the road. Parking-v0 and DiffDriveNav-v0 are
 // checked in their own tests.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@ namespace convoy {
 namespace {
 
 TEST(EpisodeOutcome, DeclaredByTheEnvsThatDefineThem) {
-  for (const char* name : {"Highway-v0", "Parking-v0", "DiffDriveNav-v0"}) {
+  for (const char* name : {"HighwayFast-v0", "Parking-v0", "DiffDriveNav-v0"}) {
     EXPECT_TRUE(env_registry().find(name).spec.has_outcome) << name;
   }
   for (const char* name : {"CartPole-v1", "Pendulum-v1"}) {
@@ -27,7 +27,7 @@ TEST(EpisodeOutcome, DeclaredByTheEnvsThatDefineThem) {
 }
 
 TEST(EpisodeOutcome, HighwayCrashAndOffRoad) {
-  auto env = env_registry().make("Highway-v0", Device::cpu(), 1, Config::parse({"vehicles=1"}));
+  auto env = env_registry().make("HighwayFast-v0", Device::cpu(), 1, Config::parse({"vehicles=1"}));
   env->reset(0);
   DeviceArray<std::int32_t> idle(Device::cpu(), std::vector<std::int32_t>{1});
   // ego at 30 m/s, a car 8 m ahead at 5 m/s: a crash
@@ -36,8 +36,9 @@ TEST(EpisodeOutcome, HighwayCrashAndOffRoad) {
   ASSERT_EQ(env->terminated().to_host()[0], 1);
   EXPECT_EQ(env->final_outcome().to_host()[0], 2);
   // steering hard right from the rightmost lane: off the road
-  auto cont = env_registry().make("Highway-v0", Device::cpu(), 1,
-                                  Config::parse({"vehicles=0", "action_type=continuous"}));
+  auto cont = env_registry().make(
+      "HighwayFast-v0", Device::cpu(), 1,
+      Config::parse({"vehicles=0", "action_type=continuous", "offroad_terminal=true"}));
   cont->reset(0);
   cont->set_state(0, {100, 8, 0, 25, 25, 2}, 0);
   DeviceArray<float> right(Device::cpu(), std::vector<float>{0.0f, 1.0f});
@@ -49,7 +50,7 @@ TEST(EpisodeOutcome, HighwayCrashAndOffRoad) {
   ASSERT_TRUE(ended);
   EXPECT_EQ(cont->final_outcome().to_host()[0], 3);
   // a safe drive to the time limit: no outcome
-  auto safe = env_registry().make("Highway-v0", Device::cpu(), 1,
+  auto safe = env_registry().make("HighwayFast-v0", Device::cpu(), 1,
                                   Config::parse({"vehicles=0", "duration=2"}));
   safe->reset(0);
   safe->step(idle);

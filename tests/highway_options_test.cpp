@@ -1,4 +1,4 @@
-// Highway-v0's options: the lidar observation and domain randomisation at reset.
+// HighwayFast-v0's options: the lidar observation and domain randomisation at reset.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,7 +16,7 @@ namespace {
 using L = envs::highway::StateLayout;
 
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
-  return env_registry().make("Highway-v0", Device::cpu(), n, Config::parse(cfg));
+  return env_registry().make("HighwayFast-v0", Device::cpu(), n, Config::parse(cfg));
 }
 
 TEST(HighwayLidar, ObservationSpaceIsCellsByTwo) {
@@ -68,8 +68,8 @@ struct Drawn {
 };
 Drawn draw(const std::vector<std::string>& cfg, std::uint64_t seed, std::uint32_t episode) {
   const Config config = Config::parse(cfg);
-  ConfigReader reader(config, "Highway-v0");
-  const auto p = envs::highway::read_params(reader);
+  ConfigReader reader(config, "HighwayFast-v0");
+  const auto p = envs::highway::read_params(reader, envs::highway::kHighwayFastDefaults);
   envs::highway::State st(Device::cpu(), 1, p.vehicles);
   PhiloxStream rng(seed, 0, episode, 0, RngPurpose::kReset);
   envs::Highway<true>::reset(p, st.view(), 0, rng);

@@ -1,4 +1,4 @@
-// Highway-v0: spawning, traffic, the ego's actions, rewards, crashes and bad settings.
+// HighwayFast-v0: spawning, traffic, the ego's actions, rewards, crashes and bad settings.
 #include "envs/driving/highway.h"
 
 #include <gtest/gtest.h>
@@ -16,11 +16,23 @@ namespace {
 using L = envs::highway::StateLayout;
 
 std::unique_ptr<VecEnv> make(std::int64_t n, std::vector<std::string> cfg = {}) {
-  return env_registry().make("Highway-v0", Device::cpu(), n, Config::parse(cfg));
+  return env_registry().make("HighwayFast-v0", Device::cpu(), n, Config::parse(cfg));
+}
+
+// Highway-v0 has highway-v0's defaults: 4 lanes, 50 others, 40 s at 1 Hz.
+TEST(Highway, SpecFollowsHighwayV0) {
+  const EnvSpec& s = env_registry().find("Highway-v0").spec;
+  EXPECT_EQ(s.action_space.str(), "Discrete(5)");
+  EXPECT_EQ(s.max_episode_steps, 40);
+  EXPECT_EQ(s.state_dim, 51 * L::kFields);
+  auto env = env_registry().make("Highway-v0", Device::cpu(), 2, Config{});
+  env->reset(0);
+  const auto st = env->get_state(0);
+  for (int v = 0; v < L::vehicles(st.size()); ++v) ASSERT_LE(st[L::y(v)], 12.0);  // lanes 0-3
 }
 
 TEST(Highway, SpecFollowsHighwayFast) {
-  const EnvSpec& s = env_registry().find("Highway-v0").spec;
+  const EnvSpec& s = env_registry().find("HighwayFast-v0").spec;
   EXPECT_EQ(s.action_space.str(), "Discrete(5)");
   EXPECT_EQ(s.observation_space.flat_dim(), 5 * 7);
   EXPECT_EQ(s.max_episode_steps, 30);  // 30 s at 1 Hz
@@ -116,8 +128,8 @@ TEST(Highway, ContinuousAccelerationFollowsTheKinematicModel) {
   EXPECT_FALSE(env->terminated().to_host()[0]);
 }
 
-TEST(Highway, LeavingTheRoadTerminates) {
-  auto env = lone_ego({"action_type=continuous"}, 8.0, 25.0);
+TEST(Highway, LeavingTheRoadTerminatesWithOffroadTerminal) {
+  auto env = lone_ego({"action_type=continuous", "offroad_terminal=true"}, 8.0, 25.0);
   DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 1.0f});  // hard right
   bool ended = false;
   for (int t = 0; t < 5 && !ended; ++t) {
@@ -126,6 +138,17 @@ TEST(Highway, LeavingTheRoadTerminates) {
   }
   EXPECT_TRUE(ended);
   EXPECT_EQ(env->reward().to_host()[0], 0.0f);  // off road: the reward is multiplied by 0
+}
+
+// highway-env's default (offroad_terminal false): off the road the episode goes on, scoring 0.
+TEST(Highway, LeavingTheRoadScoresZeroByDefault) {
+  auto env = lone_ego({"action_type=continuous"}, 8.0, 25.0);
+  DeviceArray<float> a(Device::cpu(), std::vector<float>{0.0f, 1.0f});  // hard right
+  for (int t = 0; t < 5; ++t) {
+    env->step(a);
+    ASSERT_EQ(env->terminated().to_host()[0], 0);
+  }
+  EXPECT_EQ(env->reward().to_host()[0], 0.0f);
 }
 
 TEST(Highway, CrashIsTerminalAndCostsTheCollisionReward) {

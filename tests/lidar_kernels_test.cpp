@@ -1,6 +1,6 @@
 // DiffDriveNav-v0 and Racetrack-v0's per-ray observation (kernels=ray: sim/batched_env.h's
 // staged step, ObserveKernel per env x ray) against the per-env observe (kernels=env) on the
-// CPU, and Highway-v0's and Merge-v0's with observation=lidar (obs_kernels=ray against
+// CPU, and HighwayFast-v0's and Merge-v0's with observation=lidar (obs_kernels=ray against
 // obs_kernels=env, with the per-scene step and with the per-vehicle one, kernels=vehicle): the same
 // per-ray function on the same state, so bit-identical observations, final observations, rewards,
 // flags and episode statistics, with auto-resets, NEXT_STEP skips, the step-and-compose pass (fused
@@ -75,24 +75,24 @@ INSTANTIATE_TEST_SUITE_P(
                                  "n_rays=9", "lidar_fov=180"}}),
     [](const auto& info) { return info.param.name; });
 
-// Highway-v0 and Merge-v0 with observation=lidar: obs_kernels picks the observation's path,
+// HighwayFast-v0 and Merge-v0 with observation=lidar: obs_kernels picks the observation's path,
 // kernels the step's (scene: one call per env; vehicle: step_batch, then the staged step's
 // bookkeeping through FinishKernel).
 INSTANTIATE_TEST_SUITE_P(
     HighwayAndMerge, LidarKernels,
     ::testing::Values(
-        LidarCase{"HighwayScene", "Highway-v0", {"observation=lidar"}, "obs_kernels"},
+        LidarCase{"HighwayScene", "HighwayFast-v0", {"observation=lidar"}, "obs_kernels"},
         LidarCase{"HighwayVehicle",
-                  "Highway-v0",
+                  "HighwayFast-v0",
                   {"observation=lidar", "kernels=vehicle", "duration=12"},
                   "obs_kernels"},
         LidarCase{"HighwayContinuousScene",
-                  "Highway-v0",
+                  "HighwayFast-v0",
                   {"observation=lidar", "action_type=continuous", "kernels=scene", "lidar_cells=24",
                    "lidar_range=30"},
                   "obs_kernels"},
         LidarCase{"HighwayContinuousVehicleSized",
-                  "Highway-v0",
+                  "HighwayFast-v0",
                   {"observation=lidar", "action_type=continuous", "kernels=vehicle",
                    "vehicle_length_low=4", "vehicle_length_high=7", "vehicle_width_low=1.6",
                    "vehicle_width_high=2.6", "lidar_cells=7"},
@@ -122,17 +122,17 @@ TEST(LidarKernels, SetStateThenStepAgree) {
   EXPECT_EQ(obs[0], obs[1]);
 }
 
-// Highway-v0's kinematics observation stays per env: obs_kernels=env and auto give the same bits
-// as before (the default), and ray, which it does not have, is refused.
+// HighwayFast-v0's kinematics observation stays per env: obs_kernels=env and auto give the same
+// bits as before (the default), and ray, which it does not have, is refused.
 TEST(LidarKernels, HighwayKinematicsStaysPerEnv) {
   const std::vector<std::string> cfg = {"kernels=vehicle"};
-  const auto per_env = test::kernels_trace("Highway-v0", cfg, 1, 60, true);
+  const auto per_env = test::kernels_trace("HighwayFast-v0", cfg, 1, 60, true);
   for (const std::string k : {"auto", "env"}) {
     std::vector<std::string> c = cfg;
     c.push_back("obs_kernels=" + k);
-    EXPECT_EQ(test::kernels_trace("Highway-v0", c, 1, 60, true), per_env) << k;
+    EXPECT_EQ(test::kernels_trace("HighwayFast-v0", c, 1, 60, true), per_env) << k;
   }
-  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+  for (const std::string env : {"HighwayFast-v0", "Merge-v0"}) {
     const std::string msg = test::error_message(
         [&] { env_registry().make(env, Device::cpu(), 1, Config::parse({"obs_kernels=ray"})); });
     EXPECT_NE(msg.find("obs_kernels=ray"), std::string::npos) << msg;
@@ -141,7 +141,7 @@ TEST(LidarKernels, HighwayKinematicsStaysPerEnv) {
 }
 
 TEST(LidarKernels, BadObsKernelsValueIsAClearError) {
-  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+  for (const std::string env : {"HighwayFast-v0", "Merge-v0"}) {
     const std::string msg = test::error_message([&] {
       env_registry().make(env, Device::cpu(), 1,
                           Config::parse({"observation=lidar", "obs_kernels=vehicle"}));

@@ -491,7 +491,7 @@ TEST_P(PpoResume, CheckpointAndResumeEqualsAnUninterruptedRun) {
 
 INSTANTIATE_TEST_SUITE_P(Ppo, PpoResume,
                          ::testing::Values(ResumeCase{"cartpole", "CartPole-v1", false},
-                                           ResumeCase{"highway_norm", "Highway-v0", true},
+                                           ResumeCase{"highway_norm", "HighwayFast-v0", true},
                                            ResumeCase{"pendulum_norm", "Pendulum-v1", true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
@@ -510,7 +510,7 @@ TEST(PpoResume, RefusesACheckpointOfAnotherShapeChangingNothing) {
   Checkpoint c = other.make_checkpoint();
   EXPECT_THROW(ppo.restore_checkpoint(c), Error);  // parameter count
   c = ppo.make_checkpoint();
-  auto hw = make_env("Highway-v0", 4);
+  auto hw = make_env("HighwayFast-v0", 4);
   hw->reset(1);
   c.env_state = hw->save_state();  // wrong env's state: refused by the env
   EXPECT_THROW(ppo.restore_checkpoint(c), Error);

@@ -142,9 +142,9 @@ std::vector<Outputs> run_next_step(const std::string& name, std::int64_t n, int 
 TEST(StepCompose, FusedPassEqualsStepThenCompose) {
   // CartPole takes the block step where the CPU allows; Pendulum and Highway the per-env one;
   // 1,000 envs are several blocks and a partial one
-  for (const char* name : {"CartPole-v1", "Pendulum-v1", "Highway-v0"}) {
-    const int steps = std::string(name) == "Highway-v0" ? 60 : 400;
-    const std::int64_t n = std::string(name) == "Highway-v0" ? 70 : 1000;
+  for (const char* name : {"CartPole-v1", "Pendulum-v1", "HighwayFast-v0"}) {
+    const int steps = std::string(name) == "HighwayFast-v0" ? 60 : 400;
+    const std::int64_t n = std::string(name) == "HighwayFast-v0" ? 70 : 1000;
     const auto fused = run_next_step(name, n, steps, true);
     const auto plain = run_next_step(name, n, steps, false);
     std::int64_t ended = 0;

@@ -39,8 +39,8 @@ struct Case {
 std::vector<Case> cases() {
   return {{"CartPole-v1", {}},
           {"Pendulum-v1", {}},
-          {"Highway-v0", {"kernels=vehicle"}},
-          {"Highway-v0", {"action_type=continuous"}},
+          {"HighwayFast-v0", {"kernels=vehicle"}},
+          {"HighwayFast-v0", {"action_type=continuous"}},
           {"DiffDriveNav-v0", {"kernels=ray"}},
           {"Intersection-v0", {"kernels=vehicle"}}};
 }

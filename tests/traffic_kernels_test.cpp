@@ -1,4 +1,4 @@
-// Highway-v0 and Merge-v0's per-vehicle kernels (kernels=vehicle: step_batch's launches per
+// HighwayFast-v0 and Merge-v0's per-vehicle kernels (kernels=vehicle: step_batch's launches per
 // env and per env x vehicle) against the per-scene step (kernels=scene) on the CPU: the same
 // pieces in the same order per vehicle, so bit-identical observations, rewards, flags and
 // episode statistics, with auto-resets, NEXT_STEP skips and the fused step-and-compose pass,
@@ -38,7 +38,7 @@ class TrafficKernels : public ::testing::TestWithParam<KernelsCase> {};
 
 TEST_P(TrafficKernels, PerVehicleMatchesPerSceneBitForBit) {
   const KernelsCase& c = GetParam();
-  // Highway-v0's episodes last 30 steps, Merge-v0's at most 40: several auto-resets each
+  // HighwayFast-v0's episodes last 30 steps, Merge-v0's at most 40: several auto-resets each
   const int steps = 240;
   std::int64_t episodes = 0;
   const auto scene = trace(c, "scene", 1, steps, &episodes);
@@ -74,17 +74,17 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 
 INSTANTIATE_TEST_SUITE_P(
     HighwayAndMerge, TrafficKernels,
-    ::testing::Values(KernelsCase{"HighwayDiscrete", "Highway-v0", {}},
-                      KernelsCase{"HighwayContinuous", "Highway-v0", {"action_type=continuous"}},
-                      KernelsCase{"HighwayRandomIdm", "Highway-v0", kRandomIdm},
-                      KernelsCase{"HighwayContinuousRandomIdm", "Highway-v0",
-                                  with({"action_type=continuous"}, kRandomIdm)},
-                      KernelsCase{
-                          "HighwayAutopilot", "Highway-v0", {"ego_policy=autopilot", "lanes=4"}},
-                      KernelsCase{"MergeDiscrete", "Merge-v0", {}},
-                      KernelsCase{"MergeContinuous", "Merge-v0", {"action_type=continuous"}},
-                      KernelsCase{"MergeAutopilotRandomIdm", "Merge-v0",
-                                  with({"ego_policy=autopilot"}, kRandomIdm)}),
+    ::testing::Values(
+        KernelsCase{"HighwayDiscrete", "HighwayFast-v0", {}},
+        KernelsCase{"HighwayContinuous", "HighwayFast-v0", {"action_type=continuous"}},
+        KernelsCase{"HighwayRandomIdm", "HighwayFast-v0", kRandomIdm},
+        KernelsCase{"HighwayContinuousRandomIdm", "HighwayFast-v0",
+                    with({"action_type=continuous"}, kRandomIdm)},
+        KernelsCase{"HighwayAutopilot", "HighwayFast-v0", {"ego_policy=autopilot", "lanes=4"}},
+        KernelsCase{"MergeDiscrete", "Merge-v0", {}},
+        KernelsCase{"MergeContinuous", "Merge-v0", {"action_type=continuous"}},
+        KernelsCase{"MergeAutopilotRandomIdm", "Merge-v0",
+                    with({"ego_policy=autopilot"}, kRandomIdm)}),
     [](const auto& info) { return info.param.name; });
 
 // The per-vehicle path really runs its own code: it ends episodes as the scene path does
@@ -92,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(TrafficKernels, CrashStopsTheStepOnBothPaths) {
   for (const std::string kernels : {"scene", "vehicle"}) {
     auto env = env_registry().make(
-        "Highway-v0", Device::cpu(), 1,
+        "HighwayFast-v0", Device::cpu(), 1,
         Config::parse({"vehicles=1", "normalize_reward=false", "kernels=" + kernels}));
     env->reset(0);
     // ego at 30 m/s, a car 8 m ahead in its lane at 5 m/s: they collide in the first frames;
@@ -116,7 +116,7 @@ TEST(TrafficKernels, SnapshotsReplayWithoutTheScratch) {
 }
 
 TEST(TrafficKernels, BadKernelsValueIsAClearError) {
-  for (const std::string env : {"Highway-v0", "Merge-v0"}) {
+  for (const std::string env : {"HighwayFast-v0", "Merge-v0"}) {
     const std::string msg = test::error_message(
         [&] { env_registry().make(env, Device::cpu(), 1, Config::parse({"kernels=gpu"})); });
     EXPECT_NE(msg.find("kernels"), std::string::npos) << msg;

@@ -26,6 +26,7 @@ __all__ = [
     "PrioritizedReplay",
     "built_with_cuda",
     "cuda_device_count",
+    "env_defaults",
     "evaluate",
     "list_envs",
     "make_vec",
@@ -40,6 +41,16 @@ __version__ = "0.1.0"
 def list_envs() -> list[dict]:
     """Every env Convoy ships: id, description, spaces, max_episode_steps and config keys."""
     return _core.list_envs()
+
+
+def env_defaults(env_id: str) -> dict:
+    """``env_id``'s settings with their default values, typed (int, float, bool or str):
+    ``convoy.env_defaults("Highway-v0")["lanes"] == 4``."""
+    specs = {spec["id"]: spec for spec in _core.list_envs()}
+    if env_id not in specs:
+        raise ValueError(f"unknown env {env_id!r}; allowed: {', '.join(sorted(specs))}")
+    parse = {"int": int, "float": float, "bool": lambda text: text == "true", "choice": str}
+    return {k["name"]: parse[k["type"]](k["default"]) for k in specs[env_id]["config_keys"]}
 
 
 def parallel_env(env_id: str, device: str = "cpu", seed: int | None = None, **config):

@@ -7,6 +7,7 @@ namespace convoy {
 
 void register_driving_envs(Registry& registry) {
   registry.add(envs::highway_entry());
+  registry.add(envs::highway_fast_entry());
   registry.add(envs::merge_entry());
   registry.add(envs::parking_entry());
   registry.add(envs::racetrack_entry());

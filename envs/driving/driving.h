@@ -8,6 +8,7 @@
 namespace convoy::envs {
 
 EnvEntry highway_entry();
+EnvEntry highway_fast_entry();
 EnvEntry merge_entry();
 EnvEntry parking_entry();
 EnvEntry racetrack_entry();

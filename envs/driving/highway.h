@@ -1,7 +1,10 @@
-// Highway-v0: an ego car among IDM/MOBIL traffic on a straight multi-lane highway, after
-// highway-env's highway-fast-v0 (HighwayEnv 1.x: highway_env/envs/highway_env.py, vehicle/
-// kinematics.py, vehicle/controller.py, vehicle/behavior.py). Defaults: 3 lanes, 20 other
-// vehicles, 5 Hz simulation, 1 Hz policy, 30 s episodes, ego-only collision checks.
+// Highway-v0 and HighwayFast-v0: an ego car among IDM/MOBIL traffic on a straight multi-lane
+// highway, after highway-env's highway-v0 and highway-fast-v0 (HighwayEnv 1.x: highway_env/envs/
+// highway_env.py, vehicle/kinematics.py, vehicle/controller.py, vehicle/behavior.py), with their
+// defaults: Highway-v0 4 lanes, 50 other vehicles, ego_spacing 2, 15 Hz simulation, 40 s
+// episodes; HighwayFast-v0 3 lanes, 20 vehicles, ego_spacing 1.5, 5 Hz, 30 s; both a 1 Hz
+// policy. Collisions are checked for the ego only (highway-fast-v0's rule; highway-v0 also
+// checks traffic against traffic: docs/envs.md, Differences from highway-env).
 //
 // The traffic itself (neighbour search, the frame of IDM + MOBIL + lane keeping, moves and the
 // ego's collisions, per scene or as per-vehicle kernels) is physics/traffic_frame.h's, on its
@@ -51,21 +54,33 @@ constexpr float kPerception = 5.0f * kMaxSpeed;  // Vehicle perception distance,
 constexpr int kFeatures = 7;                     // presence, x, y, vx, vy, cos h, sin h
 constexpr int kLidarFeatures = 2;                // distance, relative speed along the ray
 
-inline Params read_params(ConfigReader& r) {
+// The defaults that tell highway-v0 from highway-fast-v0 (HighwayEnv.default_config and
+// HighwayEnvFast.default_config).
+struct HighwayDefaults {
+  const char* name;
+  std::int64_t lanes, vehicles;
+  double ego_spacing, duration, simulation_frequency;
+};
+constexpr HighwayDefaults kHighwayDefaults{"Highway-v0", 4, 50, 2.0, 40.0, 15.0};
+constexpr HighwayDefaults kHighwayFastDefaults{"HighwayFast-v0", 3, 20, 1.5, 30.0, 5.0};
+
+inline Params read_params(ConfigReader& r, const HighwayDefaults& d) {
   Params p;
-  p.lanes = static_cast<std::int32_t>(r.integer("lanes", 3, 1, 10, "lanes_count"));
-  const auto others = r.integer("vehicles", 20, 0, 200, "vehicles_count: other vehicles");
+  const std::string name = d.name;
+  p.lanes = static_cast<std::int32_t>(r.integer("lanes", d.lanes, 1, 10, "lanes_count"));
+  const auto others = r.integer("vehicles", d.vehicles, 0, 200, "vehicles_count: other vehicles");
   p.vehicles = static_cast<std::int32_t>(others + 1);
-  p.ego_spacing = static_cast<float>(r.real("ego_spacing", 1.5, 0.5, 10.0, "ego_spacing"));
+  p.ego_spacing =
+      static_cast<float>(r.real("ego_spacing", d.ego_spacing, 0.5, 10.0, "ego_spacing"));
   p.density = static_cast<float>(r.real("vehicles_density", 1.0, 0.1, 5.0, "vehicles_density"));
-  p.density_range = read_range(r, "Highway-v0", "vehicles_density", p.density, 0.1, 5.0,
+  p.density_range = read_range(r, name, "vehicles_density", p.density, 0.1, 5.0,
                                "vehicles_density drawn per episode (default: vehicles_density)");
-  read_driving_settings(r, "Highway-v0", {30.0, 5.0, 0.4, 3.5, 4.5}, &p);
+  read_driving_settings(r, name, {d.duration, d.simulation_frequency, 0.4, 3.5, 4.5}, &p);
   // vehicles are spawned one after another along the road at least a car plus IDM's jam
   // distance apart; the road (10 km, highway-env's) must hold them
   const double capacity = p.lanes * 10000.0 / (kLength + 10.0);
   if (p.vehicles > capacity) {
-    throw Error("Highway-v0: vehicles=" + std::to_string(others) + " do not fit on " +
+    throw Error(name + ": vehicles=" + std::to_string(others) + " do not fit on " +
                 std::to_string(p.lanes) + " lanes; allowed: at most " +
                 std::to_string(static_cast<long>(capacity) - 1));
   }
@@ -94,12 +109,15 @@ CONVOY_HD_INLINE bool on_road(float y, std::int32_t lanes) {
 
 }  // namespace highway
 
-template <bool Discrete>
+// Fast: HighwayFast-v0 (highway-fast-v0's defaults), else Highway-v0; the same engine.
+template <bool Discrete, bool Fast = false>
 struct Highway {
-  static constexpr const char* kName = "Highway-v0";
+  static constexpr const char* kName = Fast ? "HighwayFast-v0" : "Highway-v0";
   static constexpr const char* kDescription =
-      "drive fast and right among IDM/MOBIL traffic on a multi-lane highway (highway-env's "
-      "highway-fast-v0)";
+      Fast ? "drive fast and right among IDM/MOBIL traffic on a multi-lane highway (highway-env's "
+             "highway-fast-v0: 3 lanes, 20 vehicles, 5 Hz)"
+           : "drive fast and right among IDM/MOBIL traffic on a multi-lane highway (highway-env's "
+             "highway-v0: 4 lanes, 50 vehicles, 15 Hz)";
   static constexpr int kMaxObserved = 32;
   // spaces are sized by config (observed_vehicles); the engine's obs_dim comes from the spec
   static constexpr int kObsDim = -1;
@@ -118,7 +136,10 @@ struct Highway {
     State(const Device& d, std::int64_t n, const Params& p) : highway::State(d, n, p) {}
   };
 
-  static Params read_params(ConfigReader& r) { return highway::read_params(r); }
+  static Params read_params(ConfigReader& r) {
+    return highway::read_params(r,
+                                Fast ? highway::kHighwayFastDefaults : highway::kHighwayDefaults);
+  }
   static int obs_dim(const Params& p) {
     return p.lidar ? p.lidar_cells * highway::kLidarFeatures : p.observed * highway::kFeatures;
   }

@@ -29,7 +29,8 @@
 // nearest vehicles x [presence, x, y, vx, vy, cos h, sin h], its own row absolute and the
 // others relative to it; x, y by 100 m, velocities by 20 m/s, clipped to [-1, 1]. Reward per
 // agent: highway-env's collision / high-speed terms, arrived_reward once past the crossing,
-// normalised from [collision_reward, arrived_reward] to [0, 1].
+// with normalize_reward (off by default, as highway-env's) mapped from [collision_reward,
+// arrived_reward] to [0, 1].
 #pragma once
 
 #include <cmath>
@@ -113,7 +114,7 @@ struct Params {
   float spawn_probability = 0.6f, spawn_probability_range = 0.0f;
   float collision_reward = -5.0f, high_speed_reward = 1.0f, arrived_reward = 1.0f;
   float speed_low = 7.0f, speed_high = 9.0f;  // reward_speed_range
-  bool normalize_reward = true;
+  bool normalize_reward = false;
   bool autopilot = false;  // the agents drive by the traffic's IDM + yielding; actions ignored
   float idm_delta_low = 4.0f, idm_delta_high = 4.0f;
   float idm_time_gap_low = 1.5f, idm_time_gap_high = 1.5f;
@@ -198,7 +199,7 @@ inline Params read_params(ConfigReader& r) {
   p.speed_low = static_cast<float>(r.real("reward_speed_low", 7.0, 0.0, 40.0, "m/s"));
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 9.0, 0.0, 40.0, "m/s"));
   p.normalize_reward =
-      r.boolean("normalize_reward", true, "map the reward from [collision, arrived] to [0, 1]");
+      r.boolean("normalize_reward", false, "map the reward from [collision, arrived] to [0, 1]");
   p.autopilot =
       r.choice("ego_policy", "agent", {"agent", "autopilot"},
                "who drives the agents: the actions, or the scripted baseline (the traffic's IDM "

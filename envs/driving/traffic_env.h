@@ -35,7 +35,7 @@ struct Params {
   float high_speed_reward = 0.4f;
   float speed_low = 20.0f, speed_high = 30.0f;  // reward_speed_range
   bool normalize_reward = true;
-  bool offroad_terminal = true;
+  bool offroad_terminal = false;
   bool autopilot = false;  // the ego drives itself by IDM/MOBIL; actions are ignored
   float idm_delta_low = 3.5f, idm_delta_high = 4.5f;  // IDMVehicle.DELTA_RANGE
   // domain randomisation at reset: density per episode, the rest per traffic vehicle
@@ -108,7 +108,8 @@ inline void read_driving_settings(ConfigReader& r, const std::string& env, const
   p.speed_low = static_cast<float>(r.real("reward_speed_low", 20.0, 0.0, 40.0, "m/s"));
   p.speed_high = static_cast<float>(r.real("reward_speed_high", 30.0, 0.0, 40.0, "m/s"));
   p.normalize_reward = r.boolean("normalize_reward", true, "map the reward to [0, 1]");
-  p.offroad_terminal = r.boolean("offroad_terminal", true, "end the episode off the road");
+  // highway-env's default: off the road the reward is 0 but the episode goes on
+  p.offroad_terminal = r.boolean("offroad_terminal", false, "end the episode off the road");
   p.autopilot =
       r.choice("ego_policy", "agent", {"agent", "autopilot"},
                "who drives the ego: the actions, or the scripted IDM/MOBIL baseline "

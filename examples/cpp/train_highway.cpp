@@ -1,5 +1,5 @@
 // Convoy as a C++ library (find_package(Convoy), see CMakeLists.txt here): trains PPO on
-// Highway-v0 through the training layer (the runner behind `convoy train`), saves a
+// HighwayFast-v0 through the training layer (the runner behind `convoy train`), saves a
 // checkpoint, reloads it and evaluates the greedy policy beside the env's scripted baseline
 // and a random policy.
 //   train_highway [--steps N] [--out DIR]
@@ -15,7 +15,7 @@
 
 int main(int argc, char** argv) {
   convoy::train::RunOptions run;
-  run.env = "Highway-v0";
+  run.env = "HighwayFast-v0";
   run.algo = "ppo";
   run.device = "cpu";
   run.total_steps = 8192;
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     if (flag == "--steps") run.total_steps = std::atoll(argv[i + 1]);
     if (flag == "--out") run.out = argv[i + 1];
   }
-  // explicit settings (presets/ppo/Highway-v0.conf's, fewer envs): no preset file needed
+  // explicit settings (presets/ppo/HighwayFast-v0.conf's, fewer envs): no preset file needed
   run.use_preset = false;
   run.settings = {
       "num_envs=8", "num_steps=128", "num_minibatches=16", "update_epochs=10", "learning_rate=5e-4",
