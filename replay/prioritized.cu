@@ -68,7 +68,8 @@ PrioritizedReplayBuffer::PrioritizedReplayBuffer(const Device& device, std::int6
                                                  std::int64_t obs_dim, std::int64_t act_dim,
                                                  const PrioritizedConfig& config)
     : config_(checked(config)),
-      ring_(device, capacity, obs_dim, act_dim, "PrioritizedReplayBuffer"),
+      ring_(device, capacity, obs_dim, act_dim, "PrioritizedReplayBuffer",
+            SumTree::bytes(capacity)),
       tree_(device, capacity) {}
 
 double PrioritizedReplayBuffer::beta() const {

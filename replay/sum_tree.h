@@ -60,6 +60,9 @@ class SumTree {
 
   // capacity in [1, kMaxLeaves]; leaves() is the next power of two. All leaves start at 0.
   SumTree(const Device& device, std::int64_t capacity);
+  // What the constructor allocates for `capacity` (the sum and min trees); 0 for a capacity
+  // it refuses. Owners check it against free memory before building the tree.
+  static std::uint64_t bytes(std::int64_t capacity);
 
   // Sets leaf d_slots[r] to d_values[r] (>= 0, finite) for r < n, device pointers; where a
   // slot repeats, the last row wins. Slots must lie in [0, capacity); n in [0, 2^31).

@@ -387,6 +387,43 @@ TEST(PrioritizedReplay, BadSettingsNameTheValueAndTheRange) {
   EXPECT_NE(big.find("1..3"), std::string::npos) << big;
 }
 
+// A buffer too large for the device's free memory fails in its constructor, before any
+// allocation, naming the bytes it needs (ring plus trees) and the bytes free.
+TEST(PrioritizedReplay, TooLargeForFreeMemoryNamesBothByteCounts) {
+  const std::int64_t capacity = std::int64_t(1) << 31, obs_dim = std::int64_t(1) << 20;
+  const std::uint64_t ring = static_cast<std::uint64_t>(capacity) * ((2 * obs_dim + 1 + 1) * 4 + 1);
+  const std::uint64_t tree = 2 * 2 * static_cast<std::uint64_t>(capacity) * sizeof(double);
+  EXPECT_EQ(SumTree::bytes(capacity), tree);
+  std::vector<Device> devices{Device::cpu()};
+  if (cuda_device_count() > 0) devices.push_back(Device::cuda(0));
+  for (const Device& d : devices) {
+    EXPECT_GT(free_bytes(d), 0u) << d.str();
+    const std::uint64_t allocations = cuda_call_counts().allocations;
+    const std::string per =
+        test::error_message([&] { PrioritizedReplayBuffer(d, capacity, obs_dim, 1); });
+    EXPECT_EQ(cuda_call_counts().allocations, allocations) << "allocated before the check";
+    EXPECT_NE(per.find("PrioritizedReplayBuffer: capacity 2147483648 x obs_dim 1048576"),
+              std::string::npos) << per;
+    EXPECT_NE(per.find("(" + std::to_string(ring + tree) + " bytes) but only "), std::string::npos)
+        << per;
+    EXPECT_NE(per.find(" bytes) are free on " + d.str()), std::string::npos) << per;
+    const std::string uniform =
+        test::error_message([&] { UniformReplayBuffer(d, capacity, obs_dim, 1); });
+    EXPECT_NE(uniform.find("UniformReplayBuffer: capacity 2147483648"), std::string::npos)
+        << uniform;
+    EXPECT_NE(uniform.find("(" + std::to_string(ring) + " bytes) but only "), std::string::npos)
+        << uniform;
+  }
+  // the free count itself: a GiB figure and its bytes, e.g. "only 22.1 GiB (23727... bytes)"
+  const std::string msg = test::error_message(
+      [&] { require_free_bytes(Device::cpu(), ~std::uint64_t(0), "everything"); });
+  EXPECT_EQ(msg.rfind("everything needs 17179869184.0 GiB (18446744073709551615 bytes) but only ",
+                      0),
+            0u)
+      << msg;
+  EXPECT_NO_THROW(require_free_bytes(Device::cpu(), 1 << 20, "a MiB"));
+}
+
 // The same inserts, updates and draws on CUDA and the CPU: equal leaves, sums, minima,
 // lookups and samples (alpha 1, so no pow rounds differently on the two).
 TEST(PrioritizedReplay, CudaAgreesWithCpu) {
