@@ -52,6 +52,28 @@ struct SumTreeView {
     }
     return node - leaves;
   }
+  // find() of G points at once, level by level and branch-free: one descent is a chain of
+  // dependent loads, so on a CPU G of them side by side overlap their cache misses. The same
+  // comparisons and subtractions as find(), so the same leaves bit for bit.
+  template <int G>
+  CONVOY_HD void find_group(const double* u, std::int64_t* leaf) const {
+    double v[G];
+    std::int64_t node[G];
+    for (int k = 0; k < G; ++k) {
+      v[k] = u[k];
+      node[k] = 1;
+    }
+    for (std::int64_t width = 1; width < leaves; width *= 2) {  // every descent is as deep
+      for (int k = 0; k < G; ++k) {
+        const std::int64_t left = 2 * node[k];
+        const double s = sum[left];
+        const bool right = !(v[k] < s) && sum[left + 1] != 0.0;
+        v[k] = right ? v[k] - s : v[k];
+        node[k] = left + (right ? 1 : 0);
+      }
+    }
+    for (int k = 0; k < G; ++k) leaf[k] = node[k] - leaves;
+  }
 };
 
 class SumTree {

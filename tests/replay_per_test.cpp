@@ -17,6 +17,7 @@
 #include "replay/prioritized.h"
 #include "replay/sum_tree.h"
 #include "sim/error.h"
+#include "sim/rng.h"
 #include "test_util.h"
 
 namespace convoy {
@@ -335,6 +336,25 @@ TEST(PrioritizedReplay, SameKeySameBatchAtOneAndTwoThreads) {
   EXPECT_NE(a.indices.to_host(), c.indices.to_host());
   // weights differ only by the annealed beta
   EXPECT_NE(a.weights.to_host(), b.weights.to_host());
+}
+
+// The CPU draws rows in groups that descend the tree together (SumTreeView::find_group):
+// every row's slot is still find() of that row's stratified point, at batch sizes that leave
+// a partial last group.
+TEST(PrioritizedReplay, GroupedDrawsAreFindOfEachRowsPoint) {
+  auto rb = filled(Device::cpu(), 1000, spread_td(1000), PrioritizedConfig{});
+  const SumTreeView tree = rb.tree().view();
+  for (const std::int64_t batch : {1, 3, 4, 5, 7, 64, 257}) {
+    ReplayBatch b;
+    rb.sample(batch, 11, 5, b);
+    const std::vector<std::int64_t> got = b.indices.to_host();
+    for (std::int64_t i = 0; i < batch; ++i) {
+      PhiloxStream rng(11, static_cast<std::uint64_t>(i), 0, 5, RngPurpose::kReplay);
+      double u = (static_cast<double>(i) + rng.uniform_double()) * (tree.total() / batch);
+      if (u >= tree.total()) u = std::nextafter(tree.total(), 0.0);
+      ASSERT_EQ(got[static_cast<std::size_t>(i)], tree.find(u)) << "batch " << batch << " row " << i;
+    }
+  }
 }
 
 TEST(PrioritizedReplay, CheckpointRoundTripContinuesExactly) {
