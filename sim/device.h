@@ -67,7 +67,8 @@ std::uint64_t free_bytes(const Device& device);
 // oversized buffer fails with both sizes instead of a bad_alloc (or an OOM kill) part way.
 void require_free_bytes(const Device& device, std::uint64_t bytes, const std::string& what);
 
-// Raw memory. CPU allocations are 64-byte aligned. Sizes are in bytes.
+// Raw memory. CPU allocations are 64-byte aligned (from 2 MiB up: 2 MiB aligned and advised
+// onto huge pages). Sizes are in bytes.
 void* device_alloc(const Device& device, std::size_t bytes);
 void device_free(const Device& device, void* ptr) noexcept;
 void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,
