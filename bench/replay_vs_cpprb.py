@@ -9,6 +9,11 @@ learner's step). Throughput is transitions/s. Convoy runs in C++ through `convoy
 --replay` (no Python in its loop) at each --threads; cpprb runs here, in process, through
 its Python API (its only one). Uniform buffers of both are timed for reference.
 
+Convoy runs with OMP_WAIT_POLICY=passive (--omp-wait-policy): on a machine whose cores other
+processes share, OpenMP's default spinning waiters cost each parallel region about a
+millisecond, which at 2 threads measures the neighbours rather than the buffer. With 1 thread
+there is nothing to wait for.
+
 Usage: python3 bench/replay_vs_cpprb.py [--convoy build/convoy] [--threads 1 2]
 (installs cpprb from PyPI when missing)
 """
@@ -16,6 +21,7 @@ import argparse
 import importlib
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 import time
@@ -83,12 +89,13 @@ def cpprb_rates(cpprb, kind, capacity, batch, obs_dim, act_dim, seconds, seed=0)
     return out
 
 
-def convoy_rates(convoy, kind, capacity, batch, obs_dim, act_dim, seconds, threads):
+def convoy_rates(convoy, kind, capacity, batch, obs_dim, act_dim, seconds, threads, wait_policy):
+    env = dict(os.environ, OMP_WAIT_POLICY=wait_policy) if wait_policy else None
     out = subprocess.run(
         [convoy, "bench", "--replay", kind, "--capacity", str(capacity), "--batch", str(batch),
          "--obs-dim", str(obs_dim), "--act-dim", str(act_dim), "--seconds", str(seconds),
          "--device", "cpu", "--threads", str(threads), "--json"],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True, check=True, env=env)
     r = json.loads(out.stdout)
     return {op: r[op + "_per_second"] for op in OPS if r[op + "_per_second"] is not None}
 
@@ -106,11 +113,14 @@ def main():
     ap.add_argument("--obs-dim", type=int, default=17)
     ap.add_argument("--act-dim", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--omp-wait-policy", default="passive",
+                    help="OMP_WAIT_POLICY for convoy ('' leaves the environment's)")
     args = ap.parse_args()
     cpprb = cpprb_module()
     version = importlib.metadata.version("cpprb")
     print(f"capacity {args.capacity}, obs {args.obs_dim}, act {args.act_dim}, alpha 0.6, "
-          f"beta 0.4, eps 1e-6; {args.seconds:g} s per operation; transitions/s; cpprb {version}")
+          f"beta 0.4, eps 1e-6; {args.seconds:g} s per operation; transitions/s; cpprb {version}; "
+          f"convoy OMP_WAIT_POLICY={args.omp_wait_policy or os.environ.get('OMP_WAIT_POLICY', '')}")
     print(f"{'buffer':<28}{'batch':>7}  " + "".join(f"{op:>14}" for op in OPS))
     for batch in args.batch:
         for kind in ("prioritized", "uniform"):
@@ -119,7 +129,7 @@ def main():
             print(f"{'cpprb ' + kind:<28}{batch:>7}  " + "".join(fmt(base.get(op)) + " "
                                                                for op in OPS))
             for threads in args.threads:
-                ours = convoy_rates(args.convoy, *common, threads)
+                ours = convoy_rates(args.convoy, *common, threads, args.omp_wait_policy)
                 name = f"convoy {kind} {threads}T"
                 print(f"{name:<28}{batch:>7}  " + "".join(fmt(ours.get(op)) + " " for op in OPS))
                 ratios = [f"{ours[op] / base[op]:12.2f}x " if op in ours and op in base
