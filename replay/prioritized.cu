@@ -28,7 +28,10 @@ const PrioritizedConfig& checked(const PrioritizedConfig& c) {
   return c;
 }
 
-// Row i: one stratified draw in its segment of the total, the leaf under it, gathered.
+// Rows [G g, G g + G) of the batch: each a stratified draw in its segment of the total, the
+// leaf under it (the G found together, SumTreeView::find_group), gathered. Row i's numbers
+// do not depend on G: the CPU takes G = kCpuGroup rows a call, CUDA one a thread.
+template <int G>
 struct SampleKernel {
   std::uint64_t seed, counter;
   std::int64_t batch;
@@ -36,19 +39,30 @@ struct SampleKernel {
   SumTreeView tree;
   RingRows ring;
   BatchRows out;
-  CONVOY_HD void operator()(std::int64_t i) const {
-    PhiloxStream rng(seed, static_cast<std::uint64_t>(i), static_cast<std::uint32_t>(counter >> 32),
-                     static_cast<std::uint32_t>(counter), RngPurpose::kReplay);
+  CONVOY_HD void operator()(std::int64_t g) const {
     const double total = tree.total();
-    double u = (static_cast<double>(i) + rng.uniform_double()) * (total / batch);
-    // rounding can put the last segment's draw on the total itself
-    if (u >= total) u = nextafter(total, 0.0);
-    const std::int64_t slot = tree.find(u);
-    out.gather(ring, i, slot);
-    out.weights[i] =
-        static_cast<float>(pow(tree.sum[tree.leaves + slot] / tree.min_value(), -beta));
+    double u[G];
+    std::int64_t slot[G];
+    for (int k = 0; k < G; ++k) {
+      // past the batch's end, the last group repeats its last row's draw and writes nothing
+      const std::int64_t i = G * g + k < batch ? G * g + k : batch - 1;
+      PhiloxStream rng(seed, static_cast<std::uint64_t>(i),
+                       static_cast<std::uint32_t>(counter >> 32),
+                       static_cast<std::uint32_t>(counter), RngPurpose::kReplay);
+      u[k] = (static_cast<double>(i) + rng.uniform_double()) * (total / batch);
+      // rounding can put the last segment's draw on the total itself
+      if (u[k] >= total) u[k] = nextafter(total, 0.0);
+    }
+    tree.find_group<G>(u, slot);
+    for (int k = 0; k < G && G * g + k < batch; ++k) {
+      const std::int64_t i = G * g + k;
+      out.gather(ring, i, slot[k]);
+      out.weights[i] =
+          static_cast<float>(pow(tree.sum[tree.leaves + slot[k]] / tree.min_value(), -beta));
+    }
   }
 };
+constexpr int kCpuGroup = 4;
 
 struct PriorityKernel {
   double alpha, eps;
@@ -68,7 +82,8 @@ PrioritizedReplayBuffer::PrioritizedReplayBuffer(const Device& device, std::int6
                                                  std::int64_t obs_dim, std::int64_t act_dim,
                                                  const PrioritizedConfig& config)
     : config_(checked(config)),
-      ring_(device, capacity, obs_dim, act_dim, "PrioritizedReplayBuffer"),
+      ring_(device, capacity, obs_dim, act_dim, "PrioritizedReplayBuffer",
+            SumTree::bytes(capacity)),
       tree_(device, capacity) {}
 
 double PrioritizedReplayBuffer::beta() const {
@@ -93,8 +108,14 @@ void PrioritizedReplayBuffer::sample(std::int64_t batch_size, std::uint64_t seed
   const BatchRows rows = ring_.fit_batch(batch_size, out);
   const double b = beta();
   ++samples_;
-  for_each_index(device(), batch_size,
-                 SampleKernel{seed, counter, batch_size, b, tree_.view(), ring_.rows(), rows});
+  if (device().is_cuda()) {
+    for_each_index(device(), batch_size,
+                   SampleKernel<1>{seed, counter, batch_size, b, tree_.view(), ring_.rows(), rows});
+  } else {
+    for_each_index(device(), (batch_size + kCpuGroup - 1) / kCpuGroup,
+                   SampleKernel<kCpuGroup>{seed, counter, batch_size, b, tree_.view(),
+                                           ring_.rows(), rows});
+  }
 }
 
 void PrioritizedReplayBuffer::update_priorities(const std::int64_t* d_indices,

@@ -8,8 +8,9 @@
 // - update_priorities(|td|) stores (|td| + eps)^alpha for each slot; the last of repeated
 //   slots wins. The running maximum is read back to the host (one small sync per call).
 // - sample() draws stratified: row i takes u = (i + U[0,1)) * total / batch, one thread per
-//   row descending the tree, U from PhiloxStream(seed, i, counter, kReplay) as in uniform
-//   replay, so the same (seed, counter) gives the same batch at any thread count.
+//   row descending the tree (the CPU walks four rows' paths side by side), U from
+//   PhiloxStream(seed, i, counter, kReplay) as in uniform replay, so the same (seed,
+//   counter) gives the same batch at any thread count.
 // - Importance weights (N P(i))^-beta are normalised by the largest weight over the whole
 //   buffer (not the batch), the one of the smallest non-zero priority, read from the min
 //   tree: w_i = (p_i^alpha / min_k p_k^alpha)^-beta, so every weight is in (0, 1].

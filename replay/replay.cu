@@ -20,6 +20,17 @@ std::int64_t checked(const std::string& owner, const char* what, std::int64_t v,
   return v;
 }
 
+// Checks that the ring (2 obs, actions, reward and done per slot) and `extra` bytes fit on
+// `device`; returns act_dim, so the ring's constructor checks before its first allocation.
+std::int64_t fitting(const Device& device, const std::string& owner, std::int64_t capacity,
+                     std::int64_t obs_dim, std::int64_t act_dim, std::uint64_t extra) {
+  const std::uint64_t row = (2 * obs_dim + act_dim + 1) * sizeof(float) + sizeof(std::uint8_t);
+  require_free_bytes(device, static_cast<std::uint64_t>(capacity) * row + extra,
+                     owner + ": capacity " + std::to_string(capacity) + " x obs_dim " +
+                         std::to_string(obs_dim) + " x act_dim " + std::to_string(act_dim));
+  return act_dim;
+}
+
 // Row i of an env step into slot (pos + i) % capacity.
 struct AddKernel {
   std::int64_t pos, capacity, obs_dim, act_dim;
@@ -78,12 +89,13 @@ Transitions env_transitions(const VecEnv& env, const float* obs_before, const fl
 }
 
 ReplayRing::ReplayRing(const Device& device, std::int64_t capacity, std::int64_t obs_dim,
-                       std::int64_t act_dim, std::string owner)
+                       std::int64_t act_dim, std::string owner, std::uint64_t extra_bytes)
     : owner_(std::move(owner)),
       device_(device),
       capacity_(checked(owner_, "capacity", capacity, kMaxCapacity)),
       obs_dim_(checked(owner_, "obs_dim", obs_dim, 1 << 24)),
-      act_dim_(checked(owner_, "act_dim", act_dim, 1 << 24)),
+      act_dim_(fitting(device, owner_, capacity_, obs_dim_,
+                       checked(owner_, "act_dim", act_dim, 1 << 24), extra_bytes)),
       obs_(device, capacity * obs_dim),
       actions_(device, capacity * act_dim),
       rewards_(device, capacity),

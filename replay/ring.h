@@ -55,9 +55,11 @@ class ReplayRing {
   static constexpr std::int64_t kMaxCapacity = std::int64_t(1) << 31;
 
   // capacity in [1, kMaxCapacity], obs_dim and act_dim >= 1, else a convoy::Error that
-  // starts with `owner` (the buffer's class name).
+  // starts with `owner` (the buffer's class name). Before allocating, the ring's bytes plus
+  // `extra_bytes` (what the owner allocates next, e.g. its sum tree) must fit in the device's
+  // free memory, else a convoy::Error naming both byte counts.
   ReplayRing(const Device& device, std::int64_t capacity, std::int64_t obs_dim,
-             std::int64_t act_dim, std::string owner);
+             std::int64_t act_dim, std::string owner, std::uint64_t extra_bytes = 0);
 
   // Stores t.rows transitions at next_slot() onwards (wrapping); returns the first slot.
   std::int64_t add(const Transitions& t);

@@ -108,6 +108,11 @@ std::int64_t pow2_at_least(std::int64_t n) {
 
 }  // namespace
 
+std::uint64_t SumTree::bytes(std::int64_t capacity) {
+  if (capacity < 1 || capacity > kMaxLeaves) return 0;
+  return 2 * 2 * static_cast<std::uint64_t>(pow2_at_least(capacity)) * sizeof(double);
+}
+
 SumTree::SumTree(const Device& device, std::int64_t capacity)
     : device_(device),
       capacity_(checked_capacity(capacity)),

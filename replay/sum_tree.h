@@ -52,6 +52,28 @@ struct SumTreeView {
     }
     return node - leaves;
   }
+  // find() of G points at once, level by level and branch-free: one descent is a chain of
+  // dependent loads, so on a CPU G of them side by side overlap their cache misses. The same
+  // comparisons and subtractions as find(), so the same leaves bit for bit.
+  template <int G>
+  CONVOY_HD void find_group(const double* u, std::int64_t* leaf) const {
+    double v[G];
+    std::int64_t node[G];
+    for (int k = 0; k < G; ++k) {
+      v[k] = u[k];
+      node[k] = 1;
+    }
+    for (std::int64_t width = 1; width < leaves; width *= 2) {  // every descent is as deep
+      for (int k = 0; k < G; ++k) {
+        const std::int64_t left = 2 * node[k];
+        const double s = sum[left];
+        const bool right = !(v[k] < s) && sum[left + 1] != 0.0;
+        v[k] = right ? v[k] - s : v[k];
+        node[k] = left + (right ? 1 : 0);
+      }
+    }
+    for (int k = 0; k < G; ++k) leaf[k] = node[k] - leaves;
+  }
 };
 
 class SumTree {
@@ -60,6 +82,9 @@ class SumTree {
 
   // capacity in [1, kMaxLeaves]; leaves() is the next power of two. All leaves start at 0.
   SumTree(const Device& device, std::int64_t capacity);
+  // What the constructor allocates for `capacity` (the sum and min trees); 0 for a capacity
+  // it refuses. Owners check it against free memory before building the tree.
+  static std::uint64_t bytes(std::int64_t capacity);
 
   // Sets leaf d_slots[r] to d_values[r] (>= 0, finite) for r < n, device pointers; where a
   // slot repeats, the last row wins. Slots must lie in [0, capacity); n in [0, 2^31).

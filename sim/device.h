@@ -59,7 +59,16 @@ void synchronize(const Device& device);
 // Makes `device` current for the calling host thread (a no-op on the CPU).
 void activate(const Device& device);
 
-// Raw memory. CPU allocations are 64-byte aligned. Sizes are in bytes.
+// Bytes that new allocations on `device` can take now: on the CPU the kernel's MemAvailable
+// (capped by a cgroup v2 memory limit where one is set), on CUDA cudaMemGetInfo's free bytes.
+std::uint64_t free_bytes(const Device& device);
+// Throws convoy::Error "<what> needs 1.5 GiB (N bytes) but only 0.8 GiB (M bytes) are free on
+// cpu" when `bytes` exceeds free_bytes(device). Call it before allocating, so that an
+// oversized buffer fails with both sizes instead of a bad_alloc (or an OOM kill) part way.
+void require_free_bytes(const Device& device, std::uint64_t bytes, const std::string& what);
+
+// Raw memory. CPU allocations are 64-byte aligned (from 2 MiB up: 2 MiB aligned and advised
+// onto huge pages). Sizes are in bytes.
 void* device_alloc(const Device& device, std::size_t bytes);
 void device_free(const Device& device, void* ptr) noexcept;
 void copy_bytes(void* dst, const Device& dst_device, const void* src, const Device& src_device,

@@ -32,6 +32,28 @@ expect 2 "unknown config key 'gravity'" -- bench --env CartPole-v1 --device cpu 
 expect 2 "max_episode_steps=-4" -- bench --env CartPole-v1 --device cpu max_episode_steps=-4
 expect 2 "unknown device 'tpu'" -- bench --env CartPole-v1 --device tpu
 expect 2 "error" -- bench --env CartPole-v1 --steps many
+# bench --replay: every operation runs on a tiny buffer and reports a positive rate
+replay_json=$("$convoy" bench --replay prioritized --capacity 64 --batch 16 --seconds 0.05 \
+  --device cpu --threads 1 --json 2>&1)
+python3 - "$replay_json" <<'PY' || fail=1
+import json, math, sys
+r = json.loads(sys.argv[1])
+ops = ("insert", "sample", "update", "sample_update")
+ok = r["replay"] == "prioritized" and r["capacity"] == 64 and r["batch"] == 16 and all(
+    math.isfinite(r[op + "_per_second"]) and r[op + "_per_second"] > 0 for op in ops)
+print(("ok" if ok else "FAIL") + ": convoy bench --replay prioritized --json -> " + sys.argv[1])
+sys.exit(0 if ok else 1)
+PY
+expect 0 '"update_per_second": null' -- bench --replay uniform --capacity 64 --batch 64 --seconds 0.05 \
+  --device cpu --json
+expect 0 "sample+update .*M transitions/s" -- bench --replay prioritized --capacity 32 --batch 8 \
+  --seconds 0.05 --device cpu
+expect 2 "batch 65 is invalid" -- bench --replay uniform --capacity 64 --batch 65 --device cpu
+expect 2 "replay nope is invalid" -- bench --replay nope --device cpu
+expect 2 "excludes" -- bench --replay uniform --env CartPole-v1 --device cpu
+expect 2 "needs --env NAME or --replay" -- bench --device cpu
+expect 2 "are free on cpu" -- bench --replay prioritized --capacity 2147483648 --obs-dim 1048576 \
+  --device cpu
 expect 2 "error" -- frobnicate
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -17,6 +17,7 @@
 #include "replay/prioritized.h"
 #include "replay/sum_tree.h"
 #include "sim/error.h"
+#include "sim/rng.h"
 #include "test_util.h"
 
 namespace convoy {
@@ -337,6 +338,25 @@ TEST(PrioritizedReplay, SameKeySameBatchAtOneAndTwoThreads) {
   EXPECT_NE(a.weights.to_host(), b.weights.to_host());
 }
 
+// The CPU draws rows in groups that descend the tree together (SumTreeView::find_group):
+// every row's slot is still find() of that row's stratified point, at batch sizes that leave
+// a partial last group.
+TEST(PrioritizedReplay, GroupedDrawsAreFindOfEachRowsPoint) {
+  auto rb = filled(Device::cpu(), 1000, spread_td(1000), PrioritizedConfig{});
+  const SumTreeView tree = rb.tree().view();
+  for (const std::int64_t batch : {1, 3, 4, 5, 7, 64, 257}) {
+    ReplayBatch b;
+    rb.sample(batch, 11, 5, b);
+    const std::vector<std::int64_t> got = b.indices.to_host();
+    for (std::int64_t i = 0; i < batch; ++i) {
+      PhiloxStream rng(11, static_cast<std::uint64_t>(i), 0, 5, RngPurpose::kReplay);
+      double u = (static_cast<double>(i) + rng.uniform_double()) * (tree.total() / batch);
+      if (u >= tree.total()) u = std::nextafter(tree.total(), 0.0);
+      ASSERT_EQ(got[static_cast<std::size_t>(i)], tree.find(u)) << "batch " << batch << " row " << i;
+    }
+  }
+}
+
 TEST(PrioritizedReplay, CheckpointRoundTripContinuesExactly) {
   auto rb = filled(Device::cpu(), 64, spread_td(40), PrioritizedConfig{});
   ReplayBatch b0;
@@ -385,6 +405,43 @@ TEST(PrioritizedReplay, BadSettingsNameTheValueAndTheRange) {
   const std::string big = test::error_message([&] { rb.sample(9, 1, 1, b); });
   EXPECT_NE(big.find("batch_size = 9"), std::string::npos) << big;
   EXPECT_NE(big.find("1..3"), std::string::npos) << big;
+}
+
+// A buffer too large for the device's free memory fails in its constructor, before any
+// allocation, naming the bytes it needs (ring plus trees) and the bytes free.
+TEST(PrioritizedReplay, TooLargeForFreeMemoryNamesBothByteCounts) {
+  const std::int64_t capacity = std::int64_t(1) << 31, obs_dim = std::int64_t(1) << 20;
+  const std::uint64_t ring = static_cast<std::uint64_t>(capacity) * ((2 * obs_dim + 1 + 1) * 4 + 1);
+  const std::uint64_t tree = 2 * 2 * static_cast<std::uint64_t>(capacity) * sizeof(double);
+  EXPECT_EQ(SumTree::bytes(capacity), tree);
+  std::vector<Device> devices{Device::cpu()};
+  if (cuda_device_count() > 0) devices.push_back(Device::cuda(0));
+  for (const Device& d : devices) {
+    EXPECT_GT(free_bytes(d), 0u) << d.str();
+    const std::uint64_t allocations = cuda_call_counts().allocations;
+    const std::string per =
+        test::error_message([&] { PrioritizedReplayBuffer(d, capacity, obs_dim, 1); });
+    EXPECT_EQ(cuda_call_counts().allocations, allocations) << "allocated before the check";
+    EXPECT_NE(per.find("PrioritizedReplayBuffer: capacity 2147483648 x obs_dim 1048576"),
+              std::string::npos) << per;
+    EXPECT_NE(per.find("(" + std::to_string(ring + tree) + " bytes) but only "), std::string::npos)
+        << per;
+    EXPECT_NE(per.find(" bytes) are free on " + d.str()), std::string::npos) << per;
+    const std::string uniform =
+        test::error_message([&] { UniformReplayBuffer(d, capacity, obs_dim, 1); });
+    EXPECT_NE(uniform.find("UniformReplayBuffer: capacity 2147483648"), std::string::npos)
+        << uniform;
+    EXPECT_NE(uniform.find("(" + std::to_string(ring) + " bytes) but only "), std::string::npos)
+        << uniform;
+  }
+  // the free count itself: a GiB figure and its bytes, e.g. "only 22.1 GiB (23727... bytes)"
+  const std::string msg = test::error_message(
+      [&] { require_free_bytes(Device::cpu(), ~std::uint64_t(0), "everything"); });
+  EXPECT_EQ(msg.rfind("everything needs 17179869184.0 GiB (18446744073709551615 bytes) but only ",
+                      0),
+            0u)
+      << msg;
+  EXPECT_NO_THROW(require_free_bytes(Device::cpu(), 1 << 20, "a MiB"));
 }
 
 // The same inserts, updates and draws on CUDA and the CPU: equal leaves, sums, minima,

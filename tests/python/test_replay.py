@@ -59,3 +59,10 @@ def test_bad_input_is_refused_with_the_value():
     with pytest.raises(ValueError, match="not finite"):
         buf.update_priorities([0], [np.nan])
     assert len(buf) == 4  # nothing stored by the refused calls
+
+
+def test_too_large_for_free_memory_names_both_byte_counts():
+    # 2^31 slots of 2^20-float observations: ~16 PiB, more than any machine has free
+    with pytest.raises(ValueError, match=r"capacity 2147483648 x obs_dim 1048576 .* needs "
+                       r".* GiB \(\d+ bytes\) but only .* GiB \(\d+ bytes\) are free on cpu"):
+        convoy.PrioritizedReplay(2**31, 2**20, 1, device="cpu")
