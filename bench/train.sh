@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end training figures for BENCHMARKS.md: `convoy train` from the checked-in presets,
-# PPO on CartPole-v1 and HighwayFast-v0 and SAC on Pendulum-v1 (skipped, with a line saying so,
-# while `convoy train` has no --algo sac), each at OMP_NUM_THREADS=1 and 2. Per run: env
+# PPO and DQN on CartPole-v1 and HighwayFast-v0 and SAC on Pendulum-v1, each at
+# OMP_NUM_THREADS=1 and 2 (ALGOS="dqn sac" runs those learners only). Per run: env
 # steps/s of training (env steps / the iterations' seconds summed from metrics.csv, so
 # without start-up, logging and evaluation; "train s" is convoy's own wall-clock count of
 # the training loop) and the time to
@@ -23,14 +23,13 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-runs=("ppo CartPole-v1 475 ${CARTPOLE_STEPS:-}" "ppo HighwayFast-v0 none ${HIGHWAY_STEPS:-}")
-probe=$("$convoy" train --env Pendulum-v1 --algo sac --total-steps 1 --eval-episodes 1 \
-  --out "$tmp/probe" 2>&1 || true)
-if grep -q "allowed: ppo" <<<"$probe"; then
-  echo "bench/train.sh: skipping SAC on Pendulum-v1: this convoy has no --algo sac yet" >&2
-else
-  runs+=("sac Pendulum-v1 -200 ${PENDULUM_STEPS:-}")
-fi
+all_runs=("ppo CartPole-v1 475 ${CARTPOLE_STEPS:-}" "ppo HighwayFast-v0 none ${HIGHWAY_STEPS:-}"
+  "sac Pendulum-v1 -200 ${PENDULUM_STEPS:-}" "dqn CartPole-v1 475 ${CARTPOLE_STEPS:-}"
+  "dqn HighwayFast-v0 none ${HIGHWAY_STEPS:-}")
+runs=()
+for run in "${all_runs[@]}"; do
+  [[ " ${ALGOS:-ppo sac dqn} " == *" ${run%% *} "* ]] && runs+=("$run")
+done
 
 results="$tmp/results.jsonl"
 for run in "${runs[@]}"; do
@@ -68,11 +67,13 @@ for r in rows:  # seconds of the iterations themselves (collection + update)
     sps = float(r.get("steps_per_second", "nan"))
     train_sum += (g - prev) / sps if sps > 0 else float("nan")
     prev = g
-ev = re.search(r"^\s*(PPO|SAC)\s+(-?[0-9.]+)", log, re.M)
+ev = re.search(r"^\s*(PPO|SAC|DQN)\s+(-?[0-9.]+)", log, re.M)
+updates = int(rows[-1]["updates"]) if "updates" in rows[-1] else None
 print(json.dumps({
     "algo": algo, "env": env, "threads": int(threads), "env_steps": steps,
     "train_seconds": seconds, "iteration_seconds": round(train_sum, 3),
     "env_steps_per_second": round(steps / train_sum) if train_sum > 0 else None,
+    "updates_per_second": round(updates / train_sum) if updates and train_sum > 0 else None,
     "threshold": None if threshold == "none" else float(threshold),
     "threshold_env_steps": reached_steps, "threshold_seconds": reached_seconds,
     "final_eval_return": float(ev.group(2)) if ev else None}))
@@ -82,13 +83,14 @@ done
 
 python3 - "$results" <<'PY'
 import json, sys
-print("\n| algo | env | threads | env steps | train s | env steps/s | threshold | reached at (steps) | reached at (s) | eval return |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("\n| algo | env | threads | env steps | train s | env steps/s | updates/s | threshold | reached at (steps) | reached at (s) | eval return |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for line in open(sys.argv[1]):
     r = json.loads(line)
     f = lambda v: "-" if v is None else f"{v:,}" if isinstance(v, int) else f"{v:g}"
     print(f"| {r['algo'].upper()} | {r['env']} | {r['threads']} | {r['env_steps']:,} | "
-          f"{r['train_seconds']:.1f} | {f(r['env_steps_per_second'])} | {f(r['threshold'])} | "
+          f"{r['train_seconds']:.1f} | {f(r['env_steps_per_second'])} | "
+          f"{f(r.get('updates_per_second'))} | {f(r['threshold'])} | "
           f"{f(r['threshold_env_steps'])} | {f(r['threshold_seconds'])} | "
           f"{f(r['final_eval_return'])} |")
 PY

@@ -765,25 +765,41 @@ class PyPrioritizedReplay {
     buffer_.add(tr);
   }
 
-  py::dict sample(std::int64_t batch_size) {
+  // copy = false: zero-copy DeviceBuffer views (DLPack; on CUDA device memory) instead of numpy
+  // copies. Views keep their batch alive and never change: a sample() while views of the last
+  // batch live draws into a new one.
+  py::dict sample(std::int64_t batch_size, bool copy) {
     if (batch_size < 1 || batch_size > buffer_.size()) {
       throw py::value_error("sample: batch_size=" + std::to_string(batch_size) +
                             " is invalid; allowed: 1.." + std::to_string(buffer_.size()) +
                             " (the transitions stored)");
     }
+    if (batch_.use_count() > 1) batch_ = std::make_shared<ReplayBatch>();
     {
       py::gil_scoped_release release;
-      buffer_.sample(batch_size, seed_, counter_++, batch_);
+      buffer_.sample(batch_size, seed_, counter_++, *batch_);
+      synchronize(buffer_.device());  // DeviceBuffer's contract: nothing pending on any stream
     }
     const std::int64_t b = batch_size, od = buffer_.obs_dim(), ad = buffer_.act_dim();
+    const ReplayBatch& x = *batch_;
     py::dict out;
-    out["obs"] = host(batch_.obs, {b, od});
-    out["actions"] = host(batch_.actions, {b, ad});
-    out["rewards"] = host(batch_.rewards, {b});
-    out["next_obs"] = host(batch_.next_obs, {b, od});
-    out["dones"] = host(batch_.dones, {b});
-    out["indices"] = host(batch_.indices, {b});
-    out["weights"] = host(batch_.weights, {b});
+    if (!copy) {
+      out["obs"] = device_buffer(batch_, x.obs, {b, od});
+      out["actions"] = device_buffer(batch_, x.actions, {b, ad});
+      out["rewards"] = device_buffer(batch_, x.rewards, {b});
+      out["next_obs"] = device_buffer(batch_, x.next_obs, {b, od});
+      out["dones"] = device_buffer(batch_, x.dones, {b});
+      out["indices"] = device_buffer(batch_, x.indices, {b});
+      out["weights"] = device_buffer(batch_, x.weights, {b});
+      return out;
+    }
+    out["obs"] = host(x.obs, {b, od});
+    out["actions"] = host(x.actions, {b, ad});
+    out["rewards"] = host(x.rewards, {b});
+    out["next_obs"] = host(x.next_obs, {b, od});
+    out["dones"] = host(x.dones, {b});
+    out["indices"] = host(x.indices, {b});
+    out["weights"] = host(x.weights, {b});
     return out;
   }
 
@@ -833,7 +849,7 @@ class PyPrioritizedReplay {
 
   PrioritizedReplayBuffer buffer_;
   std::uint64_t seed_, counter_ = 0;
-  ReplayBatch batch_;
+  std::shared_ptr<ReplayBatch> batch_ = std::make_shared<ReplayBatch>();
 };
 
 // Documented settings (an env's config keys, a learner's settings) as a list of dicts.
@@ -901,7 +917,8 @@ PYBIND11_MODULE(_core, m) {
            py::arg("device") = "cpu", py::arg("seed") = 0)
       .def("add", &cp::PyPrioritizedReplay::add, py::arg("obs"), py::arg("actions"),
            py::arg("rewards"), py::arg("next_obs"), py::arg("dones"))
-      .def("sample", &cp::PyPrioritizedReplay::sample, py::arg("batch_size"))
+      .def("sample", &cp::PyPrioritizedReplay::sample, py::arg("batch_size"),
+           py::arg("copy") = true)
       .def("update_priorities", &cp::PyPrioritizedReplay::update_priorities, py::arg("indices"),
            py::arg("td_errors"))
       .def("__len__", &cp::PyPrioritizedReplay::size)

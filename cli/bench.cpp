@@ -222,9 +222,9 @@ void run_replay_bench(const BenchOptions& o) {
         json_rate(sample_update).c_str());
   } else {
     std::printf("%s replay on %s (%d threads): capacity %lld, batch %lld, obs %lld, act %lld\n",
-                o.replay.c_str(), device.str().c_str(), threads,
-                static_cast<long long>(o.capacity), static_cast<long long>(n),
-                static_cast<long long>(o.obs_dim), static_cast<long long>(o.act_dim));
+                o.replay.c_str(), device.str().c_str(), threads, static_cast<long long>(o.capacity),
+                static_cast<long long>(n), static_cast<long long>(o.obs_dim),
+                static_cast<long long>(o.act_dim));
     std::printf("  insert         %10.3fM transitions/s\n", insert / 1e6);
     std::printf("  sample         %10.3fM transitions/s\n", sample / 1e6);
     if (per) {

@@ -112,9 +112,9 @@ void PrioritizedReplayBuffer::sample(std::int64_t batch_size, std::uint64_t seed
     for_each_index(device(), batch_size,
                    SampleKernel<1>{seed, counter, batch_size, b, tree_.view(), ring_.rows(), rows});
   } else {
-    for_each_index(device(), (batch_size + kCpuGroup - 1) / kCpuGroup,
-                   SampleKernel<kCpuGroup>{seed, counter, batch_size, b, tree_.view(),
-                                           ring_.rows(), rows});
+    for_each_index(
+        device(), (batch_size + kCpuGroup - 1) / kCpuGroup,
+        SampleKernel<kCpuGroup>{seed, counter, batch_size, b, tree_.view(), ring_.rows(), rows});
   }
 }
 

@@ -1,7 +1,6 @@
 #include "sim/device.h"
 
 #include <omp.h>
-
 #include <sys/mman.h>
 #include <unistd.h>
 

@@ -352,7 +352,8 @@ TEST(PrioritizedReplay, GroupedDrawsAreFindOfEachRowsPoint) {
       PhiloxStream rng(11, static_cast<std::uint64_t>(i), 0, 5, RngPurpose::kReplay);
       double u = (static_cast<double>(i) + rng.uniform_double()) * (tree.total() / batch);
       if (u >= tree.total()) u = std::nextafter(tree.total(), 0.0);
-      ASSERT_EQ(got[static_cast<std::size_t>(i)], tree.find(u)) << "batch " << batch << " row " << i;
+      ASSERT_EQ(got[static_cast<std::size_t>(i)], tree.find(u))
+          << "batch " << batch << " row " << i;
     }
   }
 }
@@ -423,7 +424,8 @@ TEST(PrioritizedReplay, TooLargeForFreeMemoryNamesBothByteCounts) {
         test::error_message([&] { PrioritizedReplayBuffer(d, capacity, obs_dim, 1); });
     EXPECT_EQ(cuda_call_counts().allocations, allocations) << "allocated before the check";
     EXPECT_NE(per.find("PrioritizedReplayBuffer: capacity 2147483648 x obs_dim 1048576"),
-              std::string::npos) << per;
+              std::string::npos)
+        << per;
     EXPECT_NE(per.find("(" + std::to_string(ring + tree) + " bytes) but only "), std::string::npos)
         << per;
     EXPECT_NE(per.find(" bytes) are free on " + d.str()), std::string::npos) << per;
@@ -437,9 +439,8 @@ TEST(PrioritizedReplay, TooLargeForFreeMemoryNamesBothByteCounts) {
   // the free count itself: a GiB figure and its bytes, e.g. "only 22.1 GiB (23727... bytes)"
   const std::string msg = test::error_message(
       [&] { require_free_bytes(Device::cpu(), ~std::uint64_t(0), "everything"); });
-  EXPECT_EQ(msg.rfind("everything needs 17179869184.0 GiB (18446744073709551615 bytes) but only ",
-                      0),
-            0u)
+  EXPECT_EQ(
+      msg.rfind("everything needs 17179869184.0 GiB (18446744073709551615 bytes) but only ", 0), 0u)
       << msg;
   EXPECT_NO_THROW(require_free_bytes(Device::cpu(), 1 << 20, "a MiB"));
 }

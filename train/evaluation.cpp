@@ -164,8 +164,11 @@ std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
      << (c.has_baseline ? std::to_string(c.baseline.mean) : std::string("null"))
      << ", \"baseline_success_rate\": "
      << number_or_null(c.has_baseline ? c.baseline.success_rate : NAN)
+     << ", \"baseline_collision_rate\": "
+     << number_or_null(c.has_baseline ? c.baseline.collision_rate : NAN)
      << ", \"random_mean_return\": " << c.random.mean
      << ", \"random_success_rate\": " << number_or_null(c.random.success_rate)
+     << ", \"random_collision_rate\": " << number_or_null(c.random.collision_rate)
      << ", \"env_steps\": " << env_steps;
   if (train_seconds >= 0) js << ", \"train_seconds\": " << train_seconds;
   js << "}";

@@ -65,8 +65,9 @@ PolicyComparison compare_policies(const std::string& env_name, const Config& env
 void print_comparison(const PolicyComparison& c);
 // One JSON object: env, algo, device, episodes, mean_return, std_return, early_end_rate,
 // mean_length, success_rate and collision_rate (null where the env has no outcomes),
-// baseline_mean_return (null without a baseline), baseline_success_rate, random_mean_return,
-// random_success_rate, and the extras given.
+// baseline_mean_return (null without a baseline), baseline_success_rate,
+// baseline_collision_rate, random_mean_return, random_success_rate, random_collision_rate, and
+// the extras given.
 std::string comparison_json(const PolicyComparison& c, std::int64_t env_steps,
                             double train_seconds);
 

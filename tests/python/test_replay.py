@@ -27,6 +27,23 @@ def test_rows_come_back_as_stored():
     assert batch["weights"].shape == (4,) and np.all(batch["weights"] == 1)  # equal priorities
 
 
+def test_views_are_the_copies_without_copying_and_outlive_the_next_sample():
+    """sample(copy=False) gives DLPack views of the buffer's own batch: the same values as the
+    copies for the same draw, alive after the buffer and unchanged by later samples."""
+    a, b = filled(seed=5), filled(seed=5)
+    copies = a.sample(4)
+    views = b.sample(4, copy=False)
+    assert isinstance(views["obs"], convoy.DeviceBuffer) and views["obs"].shape == (4, 3)
+    first = {k: np.from_dlpack(v) for k, v in views.items()}
+    for k in copies:
+        np.testing.assert_array_equal(first[k], copies[k], err_msg=k)
+    kept = {k: v.copy() for k, v in first.items()}
+    b.sample(2, copy=False)  # another size while the first views live
+    del b
+    for k in kept:
+        np.testing.assert_array_equal(np.from_dlpack(views[k]), kept[k], err_msg=k)
+
+
 def test_sampling_follows_priorities_and_weights_the_formula():
     alpha, beta0 = 0.6, 0.4
     buf = filled(alpha=alpha, beta0=beta0, beta_steps=10**9, seed=3)
