@@ -17,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "sim/error.h"
+#include "train/learner.h"
 
 namespace convoy::cli {
 
@@ -118,24 +119,29 @@ void panel(cairo_t* cr, double x0, double y0, double w, double h, const std::str
 void run_plot(const PlotOptions& o) {
   const std::string csv = (std::filesystem::path(o.dir) / "metrics.csv").string();
   const auto cols = read_csv(csv);
-  // the learner's columns decide the panels: PPO's (policy/value loss, KL ...) or SAC's
-  // (Q losses, actor loss, alpha ...), each with the return, length and steps/s
-  const bool sac = cols.count("qf1_loss") > 0;
-  const std::vector<const char*> required =
-      sac ? std::vector<const char*>{"global_step", "mean_return", "mean_length",     "qf1_loss",
-                                     "actor_loss",  "alpha",       "steps_per_second"}
-          : std::vector<const char*>{"global_step", "mean_return",     "mean_length",
-                                     "policy_loss", "value_loss",      "entropy",
-                                     "approx_kl",   "steps_per_second"};
-  for (const char* c : required) {
-    if (!cols.count(c)) throw Error("plot: '" + csv + "' has no column '" + c + "'");
+  // the learner whose metric table is the file's header decides the panels: each of its
+  // real-valued metrics (train/learners.cpp), so a new learner plots without a line here
+  const train::LearnerEntry* learner = nullptr;
+  for (const auto& e : train::learners()) {
+    const bool all = std::all_of(e.fields->begin(), e.fields->end(),
+                                 [&](const train::MetricField& f) { return cols.count(f.name); });
+    if (all && cols.size() == e.fields->size()) learner = &e;
+  }
+  if (learner == nullptr) {
+    throw Error("plot: '" + csv + "' is not the metrics.csv of a convoy train run (" +
+                train::learner_names() + ")");
   }
   const std::string out =
       o.out.empty() ? (std::filesystem::path(o.dir) / "curves.png").string() : o.out;
   if (out.size() < 4 || out.substr(out.size() - 4) != ".png") {
     throw Error("plot: --out '" + out + "' is invalid; allowed: a path ending in .png");
   }
-  const int w = 1200, h = 600;
+  std::vector<const train::MetricField*> panels;
+  for (const auto& f : *learner->fields) {
+    if (!f.integer) panels.push_back(&f);
+  }
+  const int per_row = 4, rows = (static_cast<int>(panels.size()) + per_row - 1) / per_row;
+  const int w = 1200, h = 300 * rows;
   std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface(
       cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h), &cairo_surface_destroy);
   std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr(cairo_create(surface.get()),
@@ -143,30 +149,11 @@ void run_plot(const PlotOptions& o) {
   cairo_set_source_rgb(cr.get(), 0.9, 0.9, 0.9);
   cairo_paint(cr.get());
   const auto& x = cols.at("global_step");
-  const std::vector<std::pair<const char*, const char*>> panels =
-      sac ? std::vector<std::pair<const char*, const char*>>{{"mean_return", "episode return"},
-                                                             {"mean_length", "episode length"},
-                                                             {"qf1_loss", "Q1 loss"},
-                                                             {"qf1_value", "Q1 value"},
-                                                             {"actor_loss", "actor loss"},
-                                                             {"alpha", "entropy coefficient"},
-                                                             {"steps_per_second", "env steps/s"},
-                                                             {"entropy", "entropy"}}
-          : std::vector<std::pair<const char*, const char*>>{
-                {"mean_return", "episode return"},
-                {"mean_length", "episode length"},
-                {"policy_loss", "policy loss"},
-                {"value_loss", "value loss"},
-                {"entropy", "entropy"},
-                {"approx_kl", "approx KL"},
-                {"steps_per_second", "env steps/s"},
-                {"explained_variance", "explained variance"}};
-  const int per_row = 4;
   for (int k = 0; k < static_cast<int>(panels.size()); ++k) {
-    const auto it = cols.find(panels[k].first);
-    if (it == cols.end()) continue;
-    panel(cr.get(), (k % per_row) * (w / per_row) + 4, (k / per_row) * (h / 2) + 4, w / per_row - 8,
-          h / 2 - 8, panels[k].second, x, it->second);
+    std::string title = panels[k]->name;
+    std::replace(title.begin(), title.end(), '_', ' ');
+    panel(cr.get(), (k % per_row) * (w / per_row) + 4, (k / per_row) * 300 + 4, w / per_row - 8,
+          300 - 8, title.c_str(), x, cols.at(panels[k]->name));
   }
   const std::string tmp = out + ".tmp";
   if (cairo_surface_write_to_png(surface.get(), tmp.c_str()) != CAIRO_STATUS_SUCCESS ||

@@ -106,6 +106,7 @@ expect 2 "allowed: ppo, sac, dqn" -- train --env Pendulum-v1 --algo xyz
 # refused by name
 expect 0 "DQN " -- train --env CartPole-v1 --algo dqn --total-steps 3000 --eval-episodes 3 --out "$tmp/dqn"
 expect 0 '"algo": "dqn"' -- eval --checkpoint "$tmp/dqn/checkpoint.ckpt" --episodes 3 --json
+expect 0 "wrote" -- plot "$tmp/dqn"
 expect 2 "Pendulum-v1 has a Box action space" -- train --env Pendulum-v1 --algo dqn --out "$tmp/dqn_box"
 # SAC: a short run from presets/sac/Pendulum-v1.conf writes PPO's outputs and its checkpoint
 # evaluates; a Discrete env is refused by name
