@@ -26,8 +26,8 @@ class Policy:
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu") -> "Policy":
-        """The policy in a checkpoint file (``DIR/checkpoint.ckpt`` of ``convoy train``, PPO or
-        SAC). Truncated, corrupted or foreign files raise ValueError naming the problem.
+        """The policy in a checkpoint file (``DIR/checkpoint.ckpt`` of ``convoy train``, PPO, SAC
+        or DQN). Truncated, corrupted or foreign files raise ValueError naming the problem.
         ``device`` ("cpu", "cuda", "cuda:K" or "auto": cuda:0 when usable, else the CPU) is
         where :meth:`evaluate` runs its envs and, for PPO, the policy's forward; an unusable
         GPU raises ValueError saying why. ``act`` takes and returns host arrays on any device."""
@@ -89,8 +89,8 @@ def train(
     progress: bool = False,
     **settings: Any,
 ) -> Policy:
-    """Train ``algo`` (see :func:`learners`: "ppo" or "sac") on ``env_id`` on ``device`` and
-    return the :class:`Policy`. The run is ``convoy train``'s own (the same runner, in C++).
+    """Train ``algo`` (see :func:`learners`: "ppo", "sac" or "dqn") on ``env_id`` on ``device``
+    and return the :class:`Policy`. The run is ``convoy train``'s own (the same runner, in C++).
 
     ``device``: "cpu" (the default), "cuda" or "cuda:K" (the envs, the replay or rollout buffer
     and the networks all live on the GPU, as ``convoy train --device cuda``), or "auto":
@@ -101,8 +101,8 @@ def train(
     skips it), then ``settings`` (the learner's key=value settings, e.g. ``num_envs``,
     ``learning_rate``; :func:`learner_settings` lists them), ``total_steps`` and ``seed``;
     ``env_config`` holds the env's settings. ``callback(metrics)`` runs after every iteration
-    (a PPO iteration, a hundredth of a SAC run) with the learner's metrics, the columns of
-    ``convoy train``'s metrics.csv (:func:`learner_metrics`); returning False stops training.
+    (a PPO iteration, a hundredth of a SAC or DQN run) with the learner's metrics, the columns
+    of ``convoy train``'s metrics.csv (:func:`learner_metrics`); returning False stops training.
     ``out``: a directory for ``convoy train``'s files (metrics.csv, TensorBoard events,
     checkpoint.ckpt); None writes nothing. ``progress`` prints the progress line.
     """

@@ -42,8 +42,8 @@ def test_callback_can_stop_and_bad_settings_are_errors():
     assert len(calls) == 1
     with pytest.raises(ValueError, match="learning_rat"):
         convoy.train("CartPole-v1", total_steps=256, learning_rat=1)
-    with pytest.raises(ValueError, match="allowed: ppo, sac"):
-        convoy.train("CartPole-v1", algo="dqn")
+    with pytest.raises(ValueError, match="allowed: ppo, sac, dqn"):
+        convoy.train("CartPole-v1", algo="a2c")
     with pytest.raises(ValueError, match="unknown config key 'gravity'"):
         convoy.train("CartPole-v1", total_steps=256, env_config={"gravity": 3})
 
